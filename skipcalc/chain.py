@@ -1,0 +1,152 @@
+"""Plain and residual chains: products of local derivatives, and the gradient reaching
+every layer.
+
+A plain network x_i = F_i(x_{i-1}) has dx_n/dx_0 = D_n * ... * D_1 (D_i = F_i'(x_{i-1}));
+a residual network x_i = x_{i-1} + F_i(x_{i-1}) has (1 + D_n) * ... * (1 + D_1).
+The names follow the seed text (../shared/seed/residual-connections.txt).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Context, Decimal
+from fractions import Fraction
+
+from .losses import LossResult
+from .numbers import Number
+
+PLAIN = "plain"
+RESIDUAL = "residual"
+NETWORKS = (PLAIN, RESIDUAL)
+
+EXACT_WRT_LAYERS = 2000
+"""Up to this many layers every per-layer gradient is exact. Beyond it they are carried
+with 60 significant digits (the exact suffix products grow quadratically in size);
+the headline gradient, dL/dx_0, is always exact."""
+
+_WIDE = Context(prec=60, Emin=-(10**15), Emax=10**15)
+
+
+@dataclass(frozen=True)
+class Network:
+    """One network's backward pass.
+
+    ``wrt[k]`` is the gradient of the output (chain) or of the loss (backprop) with
+    respect to x_k, for k = 0..n; ``wrt[n]`` is the upstream gradient."""
+
+    name: str
+    factors: tuple[Fraction, ...]
+    wrt: tuple[Number, ...]
+    gradient: Fraction
+
+    @property
+    def wrt_exact(self) -> bool:
+        return all(isinstance(v, Fraction) for v in self.wrt)
+
+
+@dataclass(frozen=True)
+class ChainResult:
+    """The answer of ``chain`` (``loss_gradient`` is None) and ``backprop``."""
+
+    local: tuple[Fraction, ...]
+    networks: tuple[Network, ...]
+    loss_gradient: Fraction | None = None
+    loss: LossResult | None = None
+
+    @property
+    def command(self) -> str:
+        return "chain" if self.loss_gradient is None else "backprop"
+
+    def network(self, name: str) -> Network | None:
+        return next((n for n in self.networks if n.name == name), None)
+
+    @property
+    def ratio(self) -> Fraction | None:
+        """residual / plain, when both are present and plain is not 0."""
+        plain, residual = self.network(PLAIN), self.network(RESIDUAL)
+        if plain is None or residual is None or plain.gradient == 0:
+            return None
+        return residual.gradient / plain.gradient
+
+
+def plain_factors(local: Sequence[Fraction]) -> tuple[Fraction, ...]:
+    """A plain layer's factor in the chain rule is its local derivative D_i."""
+    return tuple(local)
+
+
+def residual_factors(local: Sequence[Fraction]) -> tuple[Fraction, ...]:
+    """A residual block x + F(x) has derivative 1 + D_i: the 1 is the skip path."""
+    return tuple(1 + d for d in local)
+
+
+def product(values: Sequence[Fraction]) -> Fraction:
+    """Exact product, multiplied as a balanced tree of integers (one gcd at the end), so
+    a million factors cost a few big multiplications instead of a million growing ones."""
+    nums = [v.numerator for v in values]
+    dens = [v.denominator for v in values]
+    return Fraction(_int_product(nums), _int_product(dens))
+
+
+def _int_product(values: list[int]) -> int:
+    if not values:
+        return 1
+    while len(values) > 1:
+        paired = [a * b for a, b in zip(values[::2], values[1::2], strict=False)]
+        if len(values) % 2:
+            paired.append(values[-1])
+        values = paired
+    return values[0]
+
+
+def gradients_wrt_inputs(
+    factors: Sequence[Fraction], upstream: Fraction = Fraction(1)
+) -> tuple[tuple[Number, ...], Fraction]:
+    """(wrt, gradient): wrt[k] = upstream * factors[k] * ... * factors[n-1] for k = 0..n,
+    the backward pass; gradient = wrt[0], always exact."""
+    gradient = upstream * product(factors)
+    if len(factors) <= EXACT_WRT_LAYERS:
+        wrt: list[Number] = [upstream]
+        for factor in reversed(factors):
+            wrt.append(wrt[-1] * factor)
+    else:
+        # Long chain: 60 significant digits per step; n roundings of relative size
+        # 1e-60 leave far more than the 40 printed digits intact.
+        running = _to_decimal(upstream)
+        wrt = [upstream]
+        for factor in reversed(factors):
+            running = _WIDE.multiply(running, _to_decimal(factor))
+            wrt.append(running)
+        wrt[-1] = gradient
+    wrt.reverse()
+    return tuple(wrt), gradient
+
+
+def _to_decimal(value: Fraction) -> Decimal:
+    return _WIDE.divide(Decimal(value.numerator), Decimal(value.denominator))
+
+
+def network(name: str, local: Sequence[Fraction], upstream: Fraction = Fraction(1)) -> Network:
+    factors = residual_factors(local) if name == RESIDUAL else plain_factors(local)
+    wrt, gradient = gradients_wrt_inputs(factors, upstream)
+    return Network(name, factors, wrt, gradient)
+
+
+def chain(local: Sequence[Fraction], networks: Sequence[str] = NETWORKS) -> ChainResult:
+    """dx_n/dx_k for every k, in each requested network."""
+    return ChainResult(tuple(local), tuple(network(name, local) for name in networks))
+
+
+def backprop(
+    local: Sequence[Fraction],
+    loss_gradient: Fraction,
+    networks: Sequence[str] = NETWORKS,
+    loss: LossResult | None = None,
+) -> ChainResult:
+    """dL/dx_k = dL/dx_n * dx_n/dx_k for every k, in each requested network."""
+    return ChainResult(
+        tuple(local),
+        tuple(network(name, local, loss_gradient) for name in networks),
+        loss_gradient,
+        loss,
+    )

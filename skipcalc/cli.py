@@ -1,0 +1,281 @@
+"""The command line: parse arguments, call the core, hand the result to the renderer.
+
+No math lives here. Every number is read by :func:`skipcalc.numbers.parse_number`;
+every error becomes one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Annotated, Any, NoReturn, Optional
+
+import typer
+from typer import _click as click
+from typer.core import TyperGroup
+from typer.exceptions import Abort
+
+from . import __version__
+from .chain import NETWORKS, PLAIN, RESIDUAL
+from .chain import backprop as backprop_core
+from .chain import chain as chain_core
+from .losses import loss as loss_core
+from .numbers import InputError, parse_number
+from .update import update as update_core
+
+EXIT_USAGE = 2
+
+
+class SkipcalcGroup(TyperGroup):
+    """Turns every usage error into one line on stderr with exit status 2."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any) -> Any:  # type: ignore[override]
+        extra.pop("standalone_mode", None)
+        try:
+            code = super().main(args=args, prog_name=prog_name or "skipcalc", standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as error:
+            sys.stdout.write(error.ctx.get_help() + "\n")  # bare `skipcalc`: help, not an error
+            code = 0
+        except click.exceptions.ClickException as error:
+            fail(_click_message(error))
+        except Abort:
+            sys.exit(130)
+        except InputError as error:
+            fail(str(error))
+        except KeyboardInterrupt:
+            sys.exit(130)
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _click_message(error: click.exceptions.ClickException) -> str:
+    message = " ".join(error.format_message().split()).rstrip(".")
+    if isinstance(error, click.exceptions.UsageError) and error.ctx is not None:
+        return f"{message} (see {error.ctx.command_path} --help)"
+    return message
+
+
+def fail(message: str) -> NoReturn:
+    """The one way skipcalc refuses input: one line on stderr, exit status 2."""
+    sys.stderr.write(f"skipcalc: error: {message}\n")
+    sys.exit(EXIT_USAGE)
+
+
+def _quiet_broken_pipe() -> NoReturn:
+    # The reader went away (| head): exit quietly, as the shell expects (128 + SIGPIPE).
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(141)
+
+
+app = typer.Typer(
+    cls=SkipcalcGroup,
+    name="skipcalc",
+    help="Exact gradients through plain and residual (skip-connection) networks.",
+    add_completion=False,
+    rich_markup_mode=None,  # plain help: Rich is not imported just to print --help
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# Negative numbers (-0.5) are arguments, not options.
+NUMBERS_FIRST = {"ignore_unknown_options": True}
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"skipcalc {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = None,
+) -> None:
+    """Exact gradients through plain and residual (skip-connection) networks.
+
+    Numbers are read exactly (0.1 is 1/10) and printed exactly: never float noise,
+    never a false 0. Every command takes --format table|json|csv|value.
+    """
+
+
+# Options every command shares.
+Format = Annotated[str, typer.Option("--format", help="table, json, csv or value.", metavar="FORMAT")]
+Exact = Annotated[bool, typer.Option("--exact", help="Print every number whole, however long.")]
+Digits = Annotated[int, typer.Option("--digits", help="Significant digits in the table (1-40).", metavar="N")]
+
+
+def _options(format: str, exact: bool, digits: int) -> Any:
+    from .render import FORMATS, Options
+
+    if format not in FORMATS:
+        raise InputError(f"--format: {format!r} is not a format; expected one of {', '.join(FORMATS)}")
+    if not 1 <= digits <= 40:
+        raise InputError(f"--digits: {digits} is out of range; expected 1 to 40")
+    return Options(format=format, exact=exact, digits=digits)
+
+
+def _emit(result: object, format: str, exact: bool, digits: int) -> None:
+    from .render import render
+
+    render(result, _options(format, exact, digits))
+
+
+def read_derivatives(texts: Optional[list[str]], name: str = "D") -> list[Fraction]:
+    """The positional local derivatives; a lone '-' reads them from stdin."""
+    if not texts:
+        raise InputError(f"{name}: give at least one local derivative (or - to read them from stdin)")
+    if texts == ["-"]:
+        texts = sys.stdin.read().split()
+        if not texts:
+            raise InputError(
+                "stdin: no local derivatives were read; expected numbers separated by spaces or newlines"
+            )
+        return [parse_number(t, f"stdin number {i}") for i, t in enumerate(texts, start=1)]
+    for text in texts:
+        if text.startswith("--") or (text.startswith("-") and text[1:2].isalpha()):
+            raise InputError(f"{text}: no such option; see --help")
+    return [parse_number(t, f"{name}{i}") for i, t in enumerate(texts, start=1)]
+
+
+def _networks(plain: bool, residual: bool) -> tuple[str, ...]:
+    if plain == residual:
+        return NETWORKS
+    return (PLAIN,) if plain else (RESIDUAL,)
+
+
+Derivatives = Annotated[
+    Optional[list[str]],
+    typer.Argument(
+        help="Local derivatives D1 ... Dn in forward order (D1 = F1'(x0)); - reads stdin.", show_default=False
+    ),
+]
+OnlyPlain = Annotated[bool, typer.Option("--plain", help="Show only the plain network.")]
+OnlyResidual = Annotated[bool, typer.Option("--residual", help="Show only the residual network.")]
+
+
+@app.command(context_settings=NUMBERS_FIRST)
+def chain(
+    derivatives: Derivatives = None,
+    residual: OnlyResidual = False,
+    plain: OnlyPlain = False,
+    format: Format = "table",
+    exact: Exact = False,
+    digits: Digits = 12,
+) -> None:
+    """dx_n/dx_k through a plain and a residual network, layer by layer.
+
+    Plain: D1*...*Dn. Residual (x_i = x_{i-1} + F_i(x_{i-1})): (1+D1)*...*(1+Dn).
+
+    Example: skipcalc chain 0.1 0.1 0.1 --residual
+    """
+    result = chain_core(read_derivatives(derivatives), _networks(plain, residual))
+    _emit(result, format, exact, digits)
+
+
+@app.command(context_settings=NUMBERS_FIRST)
+def backprop(
+    derivatives: Derivatives = None,
+    target: Annotated[
+        Optional[str], typer.Option("--target", help="Target T (with --pred).", metavar="T")
+    ] = None,
+    pred: Annotated[
+        Optional[str], typer.Option("--pred", help="Prediction P = x_n (with --target).", metavar="P")
+    ] = None,
+    loss_grad: Annotated[
+        Optional[str],
+        typer.Option("--loss-grad", help="dL/dx_n directly, instead of --target/--pred.", metavar="G"),
+    ] = None,
+    kind: Annotated[
+        str, typer.Option("--kind", help="Loss for --target/--pred: mse, mae, huber, bce.")
+    ] = "mse",
+    delta: Annotated[
+        Optional[str], typer.Option("--delta", help="Huber's threshold (default 1).", metavar="D")
+    ] = None,
+    residual: OnlyResidual = False,
+    plain: OnlyPlain = False,
+    format: Format = "table",
+    exact: Exact = False,
+    digits: Digits = 12,
+) -> None:
+    """dL/dx_k for every layer input: the loss gradient times the chain.
+
+    Example: skipcalc backprop 0.1 0.1 0.1 --target 10 --pred 8
+    """
+    local = read_derivatives(derivatives)
+    if loss_grad is not None:
+        if target is not None or pred is not None:
+            raise InputError("--loss-grad: give either --loss-grad or --target with --pred, not both")
+        result = backprop_core(local, parse_number(loss_grad, "--loss-grad"), _networks(plain, residual))
+    else:
+        if target is None or pred is None:
+            raise InputError("--target/--pred: give both (or --loss-grad G instead)")
+        loss = _loss(kind, target, pred, delta)
+        result = backprop_core(local, loss.gradient, _networks(plain, residual), loss)
+    _emit(result, format, exact, digits)
+
+
+def _loss(kind: str, target: str, pred: str, delta: Optional[str]) -> Any:
+    return loss_core(
+        kind,
+        parse_number(target, "--target"),
+        parse_number(pred, "--pred"),
+        None if delta is None else parse_number(delta, "--delta"),
+    )
+
+
+@app.command()
+def loss(
+    target: Annotated[str, typer.Option("--target", help="The true value T.", metavar="T")],
+    pred: Annotated[str, typer.Option("--pred", help="The prediction P.", metavar="P")],
+    kind: Annotated[
+        str, typer.Option("--kind", help="mse: (T-P)^2 (single sample, not halved); mae; huber; bce (0<P<1).")
+    ] = "mse",
+    delta: Annotated[
+        Optional[str], typer.Option("--delta", help="Huber's threshold (default 1).", metavar="D")
+    ] = None,
+    format: Format = "table",
+    exact: Exact = False,
+    digits: Digits = 12,
+) -> None:
+    """The loss for one sample, dL/dpred, and which way the prediction must move.
+
+    mse is L = (T - P)^2, the single-sample un-halved form, so dL/dP = -2(T - P).
+
+    Example: skipcalc loss --target 10 --pred 8
+    """
+    _emit(_loss(kind, target, pred, delta), format, exact, digits)
+
+
+@app.command()
+def update(
+    weight: Annotated[str, typer.Option("--weight", help="The weight before the step.", metavar="W")],
+    lr: Annotated[str, typer.Option("--lr", help="Learning rate.", metavar="LR")],
+    grad: Annotated[str, typer.Option("--grad", help="Gradient reaching the weight's layer.", metavar="G")],
+    input: Annotated[str, typer.Option("--input", help="The input the weight multiplies.", metavar="X")],
+    format: Format = "table",
+    exact: Exact = False,
+    digits: Digits = 12,
+) -> None:
+    """One gradient-descent step: new weight = W - LR * G * X.
+
+    Example: skipcalc update --weight 0.5 --lr 0.1 --grad -5.324 --input 1
+    """
+    result = update_core(
+        parse_number(weight, "--weight"),
+        parse_number(lr, "--lr"),
+        parse_number(grad, "--grad"),
+        parse_number(input, "--input"),
+    )
+    _emit(result, format, exact, digits)
+
+
+def main() -> None:
+    app()

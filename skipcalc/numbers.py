@@ -1,0 +1,247 @@
+"""The one place that reads user numbers exactly and writes them back.
+
+Every number a user types becomes a :class:`fractions.Fraction` (0.1 is 1/10).
+Every number skipcalc prints goes through :func:`show`, which never produces float
+noise and never underflows: a value is printed as a terminating decimal, a
+fraction p/q, or - only when neither fits in 40 digits - correctly rounded to 40
+significant digits and marked as rounded.
+
+Values that cannot be exact (a logarithm in a loss, a transcendental layer) are
+carried as :class:`decimal.Decimal` holding more digits than are printed; a
+Decimal is always shown as rounded.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sys
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Union
+
+Number = Union[Fraction, Decimal]
+"""An exact value (Fraction) or an approximation carrying its own digits (Decimal)."""
+
+SIGNIFICANT = 40
+"""Digits kept when a value must be rounded (and the most a decimal/fraction may use)."""
+
+MAX_TEXT = 1000
+"""Longest number text accepted, in characters."""
+
+MAX_EXPONENT = 100_000
+"""Largest |exponent| accepted in scientific notation (1e-100000 is fine, 1e-100001 is not)."""
+
+ACCEPTED = "a decimal (0.1, -2.5, 1e-3, +4) or a fraction (1/3)"
+
+# ASCII digits only: int() would also accept other scripts' digits, which we refuse.
+_DECIMAL = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?")
+_RATIO = re.compile(r"([+-]?)([0-9]+)/([0-9]+)")
+
+
+class InputError(ValueError):
+    """A user-supplied value that skipcalc refuses; the message names the argument."""
+
+
+def parse_number(text: str, name: str) -> Fraction:
+    """Read ``text`` exactly. ``name`` is the argument it came from, for the error message."""
+    stripped = text.strip()
+    if len(stripped) > MAX_TEXT:
+        raise InputError(
+            f"{name}: a number of {len(stripped)} characters is longer than the {MAX_TEXT} accepted"
+        )
+    ratio = _RATIO.fullmatch(stripped)
+    if ratio:
+        sign, num, den = ratio.groups()
+        if int(den) == 0:
+            raise InputError(f"{name}: {text!r} divides by zero; expected {ACCEPTED}")
+        value = Fraction(int(num), int(den))
+        return -value if sign == "-" else value
+    match = _DECIMAL.fullmatch(stripped)
+    if not match or not (match.group(2) or match.group(3)):
+        raise InputError(f"{name}: {_quote(text)} is not a number; expected {ACCEPTED}")
+    sign, whole, frac, exp = match.groups()
+    frac = frac or ""
+    exponent = int(exp) if exp else 0
+    if abs(exponent) > MAX_EXPONENT:
+        raise InputError(
+            f"{name}: exponent {exponent} is outside the accepted range -{MAX_EXPONENT}..{MAX_EXPONENT}"
+        )
+    digits = int((whole or "0") + frac)
+    scale = exponent - len(frac)
+    value = Fraction(digits * 10**scale) if scale >= 0 else Fraction(digits, 10**-scale)
+    return -value if sign == "-" else value
+
+
+def _quote(text: str) -> str:
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    return repr(shown)
+
+
+# ---------------------------------------------------------------------------
+# Writing numbers back
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A printed number: its text, and whether that text is the exact value."""
+
+    text: str
+    exact: bool
+
+
+def show(value: Number, exact: bool = False, digits: int = SIGNIFICANT) -> Shown:
+    """The text for ``value``.
+
+    A terminating decimal with at most ``digits`` significant digits prints as such
+    (1.331, 1e-1000); otherwise a fraction p/q whose parts have at most ``digits``
+    digits (1/3); otherwise the value correctly rounded (half to even) to ``digits``
+    significant digits in scientific notation, with ``exact=False``.
+    ``exact=True`` prints any Fraction whole (as a decimal when it terminates).
+    """
+    if isinstance(value, Decimal):
+        have = len(value.as_tuple().digits)
+        sign, coefficient, exponent, _ = round_significant(Fraction(value), min(digits, have))
+        return Shown(_decimal_text(sign, coefficient, exponent), False)
+    if value == 0:
+        return Shown("0", True)
+    if exact:
+        terminating = _terminating(value)
+        if terminating is None:
+            return Shown(f"{_int_text(value.numerator)}/{_int_text(value.denominator)}", True)
+        return Shown(_decimal_text(*terminating), True)
+    # Rounding is exact precisely when the value is a decimal of <= digits digits; the
+    # division behind it has a short quotient, so this is cheap even for 10**-1000000.
+    sign, coefficient, exponent, was_exact = round_significant(value, digits)
+    if not was_exact and (
+        _digit_count(abs(value.numerator)) <= digits and _digit_count(value.denominator) <= digits
+    ):
+        return Shown(f"{value.numerator}/{value.denominator}", True)
+    return Shown(_decimal_text(sign, coefficient, exponent), was_exact)
+
+
+def _terminating(value: Fraction) -> tuple[int, int, int] | None:
+    """(sign, coefficient, exponent) with value = sign * coefficient * 10**exponent and
+    no trailing zeros in coefficient, or None if the decimal expansion does not end."""
+    q = value.denominator
+    twos = valuation(q, 2)
+    fives = _five_power(q >> twos)
+    if fives is None:
+        return None
+    k = max(twos, fives)
+    coefficient = abs(value.numerator) * (2 ** (k - twos)) * (5 ** (k - fives))
+    # p is coprime to q, so trailing zeros can only appear when q == 1.
+    zeros = valuation(coefficient, 10) if q == 1 else 0
+    return (-1 if value < 0 else 1, coefficient // 10**zeros, zeros - k)
+
+
+def _five_power(n: int) -> int | None:
+    """b when n == 5**b, else None; found from the bit length, not by dividing."""
+    guess = int((n.bit_length() - 1) / 2.321928094887362)  # log2(5)
+    for b in (guess - 1, guess, guess + 1):
+        if b >= 0 and 5**b == n:
+            return b
+    return None
+
+
+def valuation(n: int, p: int) -> int:
+    """The exponent of ``p`` (2, 5 or 10) in ``n`` (n != 0), in O(log) big divisions."""
+    if n == 0:
+        return 0
+    if p == 2:
+        return (n & -n).bit_length() - 1
+    count = 0
+    powers = [p]
+    while n % powers[-1] == 0:
+        n //= powers[-1]
+        count += 1 << (len(powers) - 1)
+        powers.append(powers[-1] * powers[-1])
+    for i in range(len(powers) - 2, -1, -1):
+        if n % powers[i] == 0:
+            n //= powers[i]
+            count += 1 << i
+    return count
+
+
+def _digit_count(n: int) -> int:
+    """Decimal digits of n >= 0 without str() (which is quadratic and capped)."""
+    if n < 10:
+        return 1
+    estimate = int(n.bit_length() * 0.30102999566398120)  # log10(2)
+    return estimate + 1 if n >= 10**estimate else estimate
+
+
+def round_significant(value: Fraction, digits: int) -> tuple[int, int, int, bool]:
+    """(sign, coefficient, exponent, exact): value correctly rounded (half to even) to
+    ``digits`` significant digits, coefficient without trailing zeros; ``exact`` says
+    the rounding lost nothing."""
+    if value == 0:
+        return (1, 0, 0, True)
+    sign = -1 if value < 0 else 1
+    p, q = abs(value.numerator), value.denominator
+    # e = floor(log10(p/q)); estimate from digit counts, then correct.
+    e = _digit_count(p) - _digit_count(q)
+    while _ge_power(p, q, e + 1):
+        e += 1
+    while not _ge_power(p, q, e):
+        e -= 1
+    shift = digits - 1 - e  # value * 10**shift has `digits` integer digits
+    num, den = (p * 10**shift, q) if shift >= 0 else (p, q * 10**-shift)
+    coefficient, remainder = divmod(num, den)
+    twice = 2 * remainder
+    if twice > den or (twice == den and coefficient % 2 == 1):
+        coefficient += 1
+    zeros = valuation(coefficient, 10)
+    return (sign, coefficient // 10**zeros, zeros - shift, remainder == 0)
+
+
+def _ge_power(p: int, q: int, e: int) -> bool:
+    """p/q >= 10**e."""
+    return p >= q * 10**e if e >= 0 else p * 10**-e >= q
+
+
+def _decimal_text(sign: int, coefficient: int, exponent: int) -> str:
+    """Plain notation while the leading digit is between 1e-6 and 1e20, else scientific."""
+    text = _int_text(coefficient)
+    adjusted = exponent + len(text) - 1
+    minus = "-" if sign < 0 and coefficient else ""
+    if -7 < adjusted < 21:
+        if exponent >= 0:
+            return minus + text + "0" * exponent
+        point = len(text) + exponent
+        if point > 0:
+            return minus + text[:point] + "." + text[point:]
+        return minus + "0." + "0" * -point + text
+    mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
+    return f"{minus}{mantissa}e{adjusted}"
+
+
+def _int_text(n: int) -> str:
+    """str() that also works beyond CPython's 4300-digit limit (--exact on huge values)."""
+    if -(10**4000) < n < 10**4000:
+        return str(n)
+    return format(Decimal(n), "f")
+
+
+def to_float(value: Number) -> float | None:
+    """The nearest double, or None when the value is outside double range
+    (an overflow, or a nonzero value that would underflow to 0)."""
+    try:
+        result = float(value)
+    except OverflowError:
+        return None
+    if math.isinf(result) or (result == 0 and value != 0):
+        return None
+    return result
+
+
+def log10_abs(value: Number) -> float | None:
+    """log10 of |value|, computed from the exact parts so 1e-1000 gives -1000; None for 0."""
+    if value == 0:
+        return None
+    near = to_float(value)
+    if near is not None and abs(near) >= sys.float_info.min:
+        return math.log10(abs(near))  # a normal double: as accurate as log10 gets
+    exact = Fraction(value)
+    return math.log10(abs(exact.numerator)) - math.log10(exact.denominator)

@@ -1,0 +1,121 @@
+from decimal import Decimal
+from fractions import Fraction as F
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from skipcalc.numbers import InputError, log10_abs, parse_number, round_significant, show, to_float
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("0.1", F(1, 10)),
+        ("-2.5", F(-5, 2)),
+        ("1e-3", F(1, 1000)),
+        ("+4", F(4)),
+        ("1/3", F(1, 3)),
+        ("-1/3", F(-1, 3)),
+        (".5", F(1, 2)),
+        ("5.", F(5)),
+        ("1E-1000", F(1, 10**1000)),
+        ("-0", F(0)),
+        ("2.5e2", F(250)),
+    ],
+)
+def test_parse_exact(text, value):
+    assert parse_number(text, "D") == value
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["nan", "NaN", "inf", "-inf", "1/0", "0x10", "abc", "", " ", "1e", ".", "e5", "- 1", "1/2/3",
+     "1.5/2", "١", "1_000", "0.1.2", "1e999999999", "9" * 1001],
+)  # fmt: skip
+def test_parse_refuses(text):
+    with pytest.raises(InputError) as error:
+        parse_number(text, "--target")
+    assert str(error.value).startswith("--target: ")
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "value, text, exact",
+    [
+        (F(1331, 1000), "1.331", True),
+        (F(-5324, 1000), "-5.324", True),
+        (F(1, 10) ** 1000, "1e-1000", True),
+        (F(10) ** 1000, "1e1000", True),
+        (F(1, 3), "1/3", True),
+        (F(0), "0", True),
+        (F(1, 10**6), "0.000001", True),
+        (F(1, 10**7), "1e-7", True),
+        (F(10) ** 20, "100000000000000000000", True),
+        (F(25, 10**30), "2.5e-29", True),
+        # 3**100 has 48 digits: correctly rounded to 40 significant digits.
+        (F(1, 3**100), "1.940325217482632837588506028804650381214e-48", False),
+        (F(2) ** 200, "1.606938044258990275541962092341162602522e60", False),
+    ],
+)
+def test_show(value, text, exact):
+    shown = show(value)
+    assert (shown.text, shown.exact) == (text, exact)
+
+
+def test_show_exact_prints_everything():
+    assert show(F(1, 3**100), exact=True).text == f"1/{3**100}"
+    assert show(F(2) ** 200, exact=True).text.replace(".", "").startswith(str(2**200)[:30])
+    assert F(show(F(2) ** 200, exact=True).text) == 2**200
+
+
+def test_show_never_float_noise():
+    assert show(F(11, 10) ** 3).text == "1.331"
+    assert 1.1**3 != 1.331  # what a float gives instead
+
+
+def test_show_decimal_is_marked_rounded():
+    shown = show(Decimal("0.1053605156578263012275009808393127983061"))
+    assert not shown.exact
+
+
+def test_round_half_even():
+    assert round_significant(F(125, 100), 2)[:3] == (1, 12, -1)
+    assert round_significant(F(135, 100), 2)[:3] == (1, 14, -1)
+    assert round_significant(F(-1, 3), 3)[:3] == (-1, 333, -3)
+
+
+def test_float_and_log10():
+    assert to_float(F(1, 10) ** 1000) is None  # would underflow to 0
+    assert to_float(F(10) ** 400) is None  # would overflow
+    assert to_float(F(1331, 1000)) == 1.331
+    assert log10_abs(F(1, 10) ** 1000) == -1000
+    assert log10_abs(F(0)) is None
+
+
+@given(st.fractions(max_denominator=10**50))
+def test_shown_text_parses_back(value):
+    """Whatever show() prints, Fraction parses to the value (exact) or to the value
+    correctly rounded to 40 significant digits."""
+    shown = show(value)
+    back = F(shown.text)
+    if shown.exact:
+        assert back == value
+    else:
+        assert abs(back - value) <= abs(value) / 10**39
+
+
+@given(st.fractions(max_denominator=10**60))
+def test_exact_flag_prints_the_value(value):
+    assert F(show(value, exact=True).text) == value
+
+
+@given(
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.integers(min_value=-400, max_value=400),
+)
+def test_parse_print_round_trip_of_decimals(mantissa, exponent):
+    text = f"{mantissa}e{exponent}"
+    value = parse_number(text, "D")
+    assert value == F(mantissa) * F(10) ** exponent
+    assert parse_number(show(value).text, "D") == value
