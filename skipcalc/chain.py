@@ -8,6 +8,7 @@ The names follow the seed text (../shared/seed/residual-connections.txt).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Context, Decimal
@@ -124,6 +125,23 @@ def gradients_wrt_inputs(
 
 def _to_decimal(value: Fraction) -> Decimal:
     return _WIDE.divide(Decimal(value.numerator), Decimal(value.denominator))
+
+
+def path_contributions(local: Sequence[Fraction]) -> list[Fraction]:
+    """e_k(D_1..D_n) for k = 0..n: the summed gradient of the C(n,k) paths through exactly
+    k residual branches (and n - k skips). Their sum is (1+D_1)...(1+D_n).
+
+    Computed on integers: with a common denominator Q, D_i = b_i/Q and
+    e_k(D) = e_k(b) / Q**k, so the O(n^2) recurrence never builds a Fraction."""
+    q = 1
+    for d in local:
+        q = q * d.denominator // math.gcd(q, d.denominator)
+    b = [d.numerator * (q // d.denominator) for d in local]
+    e = [1] + [0] * len(b)
+    for i, bi in enumerate(b, start=1):
+        for k in range(i, 0, -1):  # e_k <- e_k + b_i * e_{k-1}
+            e[k] += bi * e[k - 1]
+    return [Fraction(ek, q**k) for k, ek in enumerate(e)]
 
 
 def network(name: str, local: Sequence[Fraction], upstream: Fraction = Fraction(1)) -> Network:

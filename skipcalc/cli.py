@@ -112,20 +112,32 @@ Exact = Annotated[bool, typer.Option("--exact", help="Print every number whole, 
 Digits = Annotated[int, typer.Option("--digits", help="Significant digits in the table (1-40).", metavar="N")]
 
 
-def _options(format: str, exact: bool, digits: int) -> Any:
-    from .render import FORMATS, Options
+Symbolic = Annotated[bool, typer.Option("--symbolic", help="json: add the SymPy derivation (str and LaTeX).")]
+Latex = Annotated[bool, typer.Option("--latex", help="Print only the derivation, as LaTeX.")]
+
+
+def _emit(result: object, format: str, exact: bool, digits: int, symbolic: bool = False, latex: bool = False) -> None:
+    """Validate the shared options, derive with SymPy only where the output shows it,
+    and hand everything to the one renderer."""
+    from .render import FORMATS, Options, render
 
     if format not in FORMATS:
         raise InputError(f"--format: {format!r} is not a format; expected one of {', '.join(FORMATS)}")
     if not 1 <= digits <= 40:
         raise InputError(f"--digits: {digits} is out of range; expected 1 to 40")
-    return Options(format=format, exact=exact, digits=digits)
+    options = Options(format=format, exact=exact, digits=digits, symbolic=symbolic, latex=latex)
+    derivation = None
+    if format == "table" or symbolic or latex:
+        from . import symbolic as sym  # SymPy: only on the paths that show a derivation
 
-
-def _emit(result: object, format: str, exact: bool, digits: int) -> None:
-    from .render import render
-
-    render(result, _options(format, exact, digits))
+        derive = {
+            "ChainResult": sym.chain_derivation,
+            "FormulaResult": lambda r, digits: sym.formula_derivation(r),
+            "LossResult": sym.loss_derivation,
+        }.get(type(result).__name__)
+        if derive is not None:
+            derivation = derive(result, digits)
+    render(result, options, derivation=derivation)
 
 
 def read_derivatives(texts: Optional[list[str]], name: str = "D") -> list[Fraction]:
@@ -135,9 +147,7 @@ def read_derivatives(texts: Optional[list[str]], name: str = "D") -> list[Fracti
     if texts == ["-"]:
         texts = sys.stdin.read().split()
         if not texts:
-            raise InputError(
-                "stdin: no local derivatives were read; expected numbers separated by spaces or newlines"
-            )
+            raise InputError("stdin: no local derivatives were read; expected numbers separated by spaces or newlines")
         return [parse_number(t, f"stdin number {i}") for i, t in enumerate(texts, start=1)]
     for text in texts:
         if text.startswith("--") or (text.startswith("-") and text[1:2].isalpha()):
@@ -158,6 +168,37 @@ Derivatives = Annotated[
     ),
 ]
 OnlyPlain = Annotated[bool, typer.Option("--plain", help="Show only the plain network.")]
+Fns = Annotated[
+    Optional[list[str]],
+    typer.Option("--fn", help="A layer F_i(x) as a formula, e.g. 'tanh(x)'; repeat, in forward order.", metavar="F"),
+]
+At = Annotated[Optional[str], typer.Option("--at", help="x_0, where the --fn forward pass starts.", metavar="X0")]
+
+
+def _chain_or_formula(
+    derivatives: Optional[list[str]],
+    fns: Optional[list[str]],
+    at: Optional[str],
+    networks: tuple[str, ...],
+    loss_gradient: Optional[Fraction] = None,
+    loss: Any = None,
+) -> object:
+    if fns:
+        if derivatives:
+            raise InputError("--fn: give either formula layers (--fn) or numeric derivatives, not both")
+        if at is None:
+            raise InputError("--at: formula layers need the input x_0, e.g. --at 0.5")
+        from .symbolic import formula_chain
+
+        return formula_chain(fns, parse_number(at, "--at"), networks, loss_gradient, loss)
+    if at is not None:
+        raise InputError("--at: only formula layers (--fn) take a starting point")
+    local = read_derivatives(derivatives)
+    if loss_gradient is None:
+        return chain_core(local, networks)
+    return backprop_core(local, loss_gradient, networks, loss)
+
+
 OnlyResidual = Annotated[bool, typer.Option("--residual", help="Show only the residual network.")]
 
 
@@ -166,26 +207,29 @@ def chain(
     derivatives: Derivatives = None,
     residual: OnlyResidual = False,
     plain: OnlyPlain = False,
+    fn: Fns = None,
+    at: At = None,
     format: Format = "table",
     exact: Exact = False,
     digits: Digits = 12,
+    symbolic: Symbolic = False,
+    latex: Latex = False,
 ) -> None:
     """dx_n/dx_k through a plain and a residual network, layer by layer.
 
     Plain: D1*...*Dn. Residual (x_i = x_{i-1} + F_i(x_{i-1})): (1+D1)*...*(1+Dn).
+    With --fn, each layer is a formula that SymPy differentiates, run forward from --at.
 
     Example: skipcalc chain 0.1 0.1 0.1 --residual
     """
-    result = chain_core(read_derivatives(derivatives), _networks(plain, residual))
-    _emit(result, format, exact, digits)
+    result = _chain_or_formula(derivatives, fn, at, _networks(plain, residual))
+    _emit(result, format, exact, digits, symbolic, latex)
 
 
 @app.command(context_settings=NUMBERS_FIRST)
 def backprop(
     derivatives: Derivatives = None,
-    target: Annotated[
-        Optional[str], typer.Option("--target", help="Target T (with --pred).", metavar="T")
-    ] = None,
+    target: Annotated[Optional[str], typer.Option("--target", help="Target T (with --pred).", metavar="T")] = None,
     pred: Annotated[
         Optional[str], typer.Option("--pred", help="Prediction P = x_n (with --target).", metavar="P")
     ] = None,
@@ -193,33 +237,33 @@ def backprop(
         Optional[str],
         typer.Option("--loss-grad", help="dL/dx_n directly, instead of --target/--pred.", metavar="G"),
     ] = None,
-    kind: Annotated[
-        str, typer.Option("--kind", help="Loss for --target/--pred: mse, mae, huber, bce.")
-    ] = "mse",
-    delta: Annotated[
-        Optional[str], typer.Option("--delta", help="Huber's threshold (default 1).", metavar="D")
-    ] = None,
+    kind: Annotated[str, typer.Option("--kind", help="Loss for --target/--pred: mse, mae, huber, bce.")] = "mse",
+    delta: Annotated[Optional[str], typer.Option("--delta", help="Huber's threshold (default 1).", metavar="D")] = None,
     residual: OnlyResidual = False,
     plain: OnlyPlain = False,
+    fn: Fns = None,
+    at: At = None,
     format: Format = "table",
     exact: Exact = False,
     digits: Digits = 12,
+    symbolic: Symbolic = False,
+    latex: Latex = False,
 ) -> None:
     """dL/dx_k for every layer input: the loss gradient times the chain.
 
     Example: skipcalc backprop 0.1 0.1 0.1 --target 10 --pred 8
     """
-    local = read_derivatives(derivatives)
     if loss_grad is not None:
         if target is not None or pred is not None:
             raise InputError("--loss-grad: give either --loss-grad or --target with --pred, not both")
-        result = backprop_core(local, parse_number(loss_grad, "--loss-grad"), _networks(plain, residual))
+        loss, gradient = None, parse_number(loss_grad, "--loss-grad")
     else:
         if target is None or pred is None:
             raise InputError("--target/--pred: give both (or --loss-grad G instead)")
         loss = _loss(kind, target, pred, delta)
-        result = backprop_core(local, loss.gradient, _networks(plain, residual), loss)
-    _emit(result, format, exact, digits)
+        gradient = loss.gradient
+    result = _chain_or_formula(derivatives, fn, at, _networks(plain, residual), gradient, loss)
+    _emit(result, format, exact, digits, symbolic, latex)
 
 
 def _loss(kind: str, target: str, pred: str, delta: Optional[str]) -> Any:
@@ -238,12 +282,12 @@ def loss(
     kind: Annotated[
         str, typer.Option("--kind", help="mse: (T-P)^2 (single sample, not halved); mae; huber; bce (0<P<1).")
     ] = "mse",
-    delta: Annotated[
-        Optional[str], typer.Option("--delta", help="Huber's threshold (default 1).", metavar="D")
-    ] = None,
+    delta: Annotated[Optional[str], typer.Option("--delta", help="Huber's threshold (default 1).", metavar="D")] = None,
     format: Format = "table",
     exact: Exact = False,
     digits: Digits = 12,
+    symbolic: Symbolic = False,
+    latex: Latex = False,
 ) -> None:
     """The loss for one sample, dL/dpred, and which way the prediction must move.
 
@@ -251,7 +295,7 @@ def loss(
 
     Example: skipcalc loss --target 10 --pred 8
     """
-    _emit(_loss(kind, target, pred, delta), format, exact, digits)
+    _emit(_loss(kind, target, pred, delta), format, exact, digits, symbolic, latex)
 
 
 @app.command()

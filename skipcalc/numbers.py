@@ -48,9 +48,7 @@ def parse_number(text: str, name: str) -> Fraction:
     """Read ``text`` exactly. ``name`` is the argument it came from, for the error message."""
     stripped = text.strip()
     if len(stripped) > MAX_TEXT:
-        raise InputError(
-            f"{name}: a number of {len(stripped)} characters is longer than the {MAX_TEXT} accepted"
-        )
+        raise InputError(f"{name}: a number of {len(stripped)} characters is longer than the {MAX_TEXT} accepted")
     ratio = _RATIO.fullmatch(stripped)
     if ratio:
         sign, num, den = ratio.groups()
@@ -65,9 +63,7 @@ def parse_number(text: str, name: str) -> Fraction:
     frac = frac or ""
     exponent = int(exp) if exp else 0
     if abs(exponent) > MAX_EXPONENT:
-        raise InputError(
-            f"{name}: exponent {exponent} is outside the accepted range -{MAX_EXPONENT}..{MAX_EXPONENT}"
-        )
+        raise InputError(f"{name}: exponent {exponent} is outside the accepted range -{MAX_EXPONENT}..{MAX_EXPONENT}")
     digits = int((whole or "0") + frac)
     scale = exponent - len(frac)
     value = Fraction(digits * 10**scale) if scale >= 0 else Fraction(digits, 10**-scale)
@@ -114,9 +110,7 @@ def show(value: Number, exact: bool = False, digits: int = SIGNIFICANT) -> Shown
     # Rounding is exact precisely when the value is a decimal of <= digits digits; the
     # division behind it has a short quotient, so this is cheap even for 10**-1000000.
     sign, coefficient, exponent, was_exact = round_significant(value, digits)
-    if not was_exact and (
-        _digit_count(abs(value.numerator)) <= digits and _digit_count(value.denominator) <= digits
-    ):
+    if not was_exact and (_digit_count(abs(value.numerator)) <= digits and _digit_count(value.denominator) <= digits):
         return Shown(f"{value.numerator}/{value.denominator}", True)
     return Shown(_decimal_text(sign, coefficient, exponent), was_exact)
 

@@ -34,6 +34,8 @@ class Options:
     format: str = "table"
     exact: bool = False
     digits: int = TABLE_DIGITS
+    symbolic: bool = False  # json: add the derivation
+    latex: bool = False  # print the derivation's LaTeX alone
 
 
 @dataclass
@@ -48,20 +50,31 @@ class Report:
     summary: list[tuple[str, Cell]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     vertical: bool = False  # a single record shown as name/value lines
+    tables: list[tuple[str, list[str]]] = field(default_factory=list)  # split the table: (title, keys)
     extra: list[Any] = field(default_factory=list)  # Rich renderables for the table
 
 
-def render(result: object, options: Options, out: TextIO | None = None) -> None:
-    report = result if isinstance(result, Report) else report_for(result)
-    write = _WRITERS[options.format]
-    write(report, options, out if out is not None else sys.stdout)
+def render(result: object, options: Options, out: TextIO | None = None, derivation: Any = None) -> None:
+    """Write ``result`` in ``options.format``. ``derivation`` (a symbolic.Derivation) goes
+    under the table, into the json with --symbolic, or alone with --latex."""
+    out = out if out is not None else sys.stdout
+    if options.latex:
+        out.write(derivation.latex + "\n")
+        return
+    report = report_for(result)
+    if derivation is not None:
+        report.notes[:0] = list(derivation.lines)
+        if options.symbolic:
+            report.data["derivation"] = derivation.data
+    _WRITERS[options.format](report, options, out)
 
 
 def report_for(result: object) -> Report:
-    for kind, build in _BUILDERS.items():
-        if isinstance(result, kind):
-            return build(result)
-    raise TypeError(f"no report for {type(result).__name__}")
+    # Keyed by class name so that render.py need not import symbolic.py (and SymPy).
+    build = _BUILDERS.get(type(result).__name__)
+    if build is None:
+        raise TypeError(f"no report for {type(result).__name__}")
+    return build(result)
 
 
 # ---------------------------------------------------------------------------
@@ -97,9 +110,7 @@ def _chain_report(result: ChainResult) -> Report:
         data["loss"] = loss.value if loss else None
         data["loss_gradient"] = result.loss_gradient
         if loss:
-            summary.append(
-                (f"loss ({loss.kind}, T={_plain(loss.target)}, P={_plain(loss.pred)})", loss.value)
-            )
+            summary.append((f"loss ({loss.kind}, T={_plain(loss.target)}, P={_plain(loss.pred)})", loss.value))
         summary.append((f"dL/dx{n}", result.loss_gradient))
     for net in result.networks:
         data[net.name] = {
@@ -112,14 +123,10 @@ def _chain_report(result: ChainResult) -> Report:
         summary.append((f"{net.name} {label}", net.gradient))
     if result.network(PLAIN) and result.network(RESIDUAL):
         data["ratio"] = result.ratio
-        summary.append(
-            ("residual / plain", result.ratio if result.ratio is not None else "undefined (plain is 0)")
-        )
+        summary.append(("residual / plain", result.ratio if result.ratio is not None else "undefined (plain is 0)"))
     notes = []
     if any(not net.wrt_exact for net in result.networks):
-        notes.append(
-            f"Per-layer gradients of this {n}-layer chain carry 60 significant digits; the totals are exact."
-        )
+        notes.append(f"Per-layer gradients of this {n}-layer chain carry 60 significant digits; the totals are exact.")
     return Report(
         title=f"{result.command}: {n} layer{'s' if n != 1 else ''}",
         headers=headers,
@@ -188,16 +195,81 @@ def _update_report(result: UpdateResult) -> Report:
     )
 
 
-_BUILDERS: dict[type, Callable[[Any], Report]] = {
-    ChainResult: _chain_report,
-    LossResult: _loss_report,
-    UpdateResult: _update_report,
+def _formula_report(result: Any) -> Report:
+    """Formula layers: each network visits its own points, so each has its own D_i."""
+    n = len(result.layers)
+    backprop = result.loss_gradient is not None
+    wrt_name = "dL/dx_in" if backprop else f"dx{n}/dx_in"
+    headers = {"layer": "layer", "fn": "F(x)", "derivative": "F'(x)"}
+    for net in result.networks:
+        headers[f"{net.name}_x"] = f"{net.name} x_in"
+        headers[f"{net.name}_local"] = f"{net.name} F'(x_in)"
+        headers[f"{net.name}_gradient"] = f"{net.name} {wrt_name}"
+    records = []
+    for i, layer in enumerate(result.layers, start=1):
+        record: dict[str, Cell] = {"layer": i, "fn": layer.text, "derivative": str(layer.df)}
+        for net in result.networks:
+            record[f"{net.name}_x"] = net.points[i - 1]
+            record[f"{net.name}_local"] = net.local[i - 1]
+            record[f"{net.name}_gradient"] = net.wrt[i - 1]
+        records.append(record)
+    data: dict[str, Any] = {
+        "command": result.command,
+        "layers": n,
+        "at": result.at,
+        "fn": [layer.text for layer in result.layers],
+        "derivative": [str(layer.df) for layer in result.layers],
+    }
+    summary: list[tuple[str, Cell]] = []
+    if backprop:
+        data["loss_kind"] = result.loss.kind if result.loss else None
+        data["loss"] = result.loss.value if result.loss else None
+        data["loss_gradient"] = result.loss_gradient
+        summary.append((f"dL/dx{n}", result.loss_gradient))
+    for net in result.networks:
+        data[net.name] = {
+            "gradient": net.gradient,
+            **headline_fields(net.gradient),
+            "wrt": list(net.wrt),
+            "points": list(net.points),
+            "local": list(net.local),
+            "symbolic": net.closed_form,
+        }
+        summary.append((f"{net.name} x{n}", net.points[-1]))
+        summary.append((f"{net.name} {'dL' if backprop else f'dx{n}'}/dx0", net.gradient))
+    tables = [
+        (f"{net.name} network", ["layer", "fn", f"{net.name}_x", f"{net.name}_local", f"{net.name}_gradient"])
+        for net in result.networks
+    ]
+    notes = [
+        f"x_0 = {_plain(result.at)}; plain x_i = F_i(x_(i-1)), residual x_i = x_(i-1) + F_i(x_(i-1)).",
+        "relu'(0) = 0 and abs'(0) = 0; gelu is x*Phi(x) (the erf form).",
+    ]
+    for net in result.networks:
+        notes.append(f"{net.name} closed form: {'dL/dx0' if backprop else f'dx{n}/dx0'} = {net.closed_form}")
+    return Report(
+        title=f"{result.command}: {n} formula layer{'s' if n != 1 else ''} at x0 = {_plain(result.at)}",
+        headers=headers,
+        records=records,
+        headline=[net.gradient for net in result.networks],
+        data=data,
+        summary=summary,
+        notes=notes,
+        tables=tables,
+    )
+
+
+_BUILDERS: dict[str, Callable[[Any], Report]] = {
+    "ChainResult": _chain_report,
+    "LossResult": _loss_report,
+    "UpdateResult": _update_report,
+    "FormulaResult": _formula_report,
 }
 
 
 def register(kind: type, build: Callable[[Any], Report]) -> None:
     """Let another module (depth, paths, ...) add its result type."""
-    _BUILDERS[kind] = build
+    _BUILDERS[kind.__name__] = build
 
 
 # ---------------------------------------------------------------------------
@@ -265,13 +337,15 @@ def write_table(report: Report, options: Options, out: TextIO) -> None:
         table.add_column(justify="right")
         for key, label in report.headers.items():
             table.add_row(label, cell(report.records[0].get(key)))
+        console.print(table)
     else:
-        table = Table(title=report.title)
-        for key, label in report.headers.items():
-            table.add_column(label, justify="left" if key == "layer" else "right")
-        for record in report.records:
-            table.add_row(*(cell(record.get(key)) for key in report.headers))
-    console.print(table)
+        for title, keys in report.tables or [(report.title, list(report.headers))]:
+            table = Table(title=title)
+            for key in keys:
+                table.add_column(report.headers[key], justify="left" if key in ("layer", "fn") else "right")
+            for record in report.records:
+                table.add_row(*(cell(record.get(key)) for key in keys))
+            console.print(table)
     if report.summary:
         summary = Table.grid(padding=(0, 2))
         summary.add_column(style="bold")
@@ -282,11 +356,10 @@ def write_table(report: Report, options: Options, out: TextIO) -> None:
     for renderable in report.extra:
         console.print(renderable)
     for note in report.notes:
-        console.print(note, markup=False)
+        console.print(note, markup=False, soft_wrap=True)  # formulas: never broken mid-line
     if rounded:
         console.print(
-            f"≈ marks a value rounded to {options.digits} significant digits "
-            "(--digits N for more, --exact for all).",
+            f"≈ marks a value rounded to {options.digits} significant digits (--digits N for more, --exact for all).",
             markup=False,
         )
 

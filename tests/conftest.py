@@ -27,9 +27,7 @@ def cli():
     return invoke
 
 
-def run_script(
-    command: str, input: str | None = None, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
+def run_script(command: str, input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """Run a shell command line with the installed console script first on PATH."""
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", COLUMNS="80", NO_COLOR="1")
     env.pop("FORCE_COLOR", None)

@@ -123,10 +123,7 @@ def test_table_marks_rounded_values(cli):
 
 
 def test_backprop_seed(cli):
-    assert (
-        ok(cli("backprop", *TENTHS, "--target", "10", "--pred", "8", "--format", "value"))
-        == "-0.004\t-5.324\n"
-    )
+    assert ok(cli("backprop", *TENTHS, "--target", "10", "--pred", "8", "--format", "value")) == "-0.004\t-5.324\n"
     assert ok(cli("backprop", *TENTHS, "--loss-grad", "-2", "--format", "value")) == "-0.002\t-2.662\n"
 
 
@@ -172,10 +169,7 @@ def test_loss_table_explains_direction(cli):
     ],
 )
 def test_loss_kinds(cli, kind, extra, expected):
-    assert (
-        ok(cli("loss", "--target", "10", "--pred", "8", "--kind", kind, *extra, "--format", "value"))
-        == expected
-    )
+    assert ok(cli("loss", "--target", "10", "--pred", "8", "--kind", kind, *extra, "--format", "value")) == expected
 
 
 def test_loss_bce_json_is_marked_rounded(cli):

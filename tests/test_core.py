@@ -88,11 +88,7 @@ def test_residual_is_the_sum_over_all_paths(local):
     """(1+D1)...(1+Dn) = sum over subsets S of prod_{i in S} D_i: 2^n paths."""
     n = len(local)
     paths = sum(
-        (
-            prod((local[i] for i in subset), start=F(1))
-            for k in range(n + 1)
-            for subset in combinations(range(n), k)
-        ),
+        (prod((local[i] for i in subset), start=F(1)) for k in range(n + 1) for subset in combinations(range(n), k)),
         start=F(0),
     )
     assert chain(local).network("residual").gradient == paths
