@@ -47,6 +47,8 @@ class SkipcalcGroup(TyperGroup):
             sys.exit(130)
         except BrokenPipeError:
             _quiet_broken_pipe()
+        except OSError as error:  # e.g. --save into a folder that does not exist
+            fail(f"{getattr(error, 'filename', '') or 'output'}: {error.strerror or error}")
         sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -116,7 +118,16 @@ Symbolic = Annotated[bool, typer.Option("--symbolic", help="json: add the SymPy 
 Latex = Annotated[bool, typer.Option("--latex", help="Print only the derivation, as LaTeX.")]
 
 
-def _emit(result: object, format: str, exact: bool, digits: int, symbolic: bool = False, latex: bool = False) -> None:
+def _emit(
+    result: object,
+    format: str,
+    exact: bool,
+    digits: int,
+    symbolic: bool = False,
+    latex: bool = False,
+    plot: bool = True,
+    save: Optional[str] = None,
+) -> None:
     """Validate the shared options, derive with SymPy only where the output shows it,
     and hand everything to the one renderer."""
     from .render import FORMATS, Options, render
@@ -125,7 +136,9 @@ def _emit(result: object, format: str, exact: bool, digits: int, symbolic: bool 
         raise InputError(f"--format: {format!r} is not a format; expected one of {', '.join(FORMATS)}")
     if not 1 <= digits <= 40:
         raise InputError(f"--digits: {digits} is out of range; expected 1 to 40")
-    options = Options(format=format, exact=exact, digits=digits, symbolic=symbolic, latex=latex)
+    if save is not None and not save.lower().endswith(".svg"):
+        raise InputError(f"--save: {save!r} is not accepted; expected a file name ending in .svg")
+    options = Options(format, exact, digits, symbolic, latex, plot, save)
     derivation = None
     if format == "table" or symbolic or latex:
         from . import symbolic as sym  # SymPy: only on the paths that show a derivation
@@ -319,6 +332,95 @@ def update(
         parse_number(input, "--input"),
     )
     _emit(result, format, exact, digits)
+
+
+Plot = Annotated[bool, typer.Option("--plot/--no-plot", help="Draw the chart under the table.")]
+Save = Annotated[Optional[str], typer.Option("--save", help="Also write the chart to FILE.svg.", metavar="FILE.svg")]
+
+
+@app.command(context_settings=NUMBERS_FIRST)
+def depth(
+    local: Annotated[str, typer.Option("--local", help="Every layer's local derivative D.", metavar="D")],
+    max: Annotated[Optional[int], typer.Option("--max", help="Depths 1..N (default 50).", metavar="N")] = None,
+    depths: Annotated[Optional[str], typer.Option("--depths", help="Depths to list: 1,2,5,...", metavar="LIST")] = None,
+    loss_grad: Annotated[
+        Optional[str], typer.Option("--loss-grad", help="Scale both by dL/dx_n = G.", metavar="G")
+    ] = None,
+    vanish: Annotated[str, typer.Option("--vanish", help="Threshold for 'vanished'.", metavar="T")] = "1e-6",
+    plot: Plot = True,
+    save: Save = None,
+    format: Format = "table",
+    exact: Exact = False,
+    digits: Digits = 12,
+) -> None:
+    """How the gradient decays with depth: D^n (plain) against (1+D)^n (residual).
+
+    The summary gives, exactly, the first depths where a float32/float64 gradient would
+    underflow (plain) or overflow (residual), and where plain falls below --vanish.
+
+    Example: skipcalc depth --local 0.1 --depths 1,10,50,100
+    """
+    from .depth import depth_sweep
+
+    if max is not None and depths is not None:
+        raise InputError("--max/--depths: give one or the other")
+    if depths is not None:
+        listed = [_whole(part, "--depths") for part in depths.split(",")]
+    else:
+        n = 50 if max is None else max
+        from .depth import MAX_ROWS
+
+        if not 1 <= n <= MAX_ROWS:
+            raise InputError(f"--max: {n} is not accepted; expected 1 to {MAX_ROWS} (use --depths for deeper ones)")
+        listed = list(range(1, n + 1))
+    result = depth_sweep(
+        parse_number(local, "--local"),
+        listed,
+        None if loss_grad is None else parse_number(loss_grad, "--loss-grad"),
+        parse_number(vanish, "--vanish"),
+    )
+    _emit(result, format, exact, digits, plot=plot, save=save)
+
+
+def _whole(text: str, name: str) -> int:
+    value = parse_number(text, name)
+    if value.denominator != 1 or value < 1:
+        raise InputError(f"{name}: {text.strip()!r} is not accepted; expected whole numbers >= 1")
+    return int(value)
+
+
+@app.command(context_settings=NUMBERS_FIRST)
+def paths(
+    derivatives: Derivatives = None,
+    uniform: Annotated[
+        Optional[str], typer.Option("--uniform", help="Every D_i = D (with --layers).", metavar="D")
+    ] = None,
+    layers: Annotated[Optional[int], typer.Option("--layers", help="n, with --uniform.", metavar="N")] = None,
+    mass: Annotated[str, typer.Option("--mass", help="Share of |gradient| the band carries.", metavar="M")] = "0.9",
+    plot: Plot = True,
+    save: Save = None,
+    format: Format = "table",
+    exact: Exact = False,
+    digits: Digits = 12,
+) -> None:
+    """The residual gradient split by path length k: C(n,k) paths contributing e_k(D).
+
+    Example: skipcalc paths --uniform 0.1 --layers 110
+    """
+    from .paths import path_split, uniform_path_split
+
+    share = parse_number(mass, "--mass")
+    if uniform is not None:
+        if derivatives:
+            raise InputError("--uniform: give either --uniform D --layers N or the derivatives, not both")
+        if layers is None:
+            raise InputError("--layers: --uniform needs the number of layers, e.g. --layers 50")
+        result = uniform_path_split(parse_number(uniform, "--uniform"), layers, share)
+    else:
+        if layers is not None:
+            raise InputError("--layers: only --uniform takes --layers")
+        result = path_split(read_derivatives(derivatives), share)
+    _emit(result, format, exact, digits, plot=plot, save=save)
 
 
 def main() -> None:

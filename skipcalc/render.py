@@ -36,6 +36,8 @@ class Options:
     digits: int = TABLE_DIGITS
     symbolic: bool = False  # json: add the derivation
     latex: bool = False  # print the derivation's LaTeX alone
+    plot: bool = True  # table: draw the chart (depth, paths)
+    save: str | None = None  # write the chart as SVG to this file
 
 
 @dataclass
@@ -51,6 +53,7 @@ class Report:
     notes: list[str] = field(default_factory=list)
     vertical: bool = False  # a single record shown as name/value lines
     tables: list[tuple[str, list[str]]] = field(default_factory=list)  # split the table: (title, keys)
+    chart: Any = None  # a charts.LineChart or BarChart
     extra: list[Any] = field(default_factory=list)  # Rich renderables for the table
 
 
@@ -66,6 +69,11 @@ def render(result: object, options: Options, out: TextIO | None = None, derivati
         report.notes[:0] = list(derivation.lines)
         if options.symbolic:
             report.data["derivation"] = derivation.data
+    if options.save and report.chart is not None:
+        from .charts import svg
+
+        with open(options.save, "w", encoding="utf-8") as file:
+            file.write(svg(report.chart))
     _WRITERS[options.format](report, options, out)
 
 
@@ -259,7 +267,109 @@ def _formula_report(result: Any) -> Report:
     )
 
 
+def _depth_report(result: Any) -> Report:
+    from .charts import LineChart, log10_series
+
+    scaled = result.loss_gradient is not None
+    records = [
+        {"depth": row.depth, "plain": row.plain, "residual": row.residual, "ratio": row.ratio} for row in result.rows
+    ]
+    g = f"{_plain(result.loss_gradient)} * " if scaled else ""
+    headers = {"depth": "depth n", "plain": f"plain {g}D^n", "residual": f"residual {g}(1+D)^n", "ratio": "ratio"}
+    keys = ("plain_below_float32_at", "plain_below_float64_at", "residual_above_float32_at",
+            "residual_above_float64_at", "plain_below_vanish_at")  # fmt: skip
+    labels = (
+        "|plain| first below float32's smallest normal (2^-126) at depth",
+        "|plain| first below float64's smallest normal (2^-1022) at depth",
+        "|residual| first above float32's largest finite at depth",
+        "|residual| first above float64's largest finite at depth",
+        f"|plain| first below --vanish {_plain(result.vanish)} at depth",
+    )
+    summary: list[tuple[str, Cell]] = [
+        (label, getattr(result, key) if getattr(result, key) is not None else "never")
+        for label, key in zip(labels, keys, strict=True)
+    ]
+    depths = [row.depth for row in result.rows]
+    chart = LineChart(
+        f"log10 |gradient| against depth (D = {_plain(result.local)})",
+        "depth n",
+        "log10 |gradient|",
+        (
+            log10_series("plain", depths, [row.plain for row in result.rows], "o", "red"),
+            log10_series("residual", depths, [row.residual for row in result.rows], "*", "green"),
+        ),
+    )
+    last = result.rows[-1]
+    return Report(
+        title=f"depth: D = {_plain(result.local)}" + (f", dL/dx_n = {_plain(result.loss_gradient)}" if scaled else ""),
+        headers=headers,
+        records=records,
+        headline=[last.plain, last.residual],
+        data={
+            "command": "depth",
+            "local": result.local,
+            "loss_gradient": result.loss_gradient,
+            "rows": records,
+            "summary": {key: getattr(result, key) for key in keys} | {"vanish": result.vanish},
+        },
+        summary=summary,
+        notes=[
+            "The depths above are exact, for any depth (not only the rows shown): a float implementation "
+            "silently turns the gradient into 0 (or inf) from there on."
+        ],  # fmt: skip
+        chart=chart,
+    )
+
+
+def _paths_report(result: Any) -> Report:
+    from .charts import BarChart
+
+    total = result.total
+    records = []
+    running = Fraction(0)
+    for k, e in enumerate(result.contributions):
+        share = e / total if total else None
+        running += e
+        records.append({"length": k, "paths": result.paths(k), "contribution": e, "share": share,
+                        "cumulative": running / total if total else None})  # fmt: skip
+    a, b = result.band
+    band = {"from": a, "to": b, "mass": result.mass, "share": result.band_share}
+    magnitude = sum((abs(e) for e in result.contributions), Fraction(0))
+    shares = tuple(float(abs(e) / magnitude) if magnitude else 0.0 for e in result.contributions)
+    chart = BarChart(
+        f"share of |gradient| by path length (n = {result.layers}; band {a}-{b} in green)",
+        tuple(str(k) for k in range(len(shares))),
+        shares,
+        (a, b),
+    )
+    return Report(
+        title=f"paths: {result.layers} residual blocks, 2^{result.layers} paths",
+        headers={
+            "length": "length k",
+            "paths": "paths C(n,k)",
+            "contribution": "contribution e_k",
+            "share": "share",
+            "cumulative": "cumulative",
+        },  # fmt: skip
+        records=records,
+        headline=[total, Fraction(a), Fraction(b)],
+        data={"command": "paths", "layers": result.layers, "total": total, "by_length": records, "band": band},
+        summary=[
+            ("total (1+D_1)...(1+D_n)", total),
+            (f"band carrying {_plain(result.mass)} of the magnitude", f"lengths {a} to {b}"),
+            ("its share", result.band_share),
+        ],
+        notes=[
+            "Veit et al. (2016) found that in a 110-layer residual net most of the gradient comes from "
+            "paths 10-34 layers deep: the band plays that role here."
+        ],  # fmt: skip
+        chart=chart,
+    )
+
+
 _BUILDERS: dict[str, Callable[[Any], Report]] = {
+    "DepthResult": _depth_report,
+    "PathsResult": _paths_report,
     "ChainResult": _chain_report,
     "LossResult": _loss_report,
     "UpdateResult": _update_report,
@@ -355,6 +465,10 @@ def write_table(report: Report, options: Options, out: TextIO) -> None:
         console.print(summary)
     for renderable in report.extra:
         console.print(renderable)
+    if report.chart is not None and options.plot:
+        from .charts import terminal
+
+        console.print(terminal(report.chart))
     for note in report.notes:
         console.print(note, markup=False, soft_wrap=True)  # formulas: never broken mid-line
     if rounded:
