@@ -17,7 +17,7 @@ import math
 import re
 import sys
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from fractions import Fraction
 from typing import Union
 
@@ -32,6 +32,8 @@ MAX_TEXT = 1000
 
 MAX_EXPONENT = 100_000
 """Largest |exponent| accepted in scientific notation (1e-100000 is fine, 1e-100001 is not)."""
+
+MAX_E = 10**15  # Decimal exponent range for carried approximations
 
 ACCEPTED = "a decimal (0.1, -2.5, 1e-3, +4) or a fraction (1/3)"
 
@@ -97,9 +99,12 @@ def show(value: Number, exact: bool = False, digits: int = SIGNIFICANT) -> Shown
     ``exact=True`` prints any Fraction whole (as a decimal when it terminates).
     """
     if isinstance(value, Decimal):
+        # Round in Decimal itself: a Fraction of 1e-15000 would build a 15000-digit integer.
         have = len(value.as_tuple().digits)
-        sign, coefficient, exponent, _ = round_significant(Fraction(value), min(digits, have))
-        return Shown(_decimal_text(sign, coefficient, exponent), False)
+        rounded = value.normalize(Context(prec=min(digits, have), rounding=ROUND_HALF_EVEN, Emin=-MAX_E, Emax=MAX_E))
+        sign, coefficient_digits, exponent = rounded.as_tuple()
+        coefficient = int("".join(map(str, coefficient_digits)) or "0")
+        return Shown(_decimal_text(-1 if sign else 1, coefficient, int(exponent)), False)
     if value == 0:
         return Shown("0", True)
     if exact:
@@ -211,9 +216,12 @@ def _decimal_text(sign: int, coefficient: int, exponent: int) -> str:
     return f"{minus}{mantissa}e{adjusted}"
 
 
+_STR_LIMIT = 10**4000
+
+
 def _int_text(n: int) -> str:
     """str() that also works beyond CPython's 4300-digit limit (--exact on huge values)."""
-    if -(10**4000) < n < 10**4000:
+    if -_STR_LIMIT < n < _STR_LIMIT:
         return str(n)
     return format(Decimal(n), "f")
 

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Start-up and table-view timings, side by side with the references the issues name.
+# Needs hyperfine and qalc (Debian: apt-get install hyperfine qalc) and skipcalc on PATH
+# (e.g. PATH=.venv/bin:$PATH). Prints hyperfine's summary; nothing here is run by pytest.
+set -euo pipefail
+py=$(dirname "$(command -v skipcalc)")/python
+hyperfine -N --warmup 5 --runs ${RUNS:-40} \
+  'qalc -t "(1+0.1)^3"' \
+  'skipcalc chain 0.1 0.1 0.1 --residual --format value' \
+  'skipcalc --help'
+hyperfine -N --warmup 3 --runs ${RUNS:-20} \
+  "$py -c 'import sympy, typer, rich.table'" \
+  'skipcalc chain 0.1 0.1 0.1'
