@@ -49,36 +49,27 @@ class DepthResult:
 
 
 def first_depth_below(base: Fraction, scale: Fraction, threshold: Fraction) -> int | None:
-    """The least n >= 1 with |scale * base^n| < threshold (None if never), for any n.
-
-    Found from logarithms at 80 digits, then settled exactly: n*ln|base| < ln(threshold/|scale|)."""
-    b, s = abs(base), abs(scale)
-    if s == 0 or b == 0:
-        return 1
-    if s * b < threshold:
-        return 1
-    if b >= 1:
-        return None
-    # n > ln(threshold/s) / ln(b), both logs negative-or-any; b < 1 so ln b < 0.
-    bound = _ln(threshold / s) / _ln(b)
-    n = max(1, int(bound) - 2)
-    while not _power_below(b, n, threshold / s):
-        n += 1
-    return n
+    """The least n >= 1 with |scale * base^n| < threshold (None if never), for any n."""
+    return _first_depth(base, scale, threshold, below=True)
 
 
 def first_depth_above(base: Fraction, scale: Fraction, threshold: Fraction) -> int | None:
-    """The least n >= 1 with |scale * base^n| > threshold (None if never)."""
-    b, s = abs(base), abs(scale)
-    if s == 0 or b == 0:
-        return None
-    if s * b > threshold:
+    """The least n >= 1 with |scale * base^n| > threshold (None if never), for any n."""
+    return _first_depth(base, scale, threshold, below=False)
+
+
+def _first_depth(base: Fraction, scale: Fraction, threshold: Fraction, below: bool) -> int | None:
+    """Found from logarithms at 80 digits (n crosses ln(threshold/|scale|) / ln|base|), then
+    settled by testing the crossing itself, exactly where the powers are small enough."""
+    b, limit = abs(base), threshold / abs(scale) if scale else None
+    if limit is None or b == 0:
+        return 1 if below else None  # the gradient is 0 from depth 1 on
+    if _crosses(b, 1, limit, below):
         return 1
-    if b <= 1:
-        return None
-    bound = _ln(threshold / s) / _ln(b)
-    n = max(1, int(bound) - 2)
-    while not _power_above(b, n, threshold / s):
+    if (b >= 1) if below else (b <= 1):
+        return None  # |base^n| never moves towards the threshold
+    n = max(1, int(_ln(limit) / _ln(b)) - 2)
+    while not _crosses(b, n, limit, below):
         n += 1
     return n
 
@@ -87,18 +78,15 @@ def _ln(value: Fraction) -> Decimal:
     return _LN.divide(Decimal(value.numerator), Decimal(value.denominator)).ln(_LN)
 
 
-def _power_below(b: Fraction, n: int, limit: Fraction) -> bool:
-    """b^n < limit, exactly when the numbers are small enough, else by 80-digit logs (a tie
-    b^n == limit is then decided by the exact test, since it needs b a rational power)."""
+def _crosses(b: Fraction, n: int, limit: Fraction, below: bool) -> bool:
+    """b^n < limit (below) or b^n > limit: exactly when b^n is small enough to build, else
+    by 80-digit logs. A tie b^n == limit needs b a rational root of limit, and those are
+    small powers, so the exact branch decides every tie."""
     if n * (b.numerator.bit_length() + b.denominator.bit_length()) < 2_000_000:
-        return b**n < limit
-    return _LN.multiply(Decimal(n), _ln(b)) < _ln(limit)
-
-
-def _power_above(b: Fraction, n: int, limit: Fraction) -> bool:
-    if n * (b.numerator.bit_length() + b.denominator.bit_length()) < 2_000_000:
-        return b**n > limit
-    return _LN.multiply(Decimal(n), _ln(b)) > _ln(limit)
+        power = b**n
+        return power < limit if below else power > limit
+    log_power, log_limit = _LN.multiply(Decimal(n), _ln(b)), _ln(limit)
+    return log_power < log_limit if below else log_power > log_limit
 
 
 def depth_sweep(

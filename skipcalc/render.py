@@ -54,7 +54,6 @@ class Report:
     vertical: bool = False  # a single record shown as name/value lines
     tables: list[tuple[str, list[str]]] = field(default_factory=list)  # split the table: (title, keys)
     chart: Any = None  # a charts.LineChart or BarChart
-    extra: list[Any] = field(default_factory=list)  # Rich renderables for the table
 
 
 def render(result: object, options: Options, out: TextIO | None = None, derivation: Any = None) -> None:
@@ -111,22 +110,9 @@ def _chain_report(result: ChainResult) -> Report:
         records.append(record)
 
     data: dict[str, Any] = {"command": result.command, "layers": n, "local": list(result.local)}
-    summary: list[tuple[str, Cell]] = []
-    if backprop:
-        loss = result.loss
-        data["loss_kind"] = loss.kind if loss else None
-        data["loss"] = loss.value if loss else None
-        data["loss_gradient"] = result.loss_gradient
-        if loss:
-            summary.append((f"loss ({loss.kind}, T={_plain(loss.target)}, P={_plain(loss.pred)})", loss.value))
-        summary.append((f"dL/dx{n}", result.loss_gradient))
+    summary = _backprop_fields(result, n, data)
     for net in result.networks:
-        data[net.name] = {
-            "gradient": net.gradient,
-            **headline_fields(net.gradient),
-            "wrt": list(net.wrt),
-            "wrt_exact": net.wrt_exact,
-        }
+        data[net.name] = {**_network_fields(net), "wrt_exact": net.wrt_exact}
         label = "dL/dx0" if backprop else f"dx{n}/dx0"
         summary.append((f"{net.name} {label}", net.gradient))
     if result.network(PLAIN) and result.network(RESIDUAL):
@@ -144,6 +130,27 @@ def _chain_report(result: ChainResult) -> Report:
         summary=summary,
         notes=notes,
     )
+
+
+def _backprop_fields(result: Any, n: int, data: dict[str, Any]) -> list[tuple[str, Cell]]:
+    """What backprop adds to a chain report (numeric or formula): the loss and dL/dx_n into
+    ``data``; the summary lines that start the table's summary."""
+    if result.loss_gradient is None:
+        return []
+    loss = result.loss
+    data["loss_kind"] = loss.kind if loss else None
+    data["loss"] = loss.value if loss else None
+    data["loss_gradient"] = result.loss_gradient
+    summary: list[tuple[str, Cell]] = []
+    if loss:
+        summary.append((f"loss ({loss.kind}, T={_plain(loss.target)}, P={_plain(loss.pred)})", loss.value))
+    summary.append((f"dL/dx{n}", result.loss_gradient))
+    return summary
+
+
+def _network_fields(net: Any) -> dict[str, Any]:
+    """The JSON keys every network object has."""
+    return {"gradient": net.gradient, **headline_fields(net.gradient), "wrt": list(net.wrt)}
 
 
 def _plain(value: Number) -> str:
@@ -228,17 +235,10 @@ def _formula_report(result: Any) -> Report:
         "fn": [layer.text for layer in result.layers],
         "derivative": [str(layer.df) for layer in result.layers],
     }
-    summary: list[tuple[str, Cell]] = []
-    if backprop:
-        data["loss_kind"] = result.loss.kind if result.loss else None
-        data["loss"] = result.loss.value if result.loss else None
-        data["loss_gradient"] = result.loss_gradient
-        summary.append((f"dL/dx{n}", result.loss_gradient))
+    summary = _backprop_fields(result, n, data)
     for net in result.networks:
         data[net.name] = {
-            "gradient": net.gradient,
-            **headline_fields(net.gradient),
-            "wrt": list(net.wrt),
+            **_network_fields(net),
             "points": list(net.points),
             "local": list(net.local),
             "symbolic": net.closed_form,
@@ -377,11 +377,6 @@ _BUILDERS: dict[str, Callable[[Any], Report]] = {
 }
 
 
-def register(kind: type, build: Callable[[Any], Report]) -> None:
-    """Let another module (depth, paths, ...) add its result type."""
-    _BUILDERS[kind.__name__] = build
-
-
 # ---------------------------------------------------------------------------
 # Writers, one per format
 
@@ -463,8 +458,6 @@ def write_table(report: Report, options: Options, out: TextIO) -> None:
         for label, value in report.summary:
             summary.add_row(label, cell(value))
         console.print(summary)
-    for renderable in report.extra:
-        console.print(renderable)
     if report.chart is not None and options.plot:
         from .charts import terminal
 
