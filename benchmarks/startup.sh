@@ -3,6 +3,9 @@
 # Needs hyperfine and qalc (Debian: apt-get install hyperfine qalc) and skipcalc on PATH
 # (e.g. PATH=.venv/bin:$PATH). Prints hyperfine's summary; nothing here is run by pytest.
 set -euo pipefail
+# Compiled bytecode is part of a real install; a shell that forbids writing it would time
+# every run compiling skipcalc afresh.
+unset PYTHONDONTWRITEBYTECODE
 py=$(dirname "$(command -v skipcalc)")/python
 hyperfine -N --warmup 5 --runs ${RUNS:-40} \
   'qalc -t "(1+0.1)^3"' \

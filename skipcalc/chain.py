@@ -13,9 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Context, Decimal
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
-from .losses import LossResult
 from .numbers import Number
+
+if TYPE_CHECKING:
+    from .losses import LossResult
 
 PLAIN = "plain"
 RESIDUAL = "residual"

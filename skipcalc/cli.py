@@ -17,12 +17,11 @@ from typer.core import TyperGroup
 from typer.exceptions import Abort
 
 from . import __version__
-from .chain import NETWORKS, PLAIN, RESIDUAL
-from .chain import backprop as backprop_core
-from .chain import chain as chain_core
-from .losses import loss as loss_core
+from .console import quiet_broken_pipe
 from .numbers import InputError, parse_number
-from .update import update as update_core
+
+# The core modules are imported inside the commands that use them: a call loads only its own.
+NETWORKS = ("plain", "residual")
 
 EXIT_USAGE = 2
 
@@ -46,7 +45,7 @@ class SkipcalcGroup(TyperGroup):
         except KeyboardInterrupt:
             sys.exit(130)
         except BrokenPipeError:
-            _quiet_broken_pipe()
+            quiet_broken_pipe()
         except OSError as error:  # e.g. --save into a folder that does not exist
             fail(f"{getattr(error, 'filename', '') or 'output'}: {error.strerror or error}")
         sys.exit(code if isinstance(code, int) else 0)
@@ -63,15 +62,6 @@ def fail(message: str) -> NoReturn:
     """The one way skipcalc refuses input: one line on stderr, exit status 2."""
     sys.stderr.write(f"skipcalc: error: {message}\n")
     sys.exit(EXIT_USAGE)
-
-
-def _quiet_broken_pipe() -> NoReturn:
-    # The reader went away (| head): exit quietly, as the shell expects (128 + SIGPIPE).
-    import os
-
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    sys.exit(141)
 
 
 app = typer.Typer(
@@ -171,7 +161,7 @@ def read_derivatives(texts: Optional[list[str]], name: str = "D") -> list[Fracti
 def _networks(plain: bool, residual: bool) -> tuple[str, ...]:
     if plain == residual:
         return NETWORKS
-    return (PLAIN,) if plain else (RESIDUAL,)
+    return ("plain",) if plain else ("residual",)
 
 
 Derivatives = Annotated[
@@ -206,10 +196,12 @@ def _chain_or_formula(
         return formula_chain(fns, parse_number(at, "--at"), networks, loss_gradient, loss)
     if at is not None:
         raise InputError("--at: only formula layers (--fn) take a starting point")
+    from .chain import backprop, chain
+
     local = read_derivatives(derivatives)
     if loss_gradient is None:
-        return chain_core(local, networks)
-    return backprop_core(local, loss_gradient, networks, loss)
+        return chain(local, networks)
+    return backprop(local, loss_gradient, networks, loss)
 
 
 OnlyResidual = Annotated[bool, typer.Option("--residual", help="Show only the residual network.")]
@@ -280,6 +272,8 @@ def backprop(
 
 
 def _loss(kind: str, target: str, pred: str, delta: Optional[str]) -> Any:
+    from .losses import loss as loss_core
+
     return loss_core(
         kind,
         parse_number(target, "--target"),
@@ -325,6 +319,8 @@ def update(
 
     Example: skipcalc update --weight 0.5 --lr 0.1 --grad -5.324 --input 1
     """
+    from .update import update as update_core
+
     result = update_core(
         parse_number(weight, "--weight"),
         parse_number(lr, "--lr"),
@@ -423,5 +419,17 @@ def paths(
     _emit(result, format, exact, digits, plot=plot, save=save)
 
 
-def main() -> None:
-    app()
+def run() -> None:
+    """The Typer app, for every call the fast path (console.py) leaves to it. Typer inspects the signature of every registered command when
+    it builds the parser (about 7 ms each), so a call builds only the command it runs;
+    `skipcalc --help` and unknown names get the whole app."""
+    import copy
+
+    wanted = sys.argv[1] if len(sys.argv) > 1 else None
+    only = [info for info in app.registered_commands if (info.name or info.callback.__name__) == wanted]
+    if not only:
+        app()
+        return
+    single = copy.copy(app)
+    single.registered_commands = only
+    single()

@@ -8,19 +8,19 @@ Rich is imported only for the table.
 
 from __future__ import annotations
 
-import csv
-import json
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from .chain import PLAIN, RESIDUAL, ChainResult
-from .losses import LossResult
 from .numbers import Number, log10_abs, show, to_float
-from .update import UpdateResult
+
+if TYPE_CHECKING:  # the result types; render.py dispatches on their names
+    from .chain import ChainResult
+    from .losses import LossResult
+    from .update import UpdateResult
 
 FORMATS = ("table", "json", "csv", "value")
 TABLE_DIGITS = 12
@@ -99,7 +99,7 @@ def _chain_report(result: ChainResult) -> Report:
     wrt_name = "dL/dx" if backprop else f"dx{n}/dx"
     headers = {"layer": "layer", "local": "local D"}
     for net in result.networks:
-        headers[f"{net.name}_factor"] = f"{net.name} factor" + (" 1+D" if net.name == RESIDUAL else "")
+        headers[f"{net.name}_factor"] = f"{net.name} factor" + (" 1+D" if net.name == "residual" else "")
         headers[f"{net.name}_gradient"] = f"{net.name} {wrt_name}_in"
     records = []
     for i, d in enumerate(result.local, start=1):
@@ -115,7 +115,7 @@ def _chain_report(result: ChainResult) -> Report:
         data[net.name] = {**_network_fields(net), "wrt_exact": net.wrt_exact}
         label = "dL/dx0" if backprop else f"dx{n}/dx0"
         summary.append((f"{net.name} {label}", net.gradient))
-    if result.network(PLAIN) and result.network(RESIDUAL):
+    if len(result.networks) == 2:
         data["ratio"] = result.ratio
         summary.append(("residual / plain", result.ratio if result.ratio is not None else "undefined (plain is 0)"))
     notes = []
@@ -402,6 +402,8 @@ def _jsonable(value: Any, options: Options, rounded: list[bool]) -> Any:
 
 
 def write_json(report: Report, options: Options, out: TextIO) -> None:
+    import json  # each writer imports its own module: start-up pays only for the format used
+
     rounded: list[bool] = []
     data = _jsonable(report.data, options, rounded)
     data["exact"] = not rounded  # false when any number string is rounded to 40 digits
@@ -410,6 +412,8 @@ def write_json(report: Report, options: Options, out: TextIO) -> None:
 
 
 def write_csv(report: Report, options: Options, out: TextIO) -> None:
+    import csv
+
     writer = csv.writer(out, lineterminator="\n")
     keys = list(report.headers)
     writer.writerow(keys)
