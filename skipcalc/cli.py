@@ -7,7 +7,7 @@ every error becomes one line on stderr and exit status 2.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Annotated, Any, NoReturn, Optional
 
@@ -104,6 +104,10 @@ Exact = Annotated[bool, typer.Option("--exact", help="Print every number whole, 
 Digits = Annotated[int, typer.Option("--digits", help="Significant digits in the table (1-40).", metavar="N")]
 
 
+Batch = Annotated[
+    bool, typer.Option("--batch", help="One case per stdin line; one result per line (json, csv or value).")
+]
+KeepGoing = Annotated[bool, typer.Option("--keep-going", help="--batch: report a bad line in-band and go on.")]
 Symbolic = Annotated[bool, typer.Option("--symbolic", help="json: add the SymPy derivation (str and LaTeX).")]
 Latex = Annotated[bool, typer.Option("--latex", help="Print only the derivation, as LaTeX.")]
 
@@ -141,6 +145,61 @@ def _emit(
         if derive is not None:
             derivation = derive(result, digits)
     render(result, options, derivation=derivation)
+
+
+def _emit_batch(case: Callable[[str], object], format: str, exact: bool, keep_going: bool) -> None:
+    """--batch: ``case`` turns one stdin line into a result; each result is written as it
+    is computed (json lines, csv rows with a `line` column, or value lines). A bad line
+    stops the run with exit 2 after the results before it, unless --keep-going writes
+    {"line": N, "error": ...} in its place and goes on (exit 2 at the end if any failed)."""
+    import json
+
+    from .render import Options, render
+
+    if format not in ("json", "csv", "value"):
+        raise InputError("--batch: writes one result per line; add --format json, csv or value")
+    failed = 0
+    first = True
+    for number, text in enumerate(sys.stdin, start=1):
+        if not text.strip():
+            continue
+        try:
+            result = case(text)
+        except InputError as error:
+            message = f"stdin line {number}: {error}"
+            if not keep_going:
+                sys.stdout.flush()
+                fail(message)
+            failed += 1
+            sys.stdout.write(json.dumps({"line": number, "error": message}) + "\n")
+            continue
+        render(result, Options(format=format, exact=exact, line=number, header=first))
+        first = False
+    if failed:
+        sys.stdout.flush()
+        fail(f"--batch: {failed} line{'s' if failed != 1 else ''} failed (reported in-band)")
+
+
+def _line_values(text: str, defaults: dict[str, Optional[str]]) -> dict[str, Optional[str]]:
+    """A --batch line for loss/update: `key=value` pairs (or `--key value`), over the
+    command line's options."""
+    values = dict(defaults)
+    tokens = iter(text.split())
+    for token in tokens:
+        key, eq, value = token.lstrip("-").partition("=")
+        if not eq:
+            value = next(tokens, "")
+        if key not in values:
+            raise InputError(f"{token!r}: not a key of this command; expected {', '.join(k + '=' for k in values)}")
+        values[key] = value
+    return values
+
+
+def _required(values: dict[str, Optional[str]], key: str) -> str:
+    value = values[key]
+    if value is None:
+        raise InputError(f"--{key}: missing; give --{key} (or, with --batch, {key}= on each line)")
+    return value
 
 
 def read_derivatives(texts: Optional[list[str]], name: str = "D") -> list[Fraction]:
@@ -219,16 +278,29 @@ def chain(
     digits: Digits = 12,
     symbolic: Symbolic = False,
     latex: Latex = False,
+    batch: Batch = False,
+    keep_going: KeepGoing = False,
 ) -> None:
     """dx_n/dx_k through a plain and a residual network, layer by layer.
 
     Plain: D1*...*Dn. Residual (x_i = x_{i-1} + F_i(x_{i-1})): (1+D1)*...*(1+Dn).
     With --fn, each layer is a formula that SymPy differentiates, run forward from --at.
+    With --batch, each stdin line holds one chain's derivatives.
 
     Example: skipcalc chain 0.1 0.1 0.1 --residual
     """
-    result = _chain_or_formula(derivatives, fn, at, _networks(plain, residual))
+    networks = _networks(plain, residual)
+    if batch:
+        _no_arguments_with_batch(derivatives, fn)
+        _emit_batch(lambda line: _chain_or_formula(line.split(), None, None, networks), format, exact, keep_going)
+        return
+    result = _chain_or_formula(derivatives, fn, at, networks)
     _emit(result, format, exact, digits, symbolic, latex)
+
+
+def _no_arguments_with_batch(derivatives: Optional[list[str]], fn: Optional[list[str]]) -> None:
+    if derivatives or fn:
+        raise InputError("--batch: the derivatives come from stdin, one chain per line; give none as arguments")
 
 
 @app.command(context_settings=NUMBERS_FIRST)
@@ -253,8 +325,12 @@ def backprop(
     digits: Digits = 12,
     symbolic: Symbolic = False,
     latex: Latex = False,
+    batch: Batch = False,
+    keep_going: KeepGoing = False,
 ) -> None:
     """dL/dx_k for every layer input: the loss gradient times the chain.
+
+    With --batch, each stdin line holds one chain's derivatives; the loss options apply to all.
 
     Example: skipcalc backprop 0.1 0.1 0.1 --target 10 --pred 8
     """
@@ -267,25 +343,35 @@ def backprop(
             raise InputError("--target/--pred: give both (or --loss-grad G instead)")
         loss = _loss(kind, target, pred, delta)
         gradient = loss.gradient
-    result = _chain_or_formula(derivatives, fn, at, _networks(plain, residual), gradient, loss)
+    networks = _networks(plain, residual)
+    if batch:
+        _no_arguments_with_batch(derivatives, fn)
+        _emit_batch(
+            lambda line: _chain_or_formula(line.split(), None, None, networks, gradient, loss),
+            format,
+            exact,
+            keep_going,
+        )
+        return
+    result = _chain_or_formula(derivatives, fn, at, networks, gradient, loss)
     _emit(result, format, exact, digits, symbolic, latex)
 
 
-def _loss(kind: str, target: str, pred: str, delta: Optional[str]) -> Any:
+def _loss(kind: str, target: str, pred: str, delta: Optional[str], prefix: str = "--") -> Any:
     from .losses import loss as loss_core
 
     return loss_core(
         kind,
-        parse_number(target, "--target"),
-        parse_number(pred, "--pred"),
-        None if delta is None else parse_number(delta, "--delta"),
+        parse_number(target, f"{prefix}target"),
+        parse_number(pred, f"{prefix}pred"),
+        None if delta is None else parse_number(delta, f"{prefix}delta"),
     )
 
 
 @app.command()
 def loss(
-    target: Annotated[str, typer.Option("--target", help="The true value T.", metavar="T")],
-    pred: Annotated[str, typer.Option("--pred", help="The prediction P.", metavar="P")],
+    target: Annotated[Optional[str], typer.Option("--target", help="The true value T.", metavar="T")] = None,
+    pred: Annotated[Optional[str], typer.Option("--pred", help="The prediction P.", metavar="P")] = None,
     kind: Annotated[
         str, typer.Option("--kind", help="mse: (T-P)^2 (single sample, not halved); mae; huber; bce (0<P<1).")
     ] = "mse",
@@ -295,39 +381,67 @@ def loss(
     digits: Digits = 12,
     symbolic: Symbolic = False,
     latex: Latex = False,
+    batch: Batch = False,
+    keep_going: KeepGoing = False,
 ) -> None:
     """The loss for one sample, dL/dpred, and which way the prediction must move.
 
     mse is L = (T - P)^2, the single-sample un-halved form, so dL/dP = -2(T - P).
+    With --batch, each stdin line gives key=value pairs (target=10 pred=8 kind=mae delta=1)
+    over the options given here.
 
     Example: skipcalc loss --target 10 --pred 8
     """
-    _emit(_loss(kind, target, pred, delta), format, exact, digits, symbolic, latex)
+    options = {"target": target, "pred": pred, "kind": kind, "delta": delta}
+
+    def case(line: str = "") -> Any:
+        values = _line_values(line, options)
+        prefix = "" if line else "--"
+        kind_value = values["kind"] or "mse"
+        return _loss(kind_value, _required(values, "target"), _required(values, "pred"), values["delta"], prefix)
+
+    if batch:
+        _emit_batch(case, format, exact, keep_going)
+        return
+    _emit(case(), format, exact, digits, symbolic, latex)
 
 
 @app.command()
 def update(
-    weight: Annotated[str, typer.Option("--weight", help="The weight before the step.", metavar="W")],
-    lr: Annotated[str, typer.Option("--lr", help="Learning rate.", metavar="LR")],
-    grad: Annotated[str, typer.Option("--grad", help="Gradient reaching the weight's layer.", metavar="G")],
-    input: Annotated[str, typer.Option("--input", help="The input the weight multiplies.", metavar="X")],
+    weight: Annotated[Optional[str], typer.Option("--weight", help="The weight before the step.", metavar="W")] = None,
+    lr: Annotated[Optional[str], typer.Option("--lr", help="Learning rate.", metavar="LR")] = None,
+    grad: Annotated[
+        Optional[str], typer.Option("--grad", help="Gradient reaching the weight's layer.", metavar="G")
+    ] = None,
+    input: Annotated[
+        Optional[str], typer.Option("--input", help="The input the weight multiplies.", metavar="X")
+    ] = None,
     format: Format = "table",
     exact: Exact = False,
     digits: Digits = 12,
+    batch: Batch = False,
+    keep_going: KeepGoing = False,
 ) -> None:
     """One gradient-descent step: new weight = W - LR * G * X.
+
+    With --batch, each stdin line gives key=value pairs (weight=0.5 lr=0.1 grad=-4 input=1)
+    over the options given here.
 
     Example: skipcalc update --weight 0.5 --lr 0.1 --grad -5.324 --input 1
     """
     from .update import update as update_core
 
-    result = update_core(
-        parse_number(weight, "--weight"),
-        parse_number(lr, "--lr"),
-        parse_number(grad, "--grad"),
-        parse_number(input, "--input"),
-    )
-    _emit(result, format, exact, digits)
+    options = {"weight": weight, "lr": lr, "grad": grad, "input": input}
+
+    def case(line: str = "") -> Any:
+        values = _line_values(line, options)
+        prefix = "" if line else "--"
+        return update_core(*(parse_number(_required(values, key), prefix + key) for key in options))
+
+    if batch:
+        _emit_batch(case, format, exact, keep_going)
+        return
+    _emit(case(), format, exact, digits)
 
 
 Plot = Annotated[bool, typer.Option("--plot/--no-plot", help="Draw the chart under the table.")]
@@ -420,8 +534,9 @@ def paths(
 
 
 def run() -> None:
-    """The Typer app, for every call the fast path (console.py) leaves to it. Typer inspects the signature of every registered command when
-    it builds the parser (about 7 ms each), so a call builds only the command it runs;
+    """The Typer app, for every call the fast path (console.py) leaves to it. Typer
+    inspects the signature of every registered command when it builds the parser (about
+    7 ms each), so a call builds only the command it runs;
     `skipcalc --help` and unknown names get the whole app."""
     import copy
 

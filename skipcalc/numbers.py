@@ -19,6 +19,7 @@ import sys
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import Union
 
 Number = Union[Fraction, Decimal]
@@ -48,6 +49,19 @@ class InputError(ValueError):
 
 def parse_number(text: str, name: str) -> Fraction:
     """Read ``text`` exactly. ``name`` is the argument it came from, for the error message."""
+    cached = _PARSED.get(text)
+    if cached is not None:
+        return cached
+    value = _parse(text, name)
+    if len(_PARSED) < 4096:
+        _PARSED[text] = value
+    return value
+
+
+_PARSED: dict[str, Fraction] = {}  # long chains repeat their texts; only accepted ones are kept
+
+
+def _parse(text: str, name: str) -> Fraction:
     stripped = text.strip()
     if len(stripped) > MAX_TEXT:
         raise InputError(f"{name}: a number of {len(stripped)} characters is longer than the {MAX_TEXT} accepted")
@@ -77,6 +91,14 @@ def _quote(text: str) -> str:
     return repr(shown)
 
 
+def coprime_fraction(numerator: int, denominator: int) -> Fraction:
+    """A Fraction from parts known to be coprime (denominator > 0), skipping the gcd, which
+    is quadratic in their size: a million-layer product has million-digit parts."""
+    value = object.__new__(Fraction)
+    value._numerator, value._denominator = numerator, denominator  # type: ignore[attr-defined]
+    return value
+
+
 # ---------------------------------------------------------------------------
 # Writing numbers back
 
@@ -99,12 +121,15 @@ def show(value: Number, exact: bool = False, digits: int = SIGNIFICANT) -> Shown
     ``exact=True`` prints any Fraction whole (as a decimal when it terminates).
     """
     if isinstance(value, Decimal):
-        # Round in Decimal itself: a Fraction of 1e-15000 would build a 15000-digit integer.
-        have = len(value.as_tuple().digits)
-        rounded = value.normalize(Context(prec=min(digits, have), rounding=ROUND_HALF_EVEN, Emin=-MAX_E, Emax=MAX_E))
-        sign, coefficient_digits, exponent = rounded.as_tuple()
-        coefficient = int("".join(map(str, coefficient_digits)) or "0")
-        return Shown(_decimal_text(-1 if sign else 1, coefficient, int(exponent)), False)
+        return Shown(_decimal_approximation(value, digits), False)
+    # Cached on the integer parts (hashing a Fraction costs a modular inverse): long chains
+    # repeat their values, 0.1 a million times.
+    return _show_fraction(value.numerator, value.denominator, exact, digits)
+
+
+@lru_cache(maxsize=4096)
+def _show_fraction(numerator: int, denominator: int, exact: bool, digits: int) -> Shown:
+    value = coprime_fraction(numerator, denominator)
     if value == 0:
         return Shown("0", True)
     if exact:
@@ -115,9 +140,26 @@ def show(value: Number, exact: bool = False, digits: int = SIGNIFICANT) -> Shown
     # Rounding is exact precisely when the value is a decimal of <= digits digits; the
     # division behind it has a short quotient, so this is cheap even for 10**-1000000.
     sign, coefficient, exponent, was_exact = round_significant(value, digits)
-    if not was_exact and (_digit_count(abs(value.numerator)) <= digits and _digit_count(value.denominator) <= digits):
+    if not was_exact and _at_most_digits(abs(value.numerator), digits) and _at_most_digits(value.denominator, digits):
         return Shown(f"{value.numerator}/{value.denominator}", True)
     return Shown(_decimal_text(sign, coefficient, exponent), was_exact)
+
+
+def _decimal_approximation(value: Decimal, digits: int) -> str:
+    """A carried approximation rounded to ``digits`` (or the digits it has), in the same
+    notation as exact values, using Decimal's own C formatting: a Fraction of 1e-15000
+    would build a 15000-digit integer, and long chains print a million of these."""
+    rounded = value.normalize(_context(digits))  # a value with fewer digits keeps them all
+    if not rounded:
+        return "0"
+    if -7 < rounded.adjusted() < 21:
+        return format(rounded, "f")
+    return format(rounded, "e").replace("e+", "e")
+
+
+@lru_cache(maxsize=64)
+def _context(precision: int) -> Context:
+    return Context(prec=precision, rounding=ROUND_HALF_EVEN, Emin=-MAX_E, Emax=MAX_E)
 
 
 def _terminating(value: Fraction) -> tuple[int, int, int] | None:
@@ -163,12 +205,8 @@ def valuation(n: int, p: int) -> int:
     return count
 
 
-def _digit_count(n: int) -> int:
-    """Decimal digits of n >= 0 without str() (which is quadratic and capped)."""
-    if n < 10:
-        return 1
-    estimate = int(n.bit_length() * 0.30102999566398120)  # log10(2)
-    return estimate + 1 if n >= 10**estimate else estimate
+def _at_most_digits(n: int, digits: int) -> bool:
+    return n.bit_length() <= 4 * digits and n < 10**digits  # the bit test spares 10**huge
 
 
 def round_significant(value: Fraction, digits: int) -> tuple[int, int, int, bool]:
@@ -179,14 +217,19 @@ def round_significant(value: Fraction, digits: int) -> tuple[int, int, int, bool
         return (1, 0, 0, True)
     sign = -1 if value < 0 else 1
     p, q = abs(value.numerator), value.denominator
-    # e = floor(log10(p/q)); estimate from digit counts, then correct.
-    e = _digit_count(p) - _digit_count(q)
-    while _ge_power(p, q, e + 1):
-        e += 1
-    while not _ge_power(p, q, e):
-        e -= 1
+    # e = floor(log10(p/q)), from the logs of the exact integers (accurate to ~1e-10 even
+    # for million-digit parts), settled exactly only when the estimate is near an integer:
+    # each exact test builds a power of ten as long as the value (0.3 s at 10**1000000).
+    estimate = math.log10(p) - math.log10(q)
+    e = math.floor(estimate)
+    if min(estimate - e, e + 1 - estimate) < 1e-6:
+        while _ge_power(p, q, e + 1):
+            e += 1
+        while not _ge_power(p, q, e):
+            e -= 1
     shift = digits - 1 - e  # value * 10**shift has `digits` integer digits
-    num, den = (p * 10**shift, q) if shift >= 0 else (p, q * 10**-shift)
+    scale = 10 ** abs(shift)
+    num, den = (p * scale, q) if shift >= 0 else (p, q * scale)
     coefficient, remainder = divmod(num, den)
     twice = 2 * remainder
     if twice > den or (twice == den and coefficient % 2 == 1):

@@ -38,6 +38,8 @@ class Options:
     latex: bool = False  # print the derivation's LaTeX alone
     plot: bool = True  # table: draw the chart (depth, paths)
     save: str | None = None  # write the chart as SVG to this file
+    line: int | None = None  # --batch: the stdin line this result answers
+    header: bool = True  # csv: write the header row
 
 
 @dataclass
@@ -46,7 +48,7 @@ class Report:
 
     title: str
     headers: dict[str, str]  # record key -> table column header
-    records: list[dict[str, Cell]]  # one per table row / csv row
+    records: list[dict[str, Cell]] | Callable[[], list[dict[str, Cell]]]  # table/csv rows, or how to build them
     headline: list[Number]  # the value format's line
     data: dict[str, Any]  # the json object (numbers still raw)
     summary: list[tuple[str, Cell]] = field(default_factory=list)
@@ -54,6 +56,10 @@ class Report:
     vertical: bool = False  # a single record shown as name/value lines
     tables: list[tuple[str, list[str]]] = field(default_factory=list)  # split the table: (title, keys)
     chart: Any = None  # a charts.LineChart or BarChart
+
+    @property
+    def rows(self) -> list[dict[str, Cell]]:
+        return self.records() if callable(self.records) else self.records
 
 
 def render(result: object, options: Options, out: TextIO | None = None, derivation: Any = None) -> None:
@@ -101,13 +107,16 @@ def _chain_report(result: ChainResult) -> Report:
     for net in result.networks:
         headers[f"{net.name}_factor"] = f"{net.name} factor" + (" 1+D" if net.name == "residual" else "")
         headers[f"{net.name}_gradient"] = f"{net.name} {wrt_name}_in"
-    records = []
-    for i, d in enumerate(result.local, start=1):
-        record: dict[str, Cell] = {"layer": i, "local": d}
-        for net in result.networks:
-            record[f"{net.name}_factor"] = net.factors[i - 1]
-            record[f"{net.name}_gradient"] = net.wrt[i - 1]
-        records.append(record)
+
+    def records() -> list[dict[str, Cell]]:  # built only for table and csv
+        rows = []
+        for i, d in enumerate(result.local, start=1):
+            record: dict[str, Cell] = {"layer": i, "local": d}
+            for net in result.networks:
+                record[f"{net.name}_factor"] = net.factors[i - 1]
+                record[f"{net.name}_gradient"] = net.wrt[i - 1]
+            rows.append(record)
+        return rows
 
     data: dict[str, Any] = {"command": result.command, "layers": n, "local": list(result.local)}
     summary = _backprop_fields(result, n, data)
@@ -116,8 +125,8 @@ def _chain_report(result: ChainResult) -> Report:
         label = "dL/dx0" if backprop else f"dx{n}/dx0"
         summary.append((f"{net.name} {label}", net.gradient))
     if len(result.networks) == 2:
-        data["ratio"] = result.ratio
-        summary.append(("residual / plain", result.ratio if result.ratio is not None else "undefined (plain is 0)"))
+        ratio = data["ratio"] = result.ratio
+        summary.append(("residual / plain", ratio if ratio is not None else "undefined (plain is 0)"))
     notes = []
     if any(not net.wrt_exact for net in result.networks):
         notes.append(f"Per-layer gradients of this {n}-layer chain carry 60 significant digits; the totals are exact.")
@@ -397,6 +406,10 @@ def _jsonable(value: Any, options: Options, rounded: list[bool]) -> Any:
     if isinstance(value, Mapping):
         return {key: _jsonable(v, options, rounded) for key, v in value.items()}
     if isinstance(value, (list, tuple)):
+        if value and all(type(v) is Decimal for v in value):
+            # A long chain's per-layer gradients (up to millions): all carried, all rounded.
+            rounded.append(True)
+            return [show(v).text for v in value]
         return [_jsonable(v, options, rounded) for v in value]
     return value
 
@@ -407,8 +420,9 @@ def write_json(report: Report, options: Options, out: TextIO) -> None:
     rounded: list[bool] = []
     data = _jsonable(report.data, options, rounded)
     data["exact"] = not rounded  # false when any number string is rounded to 40 digits
-    json.dump(data, out, ensure_ascii=False)
-    out.write("\n")
+    if options.line is not None:
+        data = {"line": options.line, **data}
+    out.write(json.dumps(data, ensure_ascii=False) + "\n")  # dumps: the C encoder; dump is pure Python
 
 
 def write_csv(report: Report, options: Options, out: TextIO) -> None:
@@ -416,9 +430,11 @@ def write_csv(report: Report, options: Options, out: TextIO) -> None:
 
     writer = csv.writer(out, lineterminator="\n")
     keys = list(report.headers)
-    writer.writerow(keys)
-    for record in report.records:
-        writer.writerow([_text(record.get(key), options) for key in keys])
+    batch = [] if options.line is None else [options.line]
+    if options.header:
+        writer.writerow((["line"] if batch else []) + keys)
+    for record in report.rows:
+        writer.writerow(batch + [_text(record.get(key), options) for key in keys])
 
 
 def write_value(report: Report, options: Options, out: TextIO) -> None:
@@ -445,14 +461,14 @@ def write_table(report: Report, options: Options, out: TextIO) -> None:
         table.add_column(style="bold")
         table.add_column(justify="right")
         for key, label in report.headers.items():
-            table.add_row(label, cell(report.records[0].get(key)))
+            table.add_row(label, cell(report.rows[0].get(key)))
         console.print(table)
     else:
         for title, keys in report.tables or [(report.title, list(report.headers))]:
             table = Table(title=title)
             for key in keys:
                 table.add_column(report.headers[key], justify="left" if key in ("layer", "fn") else "right")
-            for record in report.records:
+            for record in report.rows:
                 table.add_row(*(cell(record.get(key)) for key in keys))
             console.print(table)
     if report.summary:

@@ -186,3 +186,16 @@ def test_update_is_gradient_descent(w, lr, g, x):
     result = update(w, lr, g, x)
     assert result.new_weight == w - lr * g * x
     assert result.new_weight - result.weight == result.step
+
+
+POOL = [F(n, d) for n in range(-12, 13) for d in (1, 2, 3, 4, 6, 8, 10, 12, 25, 49, 60)]
+
+
+@given(st.lists(st.sampled_from(POOL), min_size=65, max_size=300))
+def test_product_with_leaf_cancellation_is_reduced_and_exact(values):
+    folded = F(1)
+    for v in values:
+        folded *= v
+    result = product(values)
+    assert result == folded
+    assert (result.numerator, result.denominator) == (folded.numerator, folded.denominator)

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skipcalc.numbers import InputError, log10_abs, parse_number, round_significant, show, to_float
+from skipcalc.numbers import InputError, _decimal_text, log10_abs, parse_number, round_significant, show, to_float
 
 
 @pytest.mark.parametrize(
@@ -119,3 +119,35 @@ def test_parse_print_round_trip_of_decimals(mantissa, exponent):
     value = parse_number(text, "D")
     assert value == F(mantissa) * F(10) ** exponent
     assert parse_number(show(value).text, "D") == value
+
+
+@given(
+    st.integers(min_value=-(10**60), max_value=10**60).filter(bool),
+    st.integers(min_value=-5000, max_value=5000),
+)
+def test_carried_decimals_print_like_exact_rounding(coefficient, exponent):
+    """The fast Decimal formatting (long chains, formula layers) agrees with the exact
+    rounding rule in value and in notation."""
+    value = Decimal(coefficient).scaleb(exponent)
+    expected = _decimal_text(*round_significant(F(value), 40)[:3])
+    assert show(value).text == expected
+
+
+@given(
+    st.integers(min_value=1, max_value=10**80),
+    st.integers(min_value=1, max_value=10**80),
+    st.integers(min_value=-3, max_value=3),
+    st.integers(min_value=1, max_value=40),
+)
+def test_round_significant_is_correct_rounding(p, q, nudge, digits):
+    """Against Decimal division, which is correctly rounded: including values within a
+    hair of a power of ten, where the log estimate must be settled exactly."""
+    from decimal import ROUND_HALF_EVEN, Context
+
+    for value in (F(p, q), F(10**40 + nudge, 10 ** (p % 60)), F(10 ** (q % 50), 10**30 + nudge)):
+        if value <= 0:
+            continue
+        sign, coefficient, exponent, _ = round_significant(value, digits)
+        context = Context(prec=digits, rounding=ROUND_HALF_EVEN, Emax=10**6, Emin=-(10**6))
+        expected = context.divide(Decimal(value.numerator), Decimal(value.denominator))
+        assert F(coefficient) * F(10) ** exponent == F(expected)
