@@ -7,7 +7,8 @@ every error becomes one line on stderr and exit status 2.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from fractions import Fraction
 from typing import Annotated, Any, NoReturn, Optional
 
@@ -18,7 +19,12 @@ from typer.exceptions import Abort
 
 from . import __version__
 from .console import quiet_broken_pipe
-from .numbers import InputError, parse_number
+from .numbers import InputError, allow_long_int_text, parse_number
+
+MAX_STDIN = 64 * 2**20
+"""Most characters `-` reads from stdin (a million layers of 0.1 are 4 MiB)."""
+MAX_LINE = 2**20
+"""Longest --batch line, in characters."""
 
 # The core modules are imported inside the commands that use them: a call loads only its own.
 NETWORKS = ("plain", "residual")
@@ -31,6 +37,7 @@ class SkipcalcGroup(TyperGroup):
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any) -> Any:  # type: ignore[override]
         extra.pop("standalone_mode", None)
+        allow_long_int_text()
         try:
             code = super().main(args=args, prog_name=prog_name or "skipcalc", standalone_mode=False, **extra)
         except click.exceptions.NoArgsIsHelpError as error:
@@ -144,7 +151,18 @@ def _emit(
         }.get(type(result).__name__)
         if derive is not None:
             derivation = derive(result, digits)
-    render(result, options, derivation=derivation)
+    with _quiet_when_reader_leaves():
+        render(result, options, derivation=derivation)
+
+
+@contextmanager
+def _quiet_when_reader_leaves() -> Iterator[None]:
+    """Typer turns a broken pipe into exit 1; the shell convention is 141, silently."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        quiet_broken_pipe()
 
 
 def _emit_batch(case: Callable[[str], object], format: str, exact: bool, keep_going: bool) -> None:
@@ -152,15 +170,22 @@ def _emit_batch(case: Callable[[str], object], format: str, exact: bool, keep_go
     is computed (json lines, csv rows with a `line` column, or value lines). A bad line
     stops the run with exit 2 after the results before it, unless --keep-going writes
     {"line": N, "error": ...} in its place and goes on (exit 2 at the end if any failed)."""
+    if format not in ("json", "csv", "value"):
+        raise InputError("--batch: writes one result per line; add --format json, csv or value")
+    with _quiet_when_reader_leaves():
+        _write_batch(case, format, exact, keep_going)
+
+
+def _write_batch(case: Callable[[str], object], format: str, exact: bool, keep_going: bool) -> None:
     import json
 
     from .render import Options, render
 
-    if format not in ("json", "csv", "value"):
-        raise InputError("--batch: writes one result per line; add --format json, csv or value")
     failed = 0
     first = True
-    for number, text in enumerate(sys.stdin, start=1):
+    for number, text in enumerate(iter(lambda: sys.stdin.readline(MAX_LINE + 1), ""), start=1):
+        if len(text) > MAX_LINE:
+            fail(f"stdin line {number}: longer than the {MAX_LINE // 2**20} MiB a --batch line may be")
         if not text.strip():
             continue
         try:
@@ -207,7 +232,10 @@ def read_derivatives(texts: Optional[list[str]], name: str = "D") -> list[Fracti
     if not texts:
         raise InputError(f"{name}: give at least one local derivative (or - to read them from stdin)")
     if texts == ["-"]:
-        texts = sys.stdin.read().split()
+        data = sys.stdin.read(MAX_STDIN + 1)
+        if len(data) > MAX_STDIN:
+            raise InputError(f"stdin: more than the {MAX_STDIN // 2**20} MiB of derivatives skipcalc reads")
+        texts = data.split()
         if not texts:
             raise InputError("stdin: no local derivatives were read; expected numbers separated by spaces or newlines")
         return [parse_number(t, f"stdin number {i}") for i, t in enumerate(texts, start=1)]

@@ -10,6 +10,7 @@ message and every other feature has one source. Tests check both paths print the
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -21,14 +22,30 @@ MACHINE_FORMATS = ("json", "csv", "value")
 
 def main() -> None:
     try:
+        from .numbers import allow_long_int_text
+
+        allow_long_int_text()
         if fast(sys.argv[1:]):
             sys.stdout.flush()
             return
+        from .cli import run
+
+        run()
     except BrokenPipeError:
         quiet_broken_pipe()
-    from .cli import run
-
-    run()
+    except KeyboardInterrupt:
+        sys.stderr.write("\n")
+        sys.exit(130)  # 128 + SIGINT, as shells report it
+    except (SystemExit, GeneratorExit):
+        raise
+    except BaseException as error:  # noqa: BLE001 - the last resort: a bug, said in one line
+        if os.environ.get("SKIPCALC_DEBUG"):
+            raise
+        sys.stdout.flush()
+        sys.stderr.write(
+            f"skipcalc: internal error: {type(error).__name__}: {error} (a bug; SKIPCALC_DEBUG=1 shows the traceback)\n"
+        )
+        sys.exit(70)  # EX_SOFTWARE
 
 
 def fast(args: Sequence[str]) -> bool:
@@ -86,8 +103,6 @@ def fast(args: Sequence[str]) -> bool:
 
 def quiet_broken_pipe() -> NoReturn:
     """The reader went away (| head): exit quietly, as the shell expects (128 + SIGPIPE)."""
-    import os
-
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     sys.exit(141)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Context, Decimal
 from fractions import Fraction
 
-from .numbers import InputError
+from .numbers import InputError, check_exact_size
 
 FLOAT32_MIN_NORMAL = Fraction(1, 2**126)
 FLOAT64_MIN_NORMAL = Fraction(1, 2**1022)
@@ -102,6 +102,8 @@ def depth_sweep(
     if vanish <= 0:
         raise InputError(f"--vanish: {vanish} is not accepted; expected a threshold > 0")
     g = Fraction(1) if loss_gradient is None else loss_gradient
+    bits = sum(v.numerator.bit_length() + v.denominator.bit_length() for v in (local, 1 + local))
+    check_exact_size(max(depths, default=1) * bits, "--local", f"D^n and (1+D)^n at depth {max(depths, default=1):,}")
     rows = []
     plain, residual, at = g, g, 0
     for n in sorted(set(depths)):

@@ -34,6 +34,11 @@ MAX_TEXT = 1000
 MAX_EXPONENT = 100_000
 """Largest |exponent| accepted in scientific notation (1e-100000 is fine, 1e-100001 is not)."""
 
+MAX_EXACT_DIGITS = 3_000_000
+"""Largest exact value skipcalc builds (numerator and denominator digits together): a
+million layers of 0.1 is 1,000,001 digits; beyond a few million, a single multiplication
+or rounding of the result takes seconds."""
+
 MAX_E = 10**15  # Decimal exponent range for carried approximations
 
 ACCEPTED = "a decimal (0.1, -2.5, 1e-3, +4) or a fraction (1/3)"
@@ -84,6 +89,28 @@ def _parse(text: str, name: str) -> Fraction:
     scale = exponent - len(frac)
     value = Fraction(digits * 10**scale) if scale >= 0 else Fraction(digits, 10**-scale)
     return -value if sign == "-" else value
+
+
+INT_TEXT_DIGITS = 200_000
+"""CPython refuses str() of ints over 4300 digits (a guard against quadratic work). An
+input may be a 100,001-digit fraction (1e-100000) that SymPy prints in a closed form, so
+the command line allows this much; skipcalc's own writer never calls str() on more."""
+
+
+def allow_long_int_text() -> None:
+    """Called by the command line (not on import: library users keep their own setting)."""
+    if hasattr(sys, "set_int_max_str_digits"):
+        sys.set_int_max_str_digits(INT_TEXT_DIGITS)
+
+
+def check_exact_size(bits: int, name: str, what: str) -> None:
+    """Refuse, naming the limit, an exact computation whose result would have ``bits`` bits."""
+    digits = int(bits * 0.30102999566398120)
+    if digits > MAX_EXACT_DIGITS:
+        raise InputError(
+            f"{name}: {what} would have about {digits:,} digits, more than the {MAX_EXACT_DIGITS:,} "
+            "skipcalc computes exactly; use fewer layers or numbers with smaller exponents"
+        )
 
 
 def _quote(text: str) -> str:

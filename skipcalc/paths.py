@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .chain import path_contributions
-from .numbers import InputError
+from .numbers import InputError, check_exact_size
 
 MAX_PATH_LAYERS = 5000
 """Most layers the split accepts (the recurrence is O(n^2) on integers)."""
@@ -75,6 +75,8 @@ def path_split(local: Sequence[Fraction], mass: Fraction = Fraction(9, 10)) -> P
 
 def uniform_path_split(local: Fraction, layers: int, mass: Fraction = Fraction(9, 10)) -> PathsResult:
     _check(layers, mass)
+    bits = local.numerator.bit_length() + local.denominator.bit_length() + layers  # C(n,k) < 2^n
+    check_exact_size(layers * bits, "--uniform", f"D^k up to k = {layers:,}")
     contributions = uniform_contributions(local, layers)
     band, share = mass_band(contributions, mass)
     return PathsResult(layers, tuple(contributions), mass, band, share)

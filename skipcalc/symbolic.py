@@ -514,7 +514,7 @@ def chain_derivation(result: Any, digits: int = 12) -> Derivation:
                 parts = [groups.get(k, sp.Integer(0)) for k in range(n + 1)]
                 entry["expansion"] = [str(g) for g in parts]
                 entry["expansion_latex"] = [sp.latex(g) for g in parts]
-                entry["by_length"] = [str(_sympy_value(g, ds, local)) for g in parts]
+                entry["by_length"] = [_sympy_value(g, ds, local) for g in parts]  # written by render
             if n <= EXPAND_UP_TO and groups is not None:
                 lines.append(pad + " + ".join(_group_text(g, k) for k, g in enumerate(parts)))
                 lines.append(pad + " + ".join(num(c) for c in contributions))
