@@ -263,6 +263,29 @@ Fns = Annotated[
     typer.Option("--fn", help="A layer F_i(x) as a formula, e.g. 'tanh(x)'; repeat, in forward order.", metavar="F"),
 ]
 At = Annotated[Optional[str], typer.Option("--at", help="x_0, where the --fn forward pass starts.", metavar="X0")]
+Jacobians = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--jacobian", help="A layer's Jacobian, e.g. '[[0.1,0.2],[0,0.3]]'; repeat, forward order.", metavar="M"
+    ),
+]
+Plot = Annotated[bool, typer.Option("--plot/--no-plot", help="Draw the chart under the table.")]
+Save = Annotated[Optional[str], typer.Option("--save", help="Also write the chart to FILE.svg.", metavar="FILE.svg")]
+
+
+def _jacobian_chain(
+    derivatives: Optional[list[str]],
+    jacobians: list[str],
+    networks: tuple[str, ...],
+    loss_gradient: Optional[str] = None,
+) -> object:
+    from .jacobian import jacobian_chain, parse_matrix, parse_vector
+
+    if derivatives:
+        raise InputError("--jacobian: give either Jacobian layers or numeric derivatives, not both")
+    matrices = [parse_matrix(text, f"--jacobian {i}") for i, text in enumerate(jacobians, start=1)]
+    vector = None if loss_gradient is None else parse_vector(loss_gradient, "--loss-grad")
+    return jacobian_chain(matrices, networks, vector)
 
 
 def _chain_or_formula(
@@ -301,6 +324,18 @@ def chain(
     plain: OnlyPlain = False,
     fn: Fns = None,
     at: At = None,
+    jacobian: Jacobians = None,
+    random_jacobians: Annotated[
+        bool, typer.Option("--random-jacobians", help="Gaussian d x d Jacobians (--dim, --layers, --scale, --seed).")
+    ] = False,
+    dim: Annotated[int, typer.Option("--dim", help="--random-jacobians: d.", metavar="D")] = 64,
+    layers: Annotated[int, typer.Option("--layers", help="--random-jacobians: n.", metavar="N")] = 50,
+    scale: Annotated[
+        str, typer.Option("--scale", help="--random-jacobians: entries ~ N(0, s^2/d).", metavar="S")
+    ] = "1",
+    seed: Annotated[int, typer.Option("--seed", help="--random-jacobians: random seed.", metavar="K")] = 0,
+    plot: Plot = True,
+    save: Save = None,
     format: Format = "table",
     exact: Exact = False,
     digits: Digits = 12,
@@ -313,11 +348,23 @@ def chain(
 
     Plain: D1*...*Dn. Residual (x_i = x_{i-1} + F_i(x_{i-1})): (1+D1)*...*(1+Dn).
     With --fn, each layer is a formula that SymPy differentiates, run forward from --at.
-    With --batch, each stdin line holds one chain's derivatives.
+    With --batch, each stdin line holds one chain's derivatives. With --jacobian, each
+    layer is a d x d matrix J_i and a residual block's derivative is I + J_i.
 
     Example: skipcalc chain 0.1 0.1 0.1 --residual
     """
     networks = _networks(plain, residual)
+    if random_jacobians:
+        from .jacobian import random_jacobians as random_core
+
+        if derivatives or jacobian or fn:
+            raise InputError("--random-jacobians: draws its own layers; give no derivatives, --jacobian or --fn")
+        result = random_core(dim, layers, parse_number(scale, "--scale"), seed, networks)
+        _emit(result, format, exact, digits, plot=plot, save=save)
+        return
+    if jacobian:
+        _emit(_jacobian_chain(derivatives, jacobian, networks), format, exact, digits)
+        return
     if batch:
         _no_arguments_with_batch(derivatives, fn)
         _emit_batch(lambda line: _chain_or_formula(line.split(), None, None, networks), format, exact, keep_going)
@@ -348,6 +395,7 @@ def backprop(
     plain: OnlyPlain = False,
     fn: Fns = None,
     at: At = None,
+    jacobian: Jacobians = None,
     format: Format = "table",
     exact: Exact = False,
     digits: Digits = 12,
@@ -360,8 +408,16 @@ def backprop(
 
     With --batch, each stdin line holds one chain's derivatives; the loss options apply to all.
 
+    With --jacobian, --loss-grad is a vector ('[1,-2]') and the result is the gradient
+    vector reaching x_0, (dx_n/dx_0)^T dL/dx_n.
+
     Example: skipcalc backprop 0.1 0.1 0.1 --target 10 --pred 8
     """
+    if jacobian:
+        if loss_grad is None or target is not None or pred is not None:
+            raise InputError("--loss-grad: Jacobian layers take the loss gradient as a vector, --loss-grad '[1,-2]'")
+        _emit(_jacobian_chain(derivatives, jacobian, _networks(plain, residual), loss_grad), format, exact, digits)
+        return
     if loss_grad is not None:
         if target is not None or pred is not None:
             raise InputError("--loss-grad: give either --loss-grad or --target with --pred, not both")
@@ -470,10 +526,6 @@ def update(
         _emit_batch(case, format, exact, keep_going)
         return
     _emit(case(), format, exact, digits)
-
-
-Plot = Annotated[bool, typer.Option("--plot/--no-plot", help="Draw the chart under the table.")]
-Save = Annotated[Optional[str], typer.Option("--save", help="Also write the chart to FILE.svg.", metavar="FILE.svg")]
 
 
 @app.command(context_settings=NUMBERS_FIRST)
