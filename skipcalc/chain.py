@@ -15,7 +15,7 @@ from decimal import Context, Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from .numbers import InputError, Number, check_exact_size
+from .numbers import MAX_EXACT_DIGITS, InputError, Number, check_exact_size
 from .numbers import coprime_fraction as _coprime
 
 if TYPE_CHECKING:
@@ -200,6 +200,13 @@ def _to_decimal(value: Fraction) -> Decimal:
     return _WIDE.divide(Decimal(value.numerator), Decimal(value.denominator))
 
 
+PATH_DIGITS = 150_000
+"""Exact-size bound for the path-length split (100 layers of 1e-1000 pass, two of 1e-100000 do not)."""
+
+PATH_GCD_LIMIT = 10**11
+"""Bound on n^3 * bits(Q)^2 for Q, the common denominator, above 64 bits: 20 layers of
+1e-1000 (about a second) pass, 100 (a minute) do not."""
+
 PATH_WORK_LIMIT = 4 * 10**10
 """Bound on n^3 * (bits per layer) for the path-length recurrence: about a second here
 (2,000 layers of 0.1 are 4e10, about 2 s; 3,000 are refused)."""
@@ -216,9 +223,12 @@ def path_contributions(local: Sequence[Fraction]) -> list[Fraction]:
         q = q * d.denominator // math.gcd(q, d.denominator)
     b = [d.numerator * (q // d.denominator) for d in local]
     widest = max((abs(x).bit_length() for x in b), default=0) + q.bit_length()
-    check_exact_size(len(b) * widest, "D", f"the path sums of these {len(b):,} layers")
-    # The recurrence does n^2/2 additions of numbers up to n * widest bits.
-    if len(b) ** 3 * widest > PATH_WORK_LIMIT:
+    # Their shares are Fractions divided by the total, a gcd each: bounded like a short chain.
+    check_exact_size(len(b) * widest, "D", f"the path sums of these {len(b):,} layers", PATH_DIGITS)
+    # The recurrence does n^2/2 additions of numbers up to n * widest bits, and each e_k/Q^k
+    # is reduced by a gcd, quadratic in k * bits(Q) (fast while Q is small, like 10).
+    gcd_work = len(b) ** 3 * q.bit_length() ** 2 if q.bit_length() > 64 else 0
+    if len(b) ** 3 * widest > PATH_WORK_LIMIT or gcd_work > PATH_GCD_LIMIT:
         raise InputError(
             f"D: splitting {len(b):,} layers with {q.bit_length()}-bit denominators by path length "
             f"would take minutes; use fewer layers or simpler numbers (paths --uniform is instant)"
@@ -236,6 +246,10 @@ def network(name: str, local: Sequence[Fraction], upstream: Fraction = Fraction(
     return Network(name, factors, wrt, gradient)
 
 
+SHORT_CHAIN_DIGITS = 450_000
+"""Exact-size bound for chains of up to EXACT_WRT_LAYERS layers (two layers of 1e-100000
+pass, four do not); longer chains have MAX_EXACT_DIGITS."""
+
 MAX_LAYERS = 2_000_000
 """Most layers one chain accepts."""
 
@@ -246,7 +260,10 @@ def check_chain(local: Sequence[Fraction], upstream: Fraction = Fraction(1)) -> 
         raise InputError(f"D: {len(local):,} layers are more than the {MAX_LAYERS:,} one chain accepts")
     bits = upstream.numerator.bit_length() + upstream.denominator.bit_length()
     bits += sum(d.numerator.bit_length() + 2 * d.denominator.bit_length() for d in local)  # 1 + D too
-    check_exact_size(bits, "D", f"the exact product of these {len(local):,} layers")
+    # A short chain keeps every per-layer value exact, and their Fraction products cost a
+    # gcd each, quadratic in size: a tighter bound keeps it within a couple of seconds.
+    limit = MAX_EXACT_DIGITS if len(local) > EXACT_WRT_LAYERS else SHORT_CHAIN_DIGITS
+    check_exact_size(bits, "D", f"the exact products of these {len(local):,} layers", limit)
 
 
 def chain(local: Sequence[Fraction], networks: Sequence[str] = NETWORKS) -> ChainResult:

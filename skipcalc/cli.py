@@ -17,7 +17,7 @@ from typer import _click as click
 from typer.core import TyperGroup
 from typer.exceptions import Abort
 
-from . import __version__
+from . import __version__, progress
 from .console import quiet_broken_pipe
 from .numbers import InputError, allow_long_int_text, parse_number
 
@@ -38,6 +38,8 @@ class SkipcalcGroup(TyperGroup):
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any) -> Any:  # type: ignore[override]
         extra.pop("standalone_mode", None)
         allow_long_int_text()
+        global _spinner
+        _spinner = progress.for_table(list(sys.argv[1:] if args is None else args))
         try:
             code = super().main(args=args, prog_name=prog_name or "skipcalc", standalone_mode=False, **extra)
         except click.exceptions.NoArgsIsHelpError as error:
@@ -55,7 +57,20 @@ class SkipcalcGroup(TyperGroup):
             quiet_broken_pipe()
         except OSError as error:  # e.g. --save into a folder that does not exist
             fail(f"{getattr(error, 'filename', '') or 'output'}: {error.strerror or error}")
+        finally:
+            _stop_spinner()
         sys.exit(code if isinstance(code, int) else 0)
+
+
+_spinner: Optional[progress.DelayedStatus] = None
+
+
+def _stop_spinner() -> None:
+    """The spinner goes before anything is printed (and before any error)."""
+    global _spinner
+    if _spinner is not None:
+        _spinner.stop()
+        _spinner = None
 
 
 def _click_message(error: click.exceptions.ClickException) -> str:
@@ -67,6 +82,7 @@ def _click_message(error: click.exceptions.ClickException) -> str:
 
 def fail(message: str) -> NoReturn:
     """The one way skipcalc refuses input: one line on stderr, exit status 2."""
+    _stop_spinner()
     sys.stderr.write(f"skipcalc: error: {message}\n")
     sys.exit(EXIT_USAGE)
 
@@ -145,12 +161,13 @@ def _emit(
         from . import symbolic as sym  # SymPy: only on the paths that show a derivation
 
         derive = {
-            "ChainResult": sym.chain_derivation,
+            "ChainResult": lambda r, digits: sym.chain_derivation(r, digits, full=symbolic),
             "FormulaResult": lambda r, digits: sym.formula_derivation(r),
             "LossResult": sym.loss_derivation,
         }.get(type(result).__name__)
         if derive is not None:
             derivation = derive(result, digits)
+    _stop_spinner()
     with _quiet_when_reader_leaves():
         render(result, options, derivation=derivation)
 

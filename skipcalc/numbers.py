@@ -103,12 +103,12 @@ def allow_long_int_text() -> None:
         sys.set_int_max_str_digits(INT_TEXT_DIGITS)
 
 
-def check_exact_size(bits: int, name: str, what: str) -> None:
+def check_exact_size(bits: int, name: str, what: str, limit: int = MAX_EXACT_DIGITS) -> None:
     """Refuse, naming the limit, an exact computation whose result would have ``bits`` bits."""
     digits = int(bits * 0.30102999566398120)
-    if digits > MAX_EXACT_DIGITS:
+    if digits > limit:
         raise InputError(
-            f"{name}: {what} would have about {digits:,} digits, more than the {MAX_EXACT_DIGITS:,} "
+            f"{name}: {what} would have about {digits:,} digits, more than the {limit:,} "
             "skipcalc computes exactly; use fewer layers or numbers with smaller exponents"
         )
 
@@ -244,30 +244,50 @@ def round_significant(value: Fraction, digits: int) -> tuple[int, int, int, bool
         return (1, 0, 0, True)
     sign = -1 if value < 0 else 1
     p, q = abs(value.numerator), value.denominator
-    # e = floor(log10(p/q)), from the logs of the exact integers (accurate to ~1e-10 even
-    # for million-digit parts), settled exactly only when the estimate is near an integer:
-    # each exact test builds a power of ten as long as the value (0.3 s at 10**1000000).
-    estimate = math.log10(p) - math.log10(q)
-    e = math.floor(estimate)
-    if min(estimate - e, e + 1 - estimate) < 1e-6:
-        while _ge_power(p, q, e + 1):
-            e += 1
-        while not _ge_power(p, q, e):
-            e -= 1
-    shift = digits - 1 - e  # value * 10**shift has `digits` integer digits
-    scale = 10 ** abs(shift)
+    # e = floor(log10(p/q)) from the logs of the exact integers (accurate to ~1e-10 even for
+    # million-digit parts), taken low by at most one: one power of ten, one division, and
+    # an extra digit, if any, rounded off exactly below.
+    e = math.floor(math.log10(p) - math.log10(q) - 1e-6)
+    shift = digits - 1 - e  # value * 10**shift has `digits` or `digits + 1` integer digits
+    scale = pow10(abs(shift))
     num, den = (p * scale, q) if shift >= 0 else (p, q * scale)
     coefficient, remainder = divmod(num, den)
-    twice = 2 * remainder
-    if twice > den or (twice == den and coefficient % 2 == 1):
+    if coefficient >= 10**digits:  # e was one low: drop the extra digit, keeping the rest exact
+        coefficient, last = divmod(coefficient, 10)
+        shift -= 1
+        above, tie = last > 5 or (last == 5 and remainder > 0), last == 5 and remainder == 0
+        remainder = last * den + remainder  # nonzero exactly when anything was dropped
+    else:
+        twice = 2 * remainder
+        above, tie = twice > den, twice == den
+    if above or (tie and coefficient % 2 == 1):
         coefficient += 1
     zeros = valuation(coefficient, 10)
     return (sign, coefficient // 10**zeros, zeros - shift, remainder == 0)
 
 
-def _ge_power(p: int, q: int, e: int) -> bool:
-    """p/q >= 10**e."""
-    return p >= q * 10**e if e >= 0 else p * 10**-e >= q
+_POWERS: dict[int, int] = {}
+
+
+def pow10(k: int) -> int:
+    """10**k, derived from the nearest power already made when k is large: printing a
+    chain's per-layer values (1e-300000, 1e-299000, ...) then costs a multiplication or an
+    exact division by a small power each, instead of a fresh power of 300,000 digits."""
+    if k < 2000:
+        return 10**k
+    value = _POWERS.get(k)
+    if value is None:
+        near = min(_POWERS, key=lambda j: abs(j - k), default=None)
+        if near is None or abs(near - k) > k // 2:
+            value = 10**k
+        elif near < k:
+            value = _POWERS[near] * 10 ** (k - near)
+        else:
+            value = _POWERS[near] // 10 ** (near - k)  # exact
+        if len(_POWERS) >= 64:
+            _POWERS.pop(next(iter(_POWERS)))
+        _POWERS[k] = value
+    return value
 
 
 def _decimal_text(sign: int, coefficient: int, exponent: int) -> str:

@@ -466,10 +466,12 @@ def residual_expansion(n: int) -> dict[int, sp.Expr]:
     return groups
 
 
-def chain_derivation(result: Any, digits: int = 12) -> Derivation:
+def chain_derivation(result: Any, digits: int = 12, full: bool = True) -> Derivation:
     """The chain rule for a numeric chain/backprop result, derived with SymPy: the plain
-    product, the residual product and its expansion grouped by path length."""
+    product, the residual product and its expansion grouped by path length. ``full`` adds
+    SymPy's substituted value of each group (for --symbolic)."""
     from .chain import path_contributions
+    from .chain import product as sp_product
 
     def num(v: Number) -> str:
         shown = show(v, digits=digits)
@@ -495,7 +497,10 @@ def chain_derivation(result: Any, digits: int = 12) -> Derivation:
         lines.append(f"  dL/dx0 = dL/dx{n} * {out}, with dL/dx{n} = {num(upstream)}")
         latex.append(rf"\frac{{\partial L}}{{\partial x_0}} = \frac{{\partial L}}{{\partial x_{{{n}}}}}"
                      rf" \frac{{\partial x_{{{n}}}}}{{\partial x_0}}")  # fmt: skip
-    contributions = path_contributions(local)
+    try:
+        contributions: list[Fraction] | None = path_contributions(local)
+    except InputError:  # too large to split exactly here; the totals stand on their own
+        contributions = None
     for net in result.networks:
         expr = exprs[net.name]
         entry: dict[str, Any] = {"str": str(expr), "latex": sp.latex(expr)}
@@ -503,21 +508,22 @@ def chain_derivation(result: Any, digits: int = 12) -> Derivation:
         pad = " " * (len(head) - 2) + "= "
         lines.append(head + written[net.name])
         latex.append(rf"\text{{{net.name}: }} \frac{{\partial x_{{{n}}}}}{{\partial x_0}} = {sp.latex(expr)}")
+        total = net.gradient if upstream is None else sp_product(net.factors)
         if net.name == "plain":
             if n <= 8:
                 lines.append(pad + " * ".join(num(d) for d in reversed(local)))
-            total = contributions[-1]
         else:
-            total = sum(contributions, Fraction(0))
             groups = residual_expansion(n) if n <= SYMPY_EXPANSION_UP_TO else None
             if groups is not None:
                 parts = [groups.get(k, sp.Integer(0)) for k in range(n + 1)]
                 entry["expansion"] = [str(g) for g in parts]
                 entry["expansion_latex"] = [sp.latex(g) for g in parts]
-                entry["by_length"] = [_sympy_value(g, ds, local) for g in parts]  # written by render
+                if full:  # SymPy's own values, for --symbolic (the table shows the core's)
+                    entry["by_length"] = [_sympy_value(g, ds, local) for g in parts]
             if n <= EXPAND_UP_TO and groups is not None:
                 lines.append(pad + " + ".join(_group_text(g, k) for k, g in enumerate(parts)))
-                lines.append(pad + " + ".join(num(c) for c in contributions))
+                if contributions is not None:
+                    lines.append(pad + " + ".join(num(c) for c in contributions))
                 latex.append("= " + " + ".join(sp.latex(g) for g in parts))
             else:
                 lines.append(pad + f"e_0 + e_1 + ... + e_{n}   (e_k: the C({n},k) paths through k layers)")
@@ -526,7 +532,10 @@ def chain_derivation(result: Any, digits: int = 12) -> Derivation:
         if upstream is not None:
             lines.append(f"  {net.name:<9} dL/dx0 = {num(upstream)} * {num(total)} = {num(net.gradient)}")
         if net.name == "residual":
-            lines.extend(_length_lines(n, contributions, num))
+            if contributions is None:
+                lines.append("  paths by length k: too large to split exactly here (see skipcalc paths)")
+            else:
+                lines.extend(_length_lines(n, contributions, num))
         data[net.name] = entry
     return Derivation(tuple(lines), data, "\n".join(latex))
 

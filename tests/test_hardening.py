@@ -66,7 +66,8 @@ def test_fast_path_never_raises(tokens, command):
 
 def test_limits_are_named():
     for command, fragment in (
-        ("chain $(printf '1e-100000 %.0s' $(seq 40)) --format value", "3,000,000"),
+        ("chain $(printf '1e-100000 %.0s' $(seq 40)) --format value", "450,000"),
+        ("paths 1e-100000 1e-100000 --format value", "150,000"),
         ("skipcalc depth --local 0.1 --max 1000000000000", "5000"),
         ("skipcalc paths --uniform 0.1 --layers 100000", "5000"),
         ("skipcalc chain 1e999999999", "-100000..100000"),
@@ -116,3 +117,24 @@ def test_internal_errors_are_one_line(monkeypatch, capsys):
         assert exit.code == 70
     err = capsys.readouterr().err
     assert err.startswith("skipcalc: internal error: ZeroDivisionError") and len(err.splitlines()) == 1
+
+
+def test_spinner_appears_only_after_a_second_and_goes():
+    import io
+    import time as clock
+
+    from skipcalc.progress import DelayedStatus, for_table
+
+    quick = io.StringIO()
+    status = DelayedStatus("computing exactly...", delay=0.5, file=quick).start()
+    status.stop()
+    clock.sleep(0.7)
+    assert quick.getvalue() == ""  # quick work: never shown
+
+    slow = io.StringIO()
+    status = DelayedStatus("computing exactly...", delay=0.1, file=slow).start()
+    clock.sleep(0.5)
+    status.stop()
+    assert "computing exactly" in slow.getvalue()
+
+    assert for_table(["chain", "0.1"]) is None  # stderr is not a terminal under pytest
