@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Context, Decimal
 from fractions import Fraction
+from itertools import accumulate
 from typing import TYPE_CHECKING
 
 from .numbers import MAX_EXACT_DIGITS, InputError, Number, check_exact_size
@@ -82,31 +83,52 @@ def plain_factors(local: Sequence[Fraction]) -> tuple[Fraction, ...]:
 
 def residual_factors(local: Sequence[Fraction]) -> tuple[Fraction, ...]:
     """A residual block x + F(x) has derivative 1 + D_i: the 1 is the skip path.
-    (n + q)/q is in lowest terms when n/q is, so no gcd is needed: a million blocks."""
-    return tuple(_coprime(d.numerator + d.denominator, d.denominator) for d in local)
+    (n + q)/q is in lowest terms when n/q is, so no gcd is needed; a repeated input (the
+    same object, as the parser hands out for the same text) gets the same factor."""
+    made: dict[int, Fraction] = {}
+    out = []
+    for d in local:
+        factor = made.get(id(d))
+        if factor is None:
+            factor = made[id(d)] = _coprime(d.numerator + d.denominator, d.denominator)
+        out.append(factor)
+    return tuple(out)
+
+
+def _groups(values: Sequence[Fraction]) -> list[tuple[int, int, int]]:
+    """(numerator, denominator, count) per distinct object: a long chain repeats a few."""
+    counts: dict[int, int] = {}
+    for v in values:
+        counts[id(v)] = counts.get(id(v), 0) + 1
+    first = {id(v): v for v in values}
+    return [(first[key].numerator, first[key].denominator, count) for key, count in counts.items()]
 
 
 def product(values: Sequence[Fraction]) -> Fraction:
-    """Exact product, multiplied as a balanced tree of integers, so a million factors cost
-    a few big multiplications instead of a million growing ones.
+    """Exact product, multiplied as a balanced tree of integers (repeated factors as one
+    power), so a million factors cost a few big multiplications instead of a million
+    growing ones.
 
     The one gcd at the end would be quadratic in the size of the result (30 s for a
     million factors of 0.1). When every denominator is made of small primes - decimals
     are 2s and 5s - the common factors are cancelled at the leaves instead, by counting
     each prime on both sides, and the result is coprime by construction."""
-    nums = [v.numerator for v in values]
-    dens = [v.denominator for v in values]
-    if 0 in nums:
+    groups = _groups(values)
+    if any(n == 0 for n, _, _ in groups):
         return Fraction(0)
-    primes = _small_prime_support(dens) if len(values) > 64 else None
+    if len(values) <= 64:
+        return Fraction(_int_product([n**c for n, _, c in groups]), _int_product([d**c for _, d, c in groups]))
+    primes = _small_prime_support([d for _, d, _ in groups])
     if primes is None:
-        return Fraction(_int_product(nums), _int_product(dens))
+        return Fraction(_int_product([n**c for n, _, c in groups]), _int_product([d**c for _, d, c in groups]))
+    nums = [(n, c) for n, _, c in groups]
+    dens = [(d, c) for _, d, c in groups]
     for p in primes:
         cancel = min(_total_valuation(nums, p), _total_valuation(dens, p))
         if cancel:
-            _divide_out(nums, p, cancel)
-            _divide_out(dens, p, cancel)
-    return _coprime(_int_product(nums), _int_product(dens))
+            nums = _divide_out(nums, p, cancel)
+            dens = _divide_out(dens, p, cancel)
+    return _coprime(_int_product([n**c for n, c in nums]), _int_product([d**c for d, c in dens]))
 
 
 _SMALL_PRIMES = [p for p in range(2, 1000) if all(p % q for q in range(2, int(p**0.5) + 1))]
@@ -136,25 +158,31 @@ def _small_valuation(n: int, p: int) -> int:
     return count
 
 
-def _total_valuation(values: Sequence[int], p: int) -> int:
-    counts: dict[int, int] = {}
-    total = 0
-    for v in values:
-        if v not in counts:
-            counts[v] = _small_valuation(v, p)
-        total += counts[v]
-    return total
+def _total_valuation(powers: list[tuple[int, int]], p: int) -> int:
+    return sum(count * _small_valuation(base, p) for base, count in powers)
 
 
-def _divide_out(values: list[int], p: int, count: int) -> None:
-    """Remove ``count`` factors p from the leaves, in place."""
-    for i, v in enumerate(values):
-        if count == 0:
-            return
-        k = min(_small_valuation(v, p), count)
-        if k:
-            values[i] = v // p**k
-            count -= k
+def _divide_out(powers: list[tuple[int, int]], p: int, cancel: int) -> list[tuple[int, int]]:
+    """Remove ``cancel`` factors p from base**count leaves: whole copies of a base at a
+    time (base / p^v, as a power of its own), and one partial copy."""
+    out = []
+    for base, count in powers:
+        v = _small_valuation(base, p) if cancel else 0
+        if not v:
+            out.append((base, count))
+            continue
+        whole = min(count, cancel // v)
+        if whole:
+            out.append((base // p**v, whole))
+            cancel -= whole * v
+        rest = count - whole
+        if rest and cancel:
+            out.append((base // p**cancel, 1))  # cancel < v here
+            cancel = 0
+            rest -= 1
+        if rest:
+            out.append((base, rest))
+    return out
 
 
 def _int_product(values: list[int]) -> int:
@@ -182,15 +210,15 @@ def gradients_wrt_inputs(
         # Long chain: the total by a product tree (exact); per layer 60 significant digits
         # per step, since n roundings of relative size 1e-60 leave the 40 printed digits.
         gradient = upstream * product(factors)
-        running = _to_decimal(upstream)
-        wrt = [upstream]
-        decimals: dict[tuple[int, int], Decimal] = {}  # a long chain repeats its factors
+        made: dict[int, Decimal] = {}  # a long chain repeats its factor objects
+        steps = []
         for factor in reversed(factors):
-            key = (factor.numerator, factor.denominator)  # hashing a Fraction costs a pow()
-            if key not in decimals:
-                decimals[key] = _to_decimal(factor)
-            running = _WIDE.multiply(running, decimals[key])
-            wrt.append(running)
+            step = made.get(id(factor))
+            if step is None:
+                step = made[id(factor)] = _to_decimal(factor)
+            steps.append(step)
+        wrt = list(accumulate(steps, _WIDE.multiply, initial=_to_decimal(upstream)))
+        wrt[0] = upstream
         wrt[-1] = gradient
     wrt.reverse()
     return tuple(wrt), gradient
@@ -259,7 +287,8 @@ def check_chain(local: Sequence[Fraction], upstream: Fraction = Fraction(1)) -> 
     if len(local) > MAX_LAYERS:
         raise InputError(f"D: {len(local):,} layers are more than the {MAX_LAYERS:,} one chain accepts")
     bits = upstream.numerator.bit_length() + upstream.denominator.bit_length()
-    bits += sum(d.numerator.bit_length() + 2 * d.denominator.bit_length() for d in local)  # 1 + D too
+    # 1 + D too, hence twice the denominator
+    bits += sum(c * (n.bit_length() + 2 * d.bit_length()) for n, d, c in _groups(local))
     # A short chain keeps every per-layer value exact, and their Fraction products cost a
     # gcd each, quadratic in size: a tighter bound keeps it within a couple of seconds.
     limit = MAX_EXACT_DIGITS if len(local) > EXACT_WRT_LAYERS else SHORT_CHAIN_DIGITS

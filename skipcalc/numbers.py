@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from fractions import Fraction
@@ -176,12 +177,29 @@ def _decimal_approximation(value: Decimal, digits: int) -> str:
     """A carried approximation rounded to ``digits`` (or the digits it has), in the same
     notation as exact values, using Decimal's own C formatting: a Fraction of 1e-15000
     would build a 15000-digit integer, and long chains print a million of these."""
-    rounded = value.normalize(_context(digits))  # a value with fewer digits keeps them all
-    if not rounded:
-        return "0"
-    if -7 < rounded.adjusted() < 21:
-        return format(rounded, "f")
-    return format(rounded, "e").replace("e+", "e")
+    text = decimal_texts((value,), digits)[0]
+    assert text is not None
+    return text
+
+
+def decimal_texts(values: Iterable[Number], digits: int = SIGNIFICANT) -> list[str | None]:
+    """The text of each carried Decimal (None for the others), for a million per-layer
+    values at a time: the same rule as show(), without a Shown per value."""
+    context = _context(digits)
+    out: list[str | None] = []
+    append = out.append
+    for value in values:
+        if type(value) is not Decimal:
+            append(None)
+            continue
+        rounded = value.normalize(context)
+        if not rounded:
+            append("0")
+        elif -7 < rounded.adjusted() < 21:
+            append(format(rounded, "f"))
+        else:
+            append(format(rounded, "e").replace("e+", "e"))
+    return out
 
 
 @lru_cache(maxsize=64)

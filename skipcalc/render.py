@@ -16,7 +16,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .numbers import Number, log10_abs, show, to_float
+from .numbers import Number, decimal_texts, log10_abs, show, to_float
 
 if TYPE_CHECKING:  # the result types; render.py dispatches on their names
     from .chain import ChainResult
@@ -529,10 +529,14 @@ def _jsonable(value: Any, options: Options, rounded: list[bool]) -> Any:
     if isinstance(value, Mapping):
         return {key: _jsonable(v, options, rounded) for key, v in value.items()}
     if isinstance(value, (list, tuple)):
-        if value and all(type(v) is Decimal for v in value):
-            # A long chain's per-layer gradients (up to millions): all carried, all rounded.
+        if len(value) > 64 and any(type(v) is Decimal for v in value[1:2]):
+            # A long chain's per-layer gradients (up to millions), carried and rounded.
             rounded.append(True)
-            return [show(v).text for v in value]
+            texts = decimal_texts(value)
+            return [
+                text if text is not None else _jsonable(v, options, rounded)
+                for text, v in zip(texts, value, strict=True)
+            ]
         return [_jsonable(v, options, rounded) for v in value]
     return value
 

@@ -151,3 +151,10 @@ def test_round_significant_is_correct_rounding(p, q, nudge, digits):
         context = Context(prec=digits, rounding=ROUND_HALF_EVEN, Emax=10**6, Emin=-(10**6))
         expected = context.divide(Decimal(value.numerator), Decimal(value.denominator))
         assert F(coefficient) * F(10) ** exponent == F(expected)
+
+
+@given(st.lists(st.decimals(allow_nan=False, allow_infinity=False, places=None), max_size=20))
+def test_decimal_texts_is_show_in_bulk(values):
+    from skipcalc.numbers import decimal_texts
+
+    assert decimal_texts(values) == [show(v).text for v in values]
