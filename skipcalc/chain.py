@@ -34,6 +34,13 @@ the headline gradient, dL/dx_0, is always exact."""
 _WIDE = Context(prec=60, Emin=-(10**15), Emax=10**15)
 
 
+def selected(plain: bool, residual: bool) -> tuple[str, ...]:
+    """The networks --plain/--residual ask for: one, or both when neither or both are given."""
+    if plain == residual:
+        return NETWORKS
+    return (PLAIN,) if plain else (RESIDUAL,)
+
+
 @dataclass(frozen=True)
 class Network:
     """One network's backward pass.

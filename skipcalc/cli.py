@@ -27,7 +27,6 @@ MAX_LINE = 2**20
 """Longest --batch line, in characters."""
 
 # The core modules are imported inside the commands that use them: a call loads only its own.
-NETWORKS = ("plain", "residual")
 
 EXIT_USAGE = 2
 
@@ -155,7 +154,7 @@ def _emit(
         raise InputError(f"--digits: {digits} is out of range; expected 1 to 40")
     if save is not None and not save.lower().endswith(".svg"):
         raise InputError(f"--save: {save!r} is not accepted; expected a file name ending in .svg")
-    options = Options(format, exact, digits, symbolic, latex, plot, save)
+    options = Options(format=format, exact=exact, digits=digits, symbolic=symbolic, latex=latex, plot=plot, save=save)
     derivation = None
     if format == "table" or symbolic or latex:
         from . import symbolic as sym  # SymPy: only on the paths that show a derivation
@@ -263,9 +262,9 @@ def read_derivatives(texts: Optional[list[str]], name: str = "D") -> list[Fracti
 
 
 def _networks(plain: bool, residual: bool) -> tuple[str, ...]:
-    if plain == residual:
-        return NETWORKS
-    return ("plain",) if plain else ("residual",)
+    from .chain import selected
+
+    return selected(plain, residual)
 
 
 Derivatives = Annotated[

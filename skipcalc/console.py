@@ -79,11 +79,11 @@ def fast(args: Sequence[str]) -> bool:
 
     from .chain import backprop as backprop_core
     from .chain import chain as chain_core
+    from .chain import selected
     from .numbers import InputError, parse_number
     from .render import Options, render
 
-    plain, residual = "--plain" in flags, "--residual" in flags
-    networks = ("plain", "residual") if plain == residual else ("plain",) if plain else ("residual",)
+    networks = selected("--plain" in flags, "--residual" in flags)
     try:
         local = [parse_number(t, f"D{i}") for i, t in enumerate(texts, start=1)]
         if not backprop:
