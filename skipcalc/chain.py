@@ -9,6 +9,7 @@ The names follow the seed text (../shared/seed/residual-connections.txt).
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Context, Decimal
@@ -16,7 +17,7 @@ from fractions import Fraction
 from itertools import accumulate
 from typing import TYPE_CHECKING
 
-from .numbers import MAX_EXACT_DIGITS, InputError, Number, check_exact_size
+from .numbers import MAX_EXACT_DIGITS, InputError, Number, check_exact_size, per_object
 from .numbers import coprime_fraction as _coprime
 
 if TYPE_CHECKING:
@@ -92,22 +93,13 @@ def residual_factors(local: Sequence[Fraction]) -> tuple[Fraction, ...]:
     """A residual block x + F(x) has derivative 1 + D_i: the 1 is the skip path.
     (n + q)/q is in lowest terms when n/q is, so no gcd is needed; a repeated input (the
     same object, as the parser hands out for the same text) gets the same factor."""
-    made: dict[int, Fraction] = {}
-    out = []
-    for d in local:
-        factor = made.get(id(d))
-        if factor is None:
-            factor = made[id(d)] = _coprime(d.numerator + d.denominator, d.denominator)
-        out.append(factor)
-    return tuple(out)
+    return tuple(per_object(local, lambda d: _coprime(d.numerator + d.denominator, d.denominator)))
 
 
 def _groups(values: Sequence[Fraction]) -> list[tuple[int, int, int]]:
     """(numerator, denominator, count) per distinct object: a long chain repeats a few."""
-    counts: dict[int, int] = {}
-    for v in values:
-        counts[id(v)] = counts.get(id(v), 0) + 1
-    first = {id(v): v for v in values}
+    counts = Counter(map(id, values))
+    first = dict(zip(map(id, values), values, strict=True))
     return [(first[key].numerator, first[key].denominator, count) for key, count in counts.items()]
 
 
@@ -217,13 +209,7 @@ def gradients_wrt_inputs(
         # Long chain: the total by a product tree (exact); per layer 60 significant digits
         # per step, since n roundings of relative size 1e-60 leave the 40 printed digits.
         gradient = upstream * product(factors)
-        made: dict[int, Decimal] = {}  # a long chain repeats its factor objects
-        steps = []
-        for factor in reversed(factors):
-            step = made.get(id(factor))
-            if step is None:
-                step = made[id(factor)] = _to_decimal(factor)
-            steps.append(step)
+        steps = per_object(factors[::-1], _to_decimal)
         wrt = list(accumulate(steps, _WIDE.multiply, initial=_to_decimal(upstream)))
         wrt[0] = upstream
         wrt[-1] = gradient

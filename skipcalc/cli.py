@@ -18,13 +18,9 @@ from typer.core import TyperGroup
 from typer.exceptions import Abort
 
 from . import __version__, progress
-from .console import quiet_broken_pipe
+from .console import quiet_broken_pipe, refuse
 from .numbers import InputError, allow_long_int_text, parse_number
-
-MAX_STDIN = 64 * 2**20
-"""Most characters `-` reads from stdin (a million layers of 0.1 are 4 MiB)."""
-MAX_LINE = 2**20
-"""Longest --batch line, in characters."""
+from .stdin import chain_batch, read_derivatives, run_batch
 
 # The core modules are imported inside the commands that use them: a call loads only its own.
 
@@ -82,8 +78,7 @@ def _click_message(error: click.exceptions.ClickException) -> str:
 def fail(message: str) -> NoReturn:
     """The one way skipcalc refuses input: one line on stderr, exit status 2."""
     _stop_spinner()
-    sys.stderr.write(f"skipcalc: error: {message}\n")
-    sys.exit(EXIT_USAGE)
+    refuse(message)
 
 
 app = typer.Typer(
@@ -182,43 +177,9 @@ def _quiet_when_reader_leaves() -> Iterator[None]:
 
 
 def _emit_batch(case: Callable[[str], object], format: str, exact: bool, keep_going: bool) -> None:
-    """--batch: ``case`` turns one stdin line into a result; each result is written as it
-    is computed (json lines, csv rows with a `line` column, or value lines). A bad line
-    stops the run with exit 2 after the results before it, unless --keep-going writes
-    {"line": N, "error": ...} in its place and goes on (exit 2 at the end if any failed)."""
-    if format not in ("json", "csv", "value"):
-        raise InputError("--batch: writes one result per line; add --format json, csv or value")
+    """--batch (see stdin.run_batch), with Typer's broken-pipe exit replaced by the shell's."""
     with _quiet_when_reader_leaves():
-        _write_batch(case, format, exact, keep_going)
-
-
-def _write_batch(case: Callable[[str], object], format: str, exact: bool, keep_going: bool) -> None:
-    import json
-
-    from .render import Options, render
-
-    failed = 0
-    first = True
-    for number, text in enumerate(iter(lambda: sys.stdin.readline(MAX_LINE + 1), ""), start=1):
-        if len(text) > MAX_LINE:
-            fail(f"stdin line {number}: longer than the {MAX_LINE // 2**20} MiB a --batch line may be")
-        if not text.strip():
-            continue
-        try:
-            result = case(text)
-        except InputError as error:
-            message = f"stdin line {number}: {error}"
-            if not keep_going:
-                sys.stdout.flush()
-                fail(message)
-            failed += 1
-            sys.stdout.write(json.dumps({"line": number, "error": message}) + "\n")
-            continue
-        render(result, Options(format=format, exact=exact, line=number, header=first))
-        first = False
-    if failed:
-        sys.stdout.flush()
-        fail(f"--batch: {failed} line{'s' if failed != 1 else ''} failed (reported in-band)")
+        run_batch(case, format, exact, keep_going)
 
 
 def _line_values(text: str, defaults: dict[str, Optional[str]]) -> dict[str, Optional[str]]:
@@ -241,24 +202,6 @@ def _required(values: dict[str, Optional[str]], key: str) -> str:
     if value is None:
         raise InputError(f"--{key}: missing; give --{key} (or, with --batch, {key}= on each line)")
     return value
-
-
-def read_derivatives(texts: Optional[list[str]], name: str = "D") -> list[Fraction]:
-    """The positional local derivatives; a lone '-' reads them from stdin."""
-    if not texts:
-        raise InputError(f"{name}: give at least one local derivative (or - to read them from stdin)")
-    if texts == ["-"]:
-        data = sys.stdin.read(MAX_STDIN + 1)
-        if len(data) > MAX_STDIN:
-            raise InputError(f"stdin: more than the {MAX_STDIN // 2**20} MiB of derivatives skipcalc reads")
-        texts = data.split()
-        if not texts:
-            raise InputError("stdin: no local derivatives were read; expected numbers separated by spaces or newlines")
-        return [parse_number(t, f"stdin number {i}") for i, t in enumerate(texts, start=1)]
-    for text in texts:
-        if text.startswith("--") or (text.startswith("-") and text[1:2].isalpha()):
-            raise InputError(f"{text}: no such option; see --help")
-    return [parse_number(t, f"{name}{i}") for i, t in enumerate(texts, start=1)]
 
 
 def _networks(plain: bool, residual: bool) -> tuple[str, ...]:
@@ -383,7 +326,8 @@ def chain(
         return
     if batch:
         _no_arguments_with_batch(derivatives, fn)
-        _emit_batch(lambda line: _chain_or_formula(line.split(), None, None, networks), format, exact, keep_going)
+        with _quiet_when_reader_leaves():
+            chain_batch(networks, None, None, format, exact, keep_going)
         return
     result = _chain_or_formula(derivatives, fn, at, networks)
     _emit(result, format, exact, digits, symbolic, latex)
@@ -446,12 +390,8 @@ def backprop(
     networks = _networks(plain, residual)
     if batch:
         _no_arguments_with_batch(derivatives, fn)
-        _emit_batch(
-            lambda line: _chain_or_formula(line.split(), None, None, networks, gradient, loss),
-            format,
-            exact,
-            keep_going,
-        )
+        with _quiet_when_reader_leaves():
+            chain_batch(networks, gradient, loss, format, exact, keep_going)
         return
     result = _chain_or_formula(derivatives, fn, at, networks, gradient, loss)
     _emit(result, format, exact, digits, symbolic, latex)

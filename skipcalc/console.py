@@ -1,11 +1,12 @@
 """The console script's entry point, and the fast path for shell loops.
 
 Importing Typer costs about 80 ms, more than half of a call, and a shell loop pays it every
-time. The commonest scripted call - `chain` or `backprop` with numeric derivatives and a
-machine format - is answered here without Typer. The fast path accepts only a narrow
-grammar and *no* errors: anything else (another command, an unknown or repeated option,
-stdin, a number skipcalc refuses, the table view) goes to the Typer app, so every error
-message and every other feature has one source. Tests check both paths print the same.
+time. The commonest scripted calls - `chain` or `backprop` with numeric derivatives (as
+arguments, `-` for stdin, or --batch) and a machine format - are answered here without
+Typer. The fast path takes only a narrow grammar: anything else (another command, an
+unknown or repeated option, the table view) goes to the Typer app. Errors in the numbers
+come from the core (and stdin.py) as on the Typer path, in the same order, and are worded
+by the same refuse(). Tests check both paths print the same, errors included.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-FLAGS = ("--residual", "--plain", "--exact")
+from .numbers import InputError
+
+FLAGS = ("--residual", "--plain", "--exact", "--batch", "--keep-going")
 VALUED = ("--format", "--loss-grad", "--target", "--pred")
 MACHINE_FORMATS = ("json", "csv", "value")
 
@@ -64,41 +67,60 @@ def fast(args: Sequence[str]) -> bool:
             if value is None or arg in options:
                 return False
             options[arg] = value
-        elif arg.startswith("-") and not arg[1:2].isdigit() and arg[1:2] != ".":
-            return False  # an option the fast path does not know (or stdin's "-")
+        elif arg.startswith("-") and arg != "-" and not arg[1:2].isdigit() and arg[1:2] != ".":
+            return False  # an option the fast path does not know
         else:
             texts.append(arg)
     fmt = options.pop("--format", None)
-    if fmt not in MACHINE_FORMATS or not texts:
+    batch = "--batch" in flags
+    if fmt not in MACHINE_FORMATS or bool(texts) == batch or ("--keep-going" in flags and not batch):
+        return False
+    if "-" in texts and texts != ["-"]:
         return False
     backprop = args[0] == "backprop"
     if backprop and set(options) not in ({"--loss-grad"}, {"--target", "--pred"}):
         return False
     if not backprop and options:
         return False
+    try:
+        answer(args[0], texts, options, flags, fmt)
+    except InputError as error:
+        refuse(str(error))  # the core's message, as the Typer app words it
+    return True
 
-    from .chain import backprop as backprop_core
-    from .chain import chain as chain_core
-    from .chain import selected
-    from .numbers import InputError, parse_number
+
+def answer(command: str, texts: list[str], options: dict[str, str], flags: set[str], fmt: str) -> None:
+    """The fast path's work, in the Typer app's order (so the first error is the same)."""
+    from .chain import backprop, chain, selected
+    from .numbers import parse_number
     from .render import Options, render
+    from .stdin import chain_batch, read_derivatives
 
     networks = selected("--plain" in flags, "--residual" in flags)
-    try:
-        local = [parse_number(t, f"D{i}") for i, t in enumerate(texts, start=1)]
-        if not backprop:
-            result = chain_core(local, networks)
-        elif "--loss-grad" in options:
-            result = backprop_core(local, parse_number(options["--loss-grad"], "--loss-grad"), networks)
-        else:
-            from .losses import mse
+    loss = None
+    if command == "chain":
+        upstream = None
+    elif "--loss-grad" in options:
+        upstream = parse_number(options["--loss-grad"], "--loss-grad")
+    else:
+        from .losses import mse
 
-            loss = mse(parse_number(options["--target"], "--target"), parse_number(options["--pred"], "--pred"))
-            result = backprop_core(local, loss.gradient, networks, loss)
-    except InputError:
-        return False  # the Typer path reports it, in the one wording
-    render(result, Options(format=fmt, exact="--exact" in flags))
-    return True
+        loss = mse(parse_number(options["--target"], "--target"), parse_number(options["--pred"], "--pred"))
+        upstream = loss.gradient
+
+    exact = "--exact" in flags
+    if "--batch" in flags:
+        chain_batch(networks, upstream, loss, fmt, exact, "--keep-going" in flags)
+    elif upstream is None:
+        render(chain(read_derivatives(texts), networks), Options(format=fmt, exact=exact))
+    else:
+        render(backprop(read_derivatives(texts), upstream, networks, loss), Options(format=fmt, exact=exact))
+
+
+def refuse(message: str) -> NoReturn:
+    """The one way skipcalc refuses input: one line on stderr, exit status 2."""
+    sys.stderr.write(f"skipcalc: error: {message}\n")
+    sys.exit(2)
 
 
 def quiet_broken_pipe() -> NoReturn:

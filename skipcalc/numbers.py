@@ -16,12 +16,11 @@ from __future__ import annotations
 import math
 import re
 import sys
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from fractions import Fraction
 from functools import lru_cache
-from typing import Union
+from typing import Any, NamedTuple, Union
 
 Number = Union[Fraction, Decimal]
 """An exact value (Fraction) or an approximation carrying its own digits (Decimal)."""
@@ -67,6 +66,19 @@ def parse_number(text: str, name: str) -> Fraction:
 _PARSED: dict[str, Fraction] = {}  # long chains repeat their texts; only accepted ones are kept
 
 
+def parse_numbers(texts: Sequence[str], name: str) -> list[Fraction]:
+    """parse_number of each text, the i-th named f"{name}{i}" (from 1) in an error. Each
+    distinct text is read once: a long chain repeats a few."""
+    known: dict[str, Fraction] = {}
+    for text in dict.fromkeys(texts):
+        try:
+            known[text] = parse_number(text, name)
+        except InputError:
+            parse_number(text, f"{name}{texts.index(text) + 1}")  # raises, naming its first place
+            raise
+    return list(map(known.__getitem__, texts))
+
+
 def _parse(text: str, name: str) -> Fraction:
     stripped = text.strip()
     if len(stripped) > MAX_TEXT:
@@ -88,8 +100,13 @@ def _parse(text: str, name: str) -> Fraction:
         raise InputError(f"{name}: exponent {exponent} is outside the accepted range -{MAX_EXPONENT}..{MAX_EXPONENT}")
     digits = int((whole or "0") + frac)
     scale = exponent - len(frac)
-    value = Fraction(digits * 10**scale) if scale >= 0 else Fraction(digits, 10**-scale)
-    return -value if sign == "-" else value
+    if sign == "-":
+        digits = -digits
+    if scale >= 0:
+        return coprime_fraction(digits * 10**scale, 1)
+    power = 10**-scale
+    common = math.gcd(digits, power)
+    return coprime_fraction(digits // common, power // common)
 
 
 INT_TEXT_DIGITS = 200_000
@@ -131,8 +148,7 @@ def coprime_fraction(numerator: int, denominator: int) -> Fraction:
 # Writing numbers back
 
 
-@dataclass(frozen=True)
-class Shown:
+class Shown(NamedTuple):
     """A printed number: its text, and whether that text is the exact value."""
 
     text: str
@@ -152,24 +168,29 @@ def show(value: Number, exact: bool = False, digits: int = SIGNIFICANT) -> Shown
         return Shown(_decimal_approximation(value, digits), False)
     # Cached on the integer parts (hashing a Fraction costs a modular inverse): long chains
     # repeat their values, 0.1 a million times.
-    return _show_fraction(value.numerator, value.denominator, exact, digits)
+    return show_parts(value.numerator, value.denominator, exact, digits)
 
 
 @lru_cache(maxsize=4096)
-def _show_fraction(numerator: int, denominator: int, exact: bool, digits: int) -> Shown:
-    value = coprime_fraction(numerator, denominator)
-    if value == 0:
+def show_parts(numerator: int, denominator: int, exact: bool = False, digits: int = SIGNIFICANT) -> Shown:
+    """show() of numerator/denominator, given in lowest terms (denominator > 0)."""
+    if not numerator:
         return Shown("0", True)
-    if exact:
-        terminating = _terminating(value)
-        if terminating is None:
-            return Shown(f"{_int_text(value.numerator)}/{_int_text(value.denominator)}", True)
-        return Shown(_decimal_text(*terminating), True)
+    # With --exact, or when both parts fit in ``digits`` (most values: no rounding needed),
+    # the text is the terminating decimal if there is one, else p/q.
+    limit = 10**digits
+    if exact or (denominator < limit and -limit < numerator < limit):
+        decimal = terminating(numerator, denominator)
+        if decimal is None:
+            return Shown(f"{_int_text(numerator)}/{_int_text(denominator)}", True)
+        if exact or decimal[1] < limit:
+            return Shown(_decimal_text(*decimal), True)
     # Rounding is exact precisely when the value is a decimal of <= digits digits; the
     # division behind it has a short quotient, so this is cheap even for 10**-1000000.
+    value = coprime_fraction(numerator, denominator)
     sign, coefficient, exponent, was_exact = round_significant(value, digits)
-    if not was_exact and _at_most_digits(abs(value.numerator), digits) and _at_most_digits(value.denominator, digits):
-        return Shown(f"{value.numerator}/{value.denominator}", True)
+    if not was_exact and _at_most_digits(abs(numerator), digits) and _at_most_digits(denominator, digits):
+        return Shown(f"{numerator}/{denominator}", True)
     return Shown(_decimal_text(sign, coefficient, exponent), was_exact)
 
 
@@ -177,29 +198,44 @@ def _decimal_approximation(value: Decimal, digits: int) -> str:
     """A carried approximation rounded to ``digits`` (or the digits it has), in the same
     notation as exact values, using Decimal's own C formatting: a Fraction of 1e-15000
     would build a 15000-digit integer, and long chains print a million of these."""
-    text = decimal_texts((value,), digits)[0]
-    assert text is not None
-    return text
+    return decimal_texts((value,), digits)[0]
 
 
-def decimal_texts(values: Iterable[Number], digits: int = SIGNIFICANT) -> list[str | None]:
-    """The text of each carried Decimal (None for the others), for a million per-layer
-    values at a time: the same rule as show(), without a Shown per value."""
-    context = _context(digits)
-    out: list[str | None] = []
-    append = out.append
-    for value in values:
-        if type(value) is not Decimal:
-            append(None)
-            continue
-        rounded = value.normalize(context)
-        if not rounded:
-            append("0")
-        elif -7 < rounded.adjusted() < 21:
-            append(format(rounded, "f"))
-        else:
-            append(format(rounded, "e").replace("e+", "e"))
-    return out
+def decimal_texts(values: Sequence[Decimal], digits: int = SIGNIFICANT) -> list[str]:
+    """The text of each carried Decimal, for a million per-layer values at a time: the
+    same rule as show(), in bulk at C speed (rounding by the context, str(), and string
+    operations over all the texts joined)."""
+    rounded = list(map(_context(digits).normalize, values))
+    if not rounded:
+        return []
+    # str() of a normalized Decimal is plain where show() is (leading digit from 1e-6 to
+    # 1e20) except with a positive exponent (12E+1) or from 1e21 on, and for -0; its
+    # scientific form is show()'s with E for e.
+    joined = "\n".join(map(str, rounded)).replace("E+", "e").replace("E", "e")
+    texts = joined.split("\n")
+    if _ODD_TEXTS.search(joined) is None:
+        return texts
+    for i, (text, value) in enumerate(zip(texts, rounded, strict=True)):
+        if not value:
+            texts[i] = "0"
+        elif "e" in text:
+            if -7 < value.adjusted() < 21:
+                texts[i] = format(value, "f")  # 12e1 -> 120
+        elif len(text) > 21 and value.adjusted() >= 21:
+            texts[i] = format(value, "e").replace("e+", "e")  # 22 digits -> 1.2...e21
+    return texts
+
+
+_ODD_TEXTS = re.compile(r"e[0-9]|^-0$|^-?[0-9]{22}", re.MULTILINE)
+"""What decimal_texts must fix: a positive exponent, -0, a plain text from 1e21 on."""
+
+
+def per_object(values: Sequence[Any], function: Callable[[Any], Any]) -> list[Any]:
+    """[function(v) for v in values], called once per distinct object: a long chain repeats
+    a few (the parser hands out one object per text), and the lookups run at C speed."""
+    distinct = dict(zip(map(id, values), values, strict=True))
+    made = {key: function(value) for key, value in distinct.items()}
+    return list(map(made.__getitem__, map(id, values)))
 
 
 @lru_cache(maxsize=64)
@@ -207,19 +243,24 @@ def _context(precision: int) -> Context:
     return Context(prec=precision, rounding=ROUND_HALF_EVEN, Emin=-MAX_E, Emax=MAX_E)
 
 
-def _terminating(value: Fraction) -> tuple[int, int, int] | None:
-    """(sign, coefficient, exponent) with value = sign * coefficient * 10**exponent and
-    no trailing zeros in coefficient, or None if the decimal expansion does not end."""
-    q = value.denominator
-    twos = valuation(q, 2)
-    fives = _five_power(q >> twos)
+def terminating(numerator: int, q: int) -> tuple[int, int, int] | None:
+    """(sign, coefficient, exponent) with numerator/q = sign * coefficient * 10**exponent
+    and no trailing zeros in coefficient, or None if the decimal expansion does not end
+    (numerator/q in lowest terms, q > 0)."""
+    twos = (q & -q).bit_length() - 1
+    rest = q >> twos
+    fives = 0 if rest == 1 else _five_power(rest)
     if fives is None:
         return None
     k = max(twos, fives)
-    coefficient = abs(value.numerator) * (2 ** (k - twos)) * (5 ** (k - fives))
-    # p is coprime to q, so trailing zeros can only appear when q == 1.
+    coefficient = abs(numerator)
+    if k > twos:
+        coefficient <<= k - twos
+    if k > fives:
+        coefficient *= 5 ** (k - fives)
+    # numerator is coprime to q, so trailing zeros can only appear when q == 1.
     zeros = valuation(coefficient, 10) if q == 1 else 0
-    return (-1 if value < 0 else 1, coefficient // 10**zeros, zeros - k)
+    return (-1 if numerator < 0 else 1, coefficient // 10**zeros if zeros else coefficient, zeros - k)
 
 
 def _five_power(n: int) -> int | None:
@@ -237,6 +278,8 @@ def valuation(n: int, p: int) -> int:
         return 0
     if p == 2:
         return (n & -n).bit_length() - 1
+    if n % p:
+        return 0
     count = 0
     powers = [p]
     while n % powers[-1] == 0:
@@ -310,9 +353,12 @@ def pow10(k: int) -> int:
 
 def _decimal_text(sign: int, coefficient: int, exponent: int) -> str:
     """Plain notation while the leading digit is between 1e-6 and 1e20, else scientific."""
-    text = _int_text(coefficient)
+    return _digits_text("-" if sign < 0 and coefficient else "", _int_text(coefficient), exponent)
+
+
+def _digits_text(minus: str, text: str, exponent: int) -> str:
+    """_decimal_text of the coefficient's digits ``text``."""
     adjusted = exponent + len(text) - 1
-    minus = "-" if sign < 0 and coefficient else ""
     if -7 < adjusted < 21:
         if exponent >= 0:
             return minus + text + "0" * exponent
@@ -322,6 +368,21 @@ def _decimal_text(sign: int, coefficient: int, exponent: int) -> str:
         return minus + "0." + "0" * -point + text
     mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
     return f"{minus}{mantissa}e{adjusted}"
+
+
+def show_scaled(mantissa: int, scale: int, exact: bool = False, digits: int = SIGNIFICANT) -> str:
+    """show(mantissa / 10**scale).text (scale >= 0), from the digits of ``mantissa``: the
+    product of decimals is a decimal, printed without a gcd when it has few digits."""
+    if not mantissa:
+        return "0"
+    if mantissa.bit_length() < 13000:  # under CPython's str() limit
+        text = str(abs(mantissa))
+        stripped = text.rstrip("0")
+        if exact or len(stripped) <= digits:
+            return _digits_text("-" if mantissa < 0 else "", stripped, len(text) - len(stripped) - scale)
+    power = pow10(scale)
+    common = math.gcd(mantissa, power)
+    return show_parts(mantissa // common, power // common, exact, digits).text
 
 
 _STR_LIMIT = 10**4000

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from itertools import compress, repeat
+from operator import not_
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .numbers import Number, decimal_texts, log10_abs, show, to_float
+from .numbers import Number, decimal_texts, log10_abs, per_object, show, to_float
 
 if TYPE_CHECKING:  # the result types; render.py dispatches on their names
     from .chain import ChainResult
@@ -529,16 +531,23 @@ def _jsonable(value: Any, options: Options, rounded: list[bool]) -> Any:
     if isinstance(value, Mapping):
         return {key: _jsonable(v, options, rounded) for key, v in value.items()}
     if isinstance(value, (list, tuple)):
-        if len(value) > 64 and any(type(v) is Decimal for v in value[1:2]):
-            # A long chain's per-layer gradients (up to millions), carried and rounded.
-            rounded.append(True)
-            texts = decimal_texts(value)
-            return [
-                text if text is not None else _jsonable(v, options, rounded)
-                for text, v in zip(texts, value, strict=True)
-            ]
+        if len(value) > 64:
+            return _jsonable_many(value, options, rounded)
         return [_jsonable(v, options, rounded) for v in value]
     return value
+
+
+def _jsonable_many(values: Sequence[Any], options: Options, rounded: list[bool]) -> list[Any]:
+    """_jsonable of a long chain's per-layer values (up to millions), at C speed where it
+    can be: carried Decimals in bulk, and each distinct other object once."""
+    is_decimal = list(map(isinstance, values, repeat(Decimal)))
+    decimals = list(compress(values, is_decimal))
+    if not decimals:
+        return per_object(values, lambda v: _jsonable(v, options, rounded))
+    rounded.append(True)  # carried values are rounded to 40 digits
+    others = iter(per_object(list(compress(values, map(not_, is_decimal))), lambda v: _jsonable(v, options, rounded)))
+    texts = iter(decimal_texts(decimals))
+    return [next(texts) if flag else next(others) for flag in is_decimal]
 
 
 def write_json(report: Report, options: Options, out: TextIO) -> None:

@@ -2,6 +2,7 @@
 
 import contextlib
 import io
+import sys
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -35,48 +36,75 @@ def argument_lists(draw):
     return args
 
 
-def fast_output(args):
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        answered = fast(args)
-    return answered, out.getvalue()
+def fast_output(args, input=""):
+    """(answered, stdout, stderr, exit status) of the fast path, in-process."""
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), _stdin(input):
+        try:
+            answered = fast(args)
+        except SystemExit as stop:
+            answered, code = True, stop.code
+    return answered, out.getvalue(), err.getvalue(), code
+
+
+@contextlib.contextmanager
+def _stdin(text):
+    real = sys.stdin
+    sys.stdin = io.StringIO(text)
+    try:
+        yield
+    finally:
+        sys.stdin = real
+
+
+def assert_same_as_typer(cli, args, input=""):
+    answered, printed, errors, code = fast_output(args, input)
+    if not answered:
+        assert (printed, errors) == ("", "")  # left to Typer, untouched
+        return False
+    result = cli(*args, input=input)
+    assert (code, printed, errors) == (result.exit_code, result.stdout, result.stderr)
+    return True
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(argument_lists())
 def test_fast_path_prints_what_typer_prints(cli, args):
-    answered, printed = fast_output(args)
-    if not answered:
-        assert printed == ""  # left to Typer, untouched
-        return
-    result = cli(*args)
-    assert result.exit_code == 0
-    assert printed == result.stdout
+    assert_same_as_typer(cli, args)
 
 
 def test_fast_path_answers_the_shell_loop_call():
-    assert fast_output(["chain", "0.1", "0.1", "0.1", "--residual", "--format", "value"]) == (True, "1.331\n")
-    assert fast_output(["backprop", "0.1", "0.1", "0.1", "--target", "10", "--pred", "8", "--format", "value"]) == (
+    args = ["chain", "0.1", "0.1", "0.1", "--residual", "--format", "value"]
+    assert fast_output(args) == (True, "1.331\n", "", 0)
+    args = ["backprop", "0.1", "0.1", "0.1", "--target", "10", "--pred", "8", "--format", "value"]
+    assert fast_output(args) == (True, "-0.004\t-5.324\n", "", 0)
+    assert fast_output(["chain", "-", "--format", "value"], "0.1\n0.1 0.1\n") == (True, "0.001\t1.331\n", "", 0)
+    assert fast_output(["chain", "--batch", "--format", "value"], "0.1 0.1\n\n1/3\n") == (
         True,
-        "-0.004\t-5.324\n",
+        "0.01\t1.21\n1/3\t4/3\n",
+        "",
+        0,
     )
 
 
 def test_fast_path_leaves_everything_else_to_typer():
     for args in (
         ["chain", "0.1"],  # table
-        ["chain", "-", "--format", "value"],  # stdin
         ["chain", "0.1", "--format", "value", "--digits", "3"],
-        ["chain", "x", "--format", "value"],  # an error: one wording, Typer's
         ["chain", "--fn", "x", "--at", "1", "--format", "value"],
+        ["chain", "0.1", "-", "--format", "value"],
+        ["chain", "0.1", "--batch", "--format", "value"],
+        ["chain", "0.1", "--keep-going", "--format", "value"],
+        ["chain", "--batch", "--format", "table"],
         ["backprop", "0.1", "--target", "1", "--pred", "0", "--kind", "mae", "--format", "value"],
         ["loss", "--target", "1", "--pred", "0", "--format", "value"],
         ["--help"],
     ):
-        assert fast_output(args) == (False, "")
+        assert fast_output(args) == (False, "", "", 0)
 
 
-def test_fast_path_matches_typer_on_long_and_exact_values(cli):
+def test_fast_path_matches_typer_on_long_exact_and_refused_values(cli):
     long = ["1/99999999999999999989"] * 3
     for args in (
         ["chain", *long, "--format", "value"],
@@ -84,6 +112,60 @@ def test_fast_path_matches_typer_on_long_and_exact_values(cli):
         ["chain", *long, "--exact", "--format", "json", "--plain"],
         ["backprop", *long, "--loss-grad", "-1/3", "--format", "csv", "--exact"],
         ["backprop", "-0.5", "1e-3", "--target", "10", "--pred", "8", "--format", "json", "--residual"],
+        ["chain", "x", "--format", "value"],
+        ["backprop", "x", "--loss-grad", "y", "--format", "value"],  # the first error is the same one
+        ["backprop", "x", "--target", "1", "--pred", "y", "--format", "json"],
+        ["chain", "1e-100000", "1e-100000", "1e-100000", "1e-100000", "1e-100000", "--format", "value"],
     ):
-        answered, printed = fast_output(args)
-        assert answered and printed == cli(*args).stdout
+        assert assert_same_as_typer(cli, args), args
+
+
+def test_fast_path_matches_typer_on_stdin(cli):
+    for data in ("0.1 0.1\n0.1", "", "0.1 x", "1e-3 " * 3000, "--x"):
+        for args in (["chain", "-", "--format", "json"], ["backprop", "-", "--loss-grad", "2", "--format", "value"]):
+            assert assert_same_as_typer(cli, args, data), (args, data)
+
+
+LINES = st.one_of(
+    st.lists(numbers, min_size=1, max_size=6).map(" ".join),
+    st.sampled_from(["", "   ", "-", "--x", "0.1 " * 1200, "1e-300 1e300 7/3", "1/" + "7" * 30]),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(LINES, max_size=8),
+    st.sampled_from(["json", "csv", "value", "value"]),
+    st.lists(st.sampled_from(["--residual", "--plain", "--exact", "--keep-going"]), max_size=2, unique=True),
+    st.sampled_from([[], ["--loss-grad", "-4"], ["--target", "10", "--pred", "8"], ["--loss-grad", "1/" + "3" * 30]]),
+)
+def test_fast_batch_prints_what_typer_prints(cli, lines, fmt, flags, loss):
+    command = "backprop" if loss else "chain"
+    args = [command, "--batch", "--format", fmt, *flags, *loss]
+    assert assert_same_as_typer(cli, args, "\n".join(lines) + "\n")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.sampled_from([*VALID, "1e-300", "123456789012345678901234567890", "-1/3", "2/7"]), max_size=7),
+    st.sampled_from([("plain", "residual"), ("plain",), ("residual",)]),
+    st.sampled_from(["1", "-4", "1/3", "0"]),
+    st.booleans(),
+)
+def test_quick_chain_agrees_with_the_general_path(texts, networks, upstream, exact):
+    """QuickChain's integer products against the core's Fractions and the report's writer."""
+    from skipcalc.chain import backprop
+    from skipcalc.numbers import parse_number
+    from skipcalc.render import Options, render
+    from skipcalc.stdin import QuickChain
+
+    up = parse_number(upstream, "G")
+    line = QuickChain(networks, up, exact)(" ".join(texts))
+    if not texts:
+        assert line is None
+        return
+    local = [parse_number(t, "D") for t in texts]
+    out = io.StringIO()
+    render(backprop(local, up, networks), Options(format="value", exact=exact), out)
+    assert line is None or line == out.getvalue()
+    assert line is not None or any(abs(x.numerator).bit_length() > 64 or x.denominator.bit_length() > 64 for x in local)

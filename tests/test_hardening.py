@@ -1,5 +1,7 @@
 """Whatever a user types: exit 0 or 2, one line on stderr for 2, no traceback, bounded time."""
 
+import contextlib
+import io
 import os
 import signal
 import subprocess
@@ -57,11 +59,21 @@ def test_any_arguments_exit_0_or_2_quickly(command, tokens, stdin):
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(TOKENS), max_size=8), st.sampled_from(["chain", "backprop"]))
 def test_fast_path_never_raises(tokens, command):
-    import contextlib
-    import io
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err), _stdin("0.1 2\n\nx 1\n"):
+        try:
+            assert fast([command, *tokens]) in (True, False)
+        except SystemExit as stop:  # a refusal: exit 2 and one line, nothing else
+            assert stop.code == 2 and err.getvalue().count("\n") == 1, err.getvalue()
 
-    with contextlib.redirect_stdout(io.StringIO()):
-        assert fast([command, *tokens]) in (True, False)
+
+@contextlib.contextmanager
+def _stdin(text):
+    real, sys.stdin = sys.stdin, io.StringIO(text)
+    try:
+        yield
+    finally:
+        sys.stdin = real
 
 
 def test_limits_are_named():

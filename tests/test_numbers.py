@@ -158,3 +158,35 @@ def test_decimal_texts_is_show_in_bulk(values):
     from skipcalc.numbers import decimal_texts
 
     assert decimal_texts(values) == [show(v).text for v in values]
+
+
+def _one_decimal_text(value):
+    """The plain rule for one carried Decimal, against which the bulk writer is checked."""
+    from skipcalc.numbers import _context
+
+    rounded = value.normalize(_context(40))
+    if not rounded:
+        return "0"
+    if -7 < rounded.adjusted() < 21:
+        return format(rounded, "f")
+    return format(rounded, "e").replace("e+", "e")
+
+
+DECIMALS = st.one_of(
+    st.decimals(allow_nan=False, allow_infinity=False),
+    st.builds(lambda m, e: Decimal(m).scaleb(e), st.integers(-(10**70), 10**70), st.integers(-200, 200)),
+)
+
+
+@given(st.lists(DECIMALS, max_size=30))
+def test_bulk_decimal_texts_follow_the_one_value_rule(values):
+    from skipcalc.numbers import decimal_texts
+
+    assert decimal_texts(values) == [_one_decimal_text(v) for v in values]
+
+
+def test_bulk_decimal_texts_edge_cases():
+    from skipcalc.numbers import decimal_texts
+
+    values = [Decimal("1E+1"), Decimal("-0"), Decimal("1234567890123456789012.5"), Decimal("1.5E-7"), Decimal("1e-6")]
+    assert decimal_texts(values) == ["10", "0", "1.2345678901234567890125e21", "1.5e-7", "0.000001"]
