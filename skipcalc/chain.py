@@ -81,7 +81,10 @@ class ChainResult:
         plain, residual = self.network(PLAIN), self.network(RESIDUAL)
         if plain is None or residual is None or plain.gradient == 0:
             return None
-        return residual.gradient / plain.gradient
+        # prod (1 + D_i) / D_i, layer by layer: dividing the two million-digit gradients
+        # would cost gcds quadratic in their size (9 s for a million layers).
+        # (n + d)/n is in lowest terms when n/d is.
+        return product_of([(n + d if n > 0 else -(n + d), abs(n), c) for n, d, c in _groups(self.local)])
 
 
 def plain_factors(local: Sequence[Fraction]) -> tuple[Fraction, ...]:
@@ -96,14 +99,17 @@ def residual_factors(local: Sequence[Fraction]) -> tuple[Fraction, ...]:
     return tuple(per_object(local, lambda d: _coprime(d.numerator + d.denominator, d.denominator)))
 
 
-def _groups(values: Sequence[Fraction]) -> list[tuple[int, int, int]]:
+Groups = list[tuple[int, int, int]]
+
+
+def _groups(values: Sequence[Fraction]) -> Groups:
     """(numerator, denominator, count) per distinct object: a long chain repeats a few."""
     counts = Counter(map(id, values))
     first = dict(zip(map(id, values), values, strict=True))
     return [(first[key].numerator, first[key].denominator, count) for key, count in counts.items()]
 
 
-def product(values: Sequence[Fraction]) -> Fraction:
+def product(values: Sequence[Fraction], groups: Groups | None = None) -> Fraction:
     """Exact product, multiplied as a balanced tree of integers (repeated factors as one
     power), so a million factors cost a few big multiplications instead of a million
     growing ones.
@@ -112,10 +118,15 @@ def product(values: Sequence[Fraction]) -> Fraction:
     million factors of 0.1). When every denominator is made of small primes - decimals
     are 2s and 5s - the common factors are cancelled at the leaves instead, by counting
     each prime on both sides, and the result is coprime by construction."""
-    groups = _groups(values)
+    return product_of(_groups(values) if groups is None else groups)
+
+
+def product_of(groups: Groups) -> Fraction:
+    """product() of numerator**count / denominator**count over (numerator, denominator,
+    count) groups, each in lowest terms with a positive denominator."""
     if any(n == 0 for n, _, _ in groups):
         return Fraction(0)
-    if len(values) <= 64:
+    if sum(c for _, _, c in groups) <= 64:
         return Fraction(_int_product([n**c for n, _, c in groups]), _int_product([d**c for _, d, c in groups]))
     primes = _small_prime_support([d for _, d, _ in groups])
     if primes is None:
@@ -196,10 +207,10 @@ def _int_product(values: list[int]) -> int:
 
 
 def gradients_wrt_inputs(
-    factors: Sequence[Fraction], upstream: Fraction = Fraction(1)
+    factors: Sequence[Fraction], upstream: Fraction = Fraction(1), groups: Groups | None = None
 ) -> tuple[tuple[Number, ...], Fraction]:
     """(wrt, gradient): wrt[k] = upstream * factors[k] * ... * factors[n-1] for k = 0..n,
-    the backward pass; gradient = wrt[0], always exact."""
+    the backward pass; gradient = wrt[0], always exact. ``groups``: _groups(factors), if known."""
     if len(factors) <= EXACT_WRT_LAYERS:
         wrt: list[Number] = [upstream]
         for factor in reversed(factors):
@@ -208,7 +219,7 @@ def gradients_wrt_inputs(
     else:
         # Long chain: the total by a product tree (exact); per layer 60 significant digits
         # per step, since n roundings of relative size 1e-60 leave the 40 printed digits.
-        gradient = upstream * product(factors)
+        gradient = upstream * product(factors, groups)
         steps = per_object(factors[::-1], _to_decimal)
         wrt = list(accumulate(steps, _WIDE.multiply, initial=_to_decimal(upstream)))
         wrt[0] = upstream
@@ -261,9 +272,16 @@ def path_contributions(local: Sequence[Fraction]) -> list[Fraction]:
     return [Fraction(ek, q**k) for k, ek in enumerate(e)]
 
 
-def network(name: str, local: Sequence[Fraction], upstream: Fraction = Fraction(1)) -> Network:
-    factors = residual_factors(local) if name == RESIDUAL else plain_factors(local)
-    wrt, gradient = gradients_wrt_inputs(factors, upstream)
+def network(
+    name: str, local: Sequence[Fraction], upstream: Fraction = Fraction(1), groups: Groups | None = None
+) -> Network:
+    """One network's backward pass; ``groups`` is _groups(local), if known (once per chain)."""
+    if name == RESIDUAL:
+        factors = residual_factors(local)  # one factor object per local object, hence:
+        groups = None if groups is None else [(n + d, d, count) for n, d, count in groups]
+    else:
+        factors = plain_factors(local)
+    wrt, gradient = gradients_wrt_inputs(factors, upstream, groups)
     return Network(name, factors, wrt, gradient)
 
 
@@ -275,23 +293,26 @@ MAX_LAYERS = 2_000_000
 """Most layers one chain accepts."""
 
 
-def check_chain(local: Sequence[Fraction], upstream: Fraction = Fraction(1)) -> None:
-    """Refuse, before any work, a chain whose exact products would be too large."""
+def check_chain(local: Sequence[Fraction], upstream: Fraction = Fraction(1)) -> Groups:
+    """Refuse, before any work, a chain whose exact products would be too large; return
+    its _groups for the work."""
     if len(local) > MAX_LAYERS:
         raise InputError(f"D: {len(local):,} layers are more than the {MAX_LAYERS:,} one chain accepts")
     bits = upstream.numerator.bit_length() + upstream.denominator.bit_length()
     # 1 + D too, hence twice the denominator
-    bits += sum(c * (n.bit_length() + 2 * d.bit_length()) for n, d, c in _groups(local))
+    groups = _groups(local)
+    bits += sum(c * (n.bit_length() + 2 * d.bit_length()) for n, d, c in groups)
     # A short chain keeps every per-layer value exact, and their Fraction products cost a
     # gcd each, quadratic in size: a tighter bound keeps it within a couple of seconds.
     limit = MAX_EXACT_DIGITS if len(local) > EXACT_WRT_LAYERS else SHORT_CHAIN_DIGITS
     check_exact_size(bits, "D", f"the exact products of these {len(local):,} layers", limit)
+    return groups
 
 
 def chain(local: Sequence[Fraction], networks: Sequence[str] = NETWORKS) -> ChainResult:
     """dx_n/dx_k for every k, in each requested network."""
-    check_chain(local)
-    return ChainResult(tuple(local), tuple(network(name, local) for name in networks))
+    groups = check_chain(local)
+    return ChainResult(tuple(local), tuple(network(name, local, Fraction(1), groups) for name in networks))
 
 
 def backprop(
@@ -301,10 +322,10 @@ def backprop(
     loss: LossResult | None = None,
 ) -> ChainResult:
     """dL/dx_k = dL/dx_n * dx_n/dx_k for every k, in each requested network."""
-    check_chain(local, loss_gradient)
+    groups = check_chain(local, loss_gradient)
     return ChainResult(
         tuple(local),
-        tuple(network(name, local, loss_gradient) for name in networks),
+        tuple(network(name, local, loss_gradient, groups) for name in networks),
         loss_gradient,
         loss,
     )

@@ -17,7 +17,7 @@ import math
 import re
 import sys
 from collections.abc import Callable, Sequence
-from decimal import ROUND_HALF_EVEN, Context, Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any, NamedTuple, Union
@@ -203,31 +203,28 @@ def _decimal_approximation(value: Decimal, digits: int) -> str:
 
 def decimal_texts(values: Sequence[Decimal], digits: int = SIGNIFICANT) -> list[str]:
     """The text of each carried Decimal, for a million per-layer values at a time: the
-    same rule as show(), in bulk at C speed (rounding by the context, str(), and string
-    operations over all the texts joined)."""
+    same rule as show(), in bulk (rounding by the context and str() mapped over
+    them at C speed), fixing one by one only the texts str() writes otherwise."""
     rounded = list(map(_context(digits).normalize, values))
-    if not rounded:
-        return []
+    with localcontext(_LOWER_E):
+        texts = list(map(str, rounded))
     # str() of a normalized Decimal is plain where show() is (leading digit from 1e-6 to
-    # 1e20) except with a positive exponent (12E+1) or from 1e21 on, and for -0; its
-    # scientific form is show()'s with E for e.
-    joined = "\n".join(map(str, rounded)).replace("E+", "e").replace("E", "e")
-    texts = joined.split("\n")
-    if _ODD_TEXTS.search(joined) is None:
-        return texts
-    for i, (text, value) in enumerate(zip(texts, rounded, strict=True)):
+    # 1e20), except with a positive exponent (1.2e+2), from 1e21 on, and for -0; its
+    # scientific form is show()'s with e+ for e.
+    odd = [i for i, t in enumerate(texts) if t.endswith(_SMALL_POSITIVE) or (len(t) > 21 and "e" not in t)]
+    for i in odd + [i for i, t in enumerate(texts) if t == "-0"]:
+        value = rounded[i]
         if not value:
             texts[i] = "0"
-        elif "e" in text:
-            if -7 < value.adjusted() < 21:
-                texts[i] = format(value, "f")  # 12e1 -> 120
-        elif len(text) > 21 and value.adjusted() >= 21:
-            texts[i] = format(value, "e").replace("e+", "e")  # 22 digits -> 1.2...e21
-    return texts
+        elif -7 < value.adjusted() < 21:
+            texts[i] = format(value, "f")  # 1.2e+2 -> 120
+        else:
+            texts[i] = format(value, "e")  # 1.2e+21, not 12...0 (22 digits)
+    return [text.replace("e+", "e") for text in texts]  # a text without e+ is kept, not copied
 
 
-_ODD_TEXTS = re.compile(r"e[0-9]|^-0$|^-?[0-9]{22}", re.MULTILINE)
-"""What decimal_texts must fix: a positive exponent, -0, a plain text from 1e21 on."""
+_LOWER_E = Context(capitals=0)
+_SMALL_POSITIVE = tuple(f"e+{k}" for k in range(21))
 
 
 def per_object(values: Sequence[Any], function: Callable[[Any], Any]) -> list[Any]:

@@ -545,9 +545,13 @@ def _jsonable_many(values: Sequence[Any], options: Options, rounded: list[bool])
     if not decimals:
         return per_object(values, lambda v: _jsonable(v, options, rounded))
     rounded.append(True)  # carried values are rounded to 40 digits
-    others = iter(per_object(list(compress(values, map(not_, is_decimal))), lambda v: _jsonable(v, options, rounded)))
-    texts = iter(decimal_texts(decimals))
-    return [next(texts) if flag else next(others) for flag in is_decimal]
+    others = per_object(list(compress(values, map(not_, is_decimal))), lambda v: _jsonable(v, options, rounded))
+    texts = decimal_texts(decimals)
+    start = is_decimal.index(True)
+    if all(is_decimal[start : start + len(texts)]):  # one run (a chain's wrt)
+        return others[:start] + texts + others[start:]
+    other, text = iter(others), iter(texts)
+    return [next(text) if flag else next(other) for flag in is_decimal]
 
 
 def write_json(report: Report, options: Options, out: TextIO) -> None:

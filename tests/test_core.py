@@ -2,7 +2,7 @@
 
 from fractions import Fraction as F
 from itertools import combinations
-from math import prod
+from math import gcd, prod
 
 import pytest
 from hypothesis import given
@@ -199,3 +199,18 @@ def test_product_with_leaf_cancellation_is_reduced_and_exact(values):
     result = product(values)
     assert result == folded
     assert (result.numerator, result.denominator) == (folded.numerator, folded.denominator)
+
+
+@given(
+    st.lists(
+        st.one_of(st.fractions(max_denominator=50), st.sampled_from([F(1, 1009), F(-7, 1013)])).filter(bool),
+        min_size=1,
+        max_size=90,
+    ),
+    st.sampled_from([None, F(-4), F(1, 3)]),
+)
+def test_ratio_layer_by_layer_equals_the_quotient_of_the_gradients(local, upstream):
+    result = chain(local) if upstream is None else backprop(local, upstream)
+    quotient = result.network("residual").gradient / result.network("plain").gradient
+    assert result.ratio == quotient
+    assert result.ratio.denominator > 0 and gcd(result.ratio.numerator, result.ratio.denominator) == 1
