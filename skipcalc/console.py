@@ -53,6 +53,10 @@ def main() -> None:
 
 def fast(args: Sequence[str]) -> bool:
     """Answer ``args`` if they are in the fast path's grammar; False leaves them to Typer."""
+    text = stored_help(args)
+    if text is not None:
+        sys.stdout.write(text)
+        return True
     if not args or args[0] not in ("chain", "backprop"):
         return False
     flags: set[str] = set()
@@ -87,6 +91,24 @@ def fast(args: Sequence[str]) -> bool:
     except InputError as error:
         refuse(str(error))  # the core's message, as the Typer app words it
     return True
+
+
+def stored_help(args: Sequence[str]) -> str | None:
+    """`skipcalc [COMMAND] --help` as Typer prints it, kept in help.json (helptexts.py), on
+    a terminal of at least 80 columns (narrower ones wrap, and go to Typer)."""
+    if list(args) in ([], ["--help"], ["-h"]):
+        name = ""
+    elif len(args) == 2 and args[1] in ("--help", "-h"):
+        name = args[0]
+    else:
+        return None
+    import shutil
+
+    from .helptexts import WIDE, load
+
+    if shutil.get_terminal_size().columns < WIDE:
+        return None
+    return load().get(name)
 
 
 def answer(command: str, texts: list[str], options: dict[str, str], flags: set[str], fmt: str) -> None:
