@@ -208,23 +208,26 @@ def decimal_texts(values: Sequence[Decimal], digits: int = SIGNIFICANT) -> list[
     rounded = list(map(_context(digits).normalize, values))
     with localcontext(_LOWER_E):
         texts = list(map(str, rounded))
-    # str() of a normalized Decimal is plain where show() is (leading digit from 1e-6 to
-    # 1e20), except with a positive exponent (1.2e+2), from 1e21 on, and for -0; its
-    # scientific form is show()'s with e+ for e.
-    odd = [i for i, t in enumerate(texts) if t.endswith(_SMALL_POSITIVE) or (len(t) > 21 and "e" not in t)]
-    for i in odd + [i for i, t in enumerate(texts) if t == "-0"]:
-        value = rounded[i]
+    adjusted = list(map(Decimal.adjusted, rounded))
+    # str() of a normalized Decimal is scientific (1.2e-7, 1.2e+21) where show() is, and
+    # plain from 1e-6 to 1e20, except: 1.2e+2 (a positive exponent: show() writes 120),
+    # plain digits from 1e21 on (at most ``digits`` of them: show() writes 1.2e21), -0.
+    top = max(digits, 21)
+    for i in [i for i, a in enumerate(adjusted) if -7 < a < top]:
+        value, text = rounded[i], texts[i]
         if not value:
             texts[i] = "0"
-        elif -7 < value.adjusted() < 21:
-            texts[i] = format(value, "f")  # 1.2e+2 -> 120
-        else:
-            texts[i] = format(value, "e")  # 1.2e+21, not 12...0 (22 digits)
-    return [text.replace("e+", "e") for text in texts]  # a text without e+ is kept, not copied
+        elif adjusted[i] < 21:
+            if "e" in text:
+                texts[i] = format(value, "f")
+        elif "e" not in text:
+            texts[i] = format(value, "e")
+    if max(adjusted, default=0) > 0:  # some are 1.2e+21: show() writes 1.2e21
+        texts = [text.replace("e+", "e") for text in texts]  # a text without e+ is kept, not copied
+    return texts
 
 
 _LOWER_E = Context(capitals=0)
-_SMALL_POSITIVE = tuple(f"e+{k}" for k in range(21))
 
 
 def per_object(values: Sequence[Any], function: Callable[[Any], Any]) -> list[Any]:
