@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Context, Decimal
 from fractions import Fraction
 from itertools import accumulate
@@ -67,6 +67,7 @@ class ChainResult:
     networks: tuple[Network, ...]
     loss_gradient: Fraction | None = None
     loss: LossResult | None = None
+    groups: Groups | None = field(default=None, compare=False, repr=False)  # _groups(local), if made
 
     @property
     def command(self) -> str:
@@ -81,10 +82,19 @@ class ChainResult:
         plain, residual = self.network(PLAIN), self.network(RESIDUAL)
         if plain is None or residual is None or plain.gradient == 0:
             return None
-        # prod (1 + D_i) / D_i, layer by layer: dividing the two million-digit gradients
-        # would cost gcds quadratic in their size (9 s for a million layers).
-        # (n + d)/n is in lowest terms when n/d is.
-        return product_of([(n + d if n > 0 else -(n + d), abs(n), c) for n, d, c in _groups(self.local)])
+        r, p = residual.gradient, plain.gradient
+        if _cheap_gcd(r.numerator, p.numerator) and _cheap_gcd(r.denominator, p.denominator):
+            return r / p  # Fraction division: those two gcds, then products
+        # Else prod (1 + D_i) / D_i, layer by layer: the gcds of two million-digit gradients
+        # are quadratic in their size (9 s for a million layers). (n + d)/n is in lowest
+        # terms when n/d is.
+        groups = self.groups if self.groups is not None else _groups(self.local)
+        return product_of([(n + d if n > 0 else -(n + d), abs(n), c) for n, d, c in groups])
+
+
+def _cheap_gcd(a: int, b: int) -> bool:
+    """gcd(a, b) is linear in their size: one is small (a division, then small numbers), or they are equal."""
+    return min(abs(a), abs(b)).bit_length() <= 64 or a == b
 
 
 def plain_factors(local: Sequence[Fraction]) -> tuple[Fraction, ...]:
@@ -312,7 +322,8 @@ def check_chain(local: Sequence[Fraction], upstream: Fraction = Fraction(1)) -> 
 def chain(local: Sequence[Fraction], networks: Sequence[str] = NETWORKS) -> ChainResult:
     """dx_n/dx_k for every k, in each requested network."""
     groups = check_chain(local)
-    return ChainResult(tuple(local), tuple(network(name, local, Fraction(1), groups) for name in networks))
+    nets = tuple(network(name, local, Fraction(1), groups) for name in networks)
+    return ChainResult(tuple(local), nets, groups=groups)
 
 
 def backprop(
@@ -323,9 +334,5 @@ def backprop(
 ) -> ChainResult:
     """dL/dx_k = dL/dx_n * dx_n/dx_k for every k, in each requested network."""
     groups = check_chain(local, loss_gradient)
-    return ChainResult(
-        tuple(local),
-        tuple(network(name, local, loss_gradient, groups) for name in networks),
-        loss_gradient,
-        loss,
-    )
+    nets = tuple(network(name, local, loss_gradient, groups) for name in networks)
+    return ChainResult(tuple(local), nets, loss_gradient, loss, groups)
