@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Context, Decimal
 from fractions import Fraction
+from functools import cache
 from itertools import accumulate
 from typing import TYPE_CHECKING
 
@@ -151,14 +152,17 @@ def product_of(groups: Groups) -> Fraction:
     return _coprime(_int_product([n**c for n, c in nums]), _int_product([d**c for d, c in dens]))
 
 
-_SMALL_PRIMES = [p for p in range(2, 1000) if all(p % q for q in range(2, int(p**0.5) + 1))]
+@cache
+def _small_primes() -> list[int]:
+    """The primes below 1000 (made on first use: a start-up costs 2 ms otherwise)."""
+    return [p for p in range(2, 1000) if all(p % q for q in range(2, int(p**0.5) + 1))]
 
 
 def _small_prime_support(values: Sequence[int]) -> list[int] | None:
     """The primes dividing any of ``values`` if all are below 1000, else None."""
     support: set[int] = set()
     for value in set(values):
-        for p in _SMALL_PRIMES:
+        for p in _small_primes():
             if value == 1:
                 break
             if value % p == 0:

@@ -155,7 +155,7 @@ def _emit(
         from . import symbolic as sym  # SymPy: only on the paths that show a derivation
 
         derive = {
-            "ChainResult": lambda r, digits: sym.chain_derivation(r, digits, full=symbolic),
+            "ChainResult": lambda r, digits: sym.chain_derivation(r, digits, full=symbolic or latex),
             "FormulaResult": lambda r, digits: sym.formula_derivation(r),
             "LossResult": sym.loss_derivation,
         }.get(type(result).__name__)

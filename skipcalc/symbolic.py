@@ -469,7 +469,9 @@ def residual_expansion(n: int) -> dict[int, sp.Expr]:
 def chain_derivation(result: Any, digits: int = 12, full: bool = True) -> Derivation:
     """The chain rule for a numeric chain/backprop result, derived with SymPy: the plain
     product, the residual product and its expansion grouped by path length. ``full`` adds
-    SymPy's substituted value of each group (for --symbolic)."""
+    the LaTeX and SymPy's substituted value of each group (for --symbolic and --latex;
+    the table shows neither, and LaTeX printing costs the table view tens of ms)."""
+    tex = sp.latex if full else (lambda expr: "")
     from .chain import path_contributions
     from .chain import product as sp_product
 
@@ -503,11 +505,11 @@ def chain_derivation(result: Any, digits: int = 12, full: bool = True) -> Deriva
         contributions = None
     for net in result.networks:
         expr = exprs[net.name]
-        entry: dict[str, Any] = {"str": str(expr), "latex": sp.latex(expr)}
+        entry: dict[str, Any] = {"str": str(expr), "latex": tex(expr)}
         head = f"  {net.name:<9} {out} = "
         pad = " " * (len(head) - 2) + "= "
         lines.append(head + written[net.name])
-        latex.append(rf"\text{{{net.name}: }} \frac{{\partial x_{{{n}}}}}{{\partial x_0}} = {sp.latex(expr)}")
+        latex.append(rf"\text{{{net.name}: }} \frac{{\partial x_{{{n}}}}}{{\partial x_0}} = {tex(expr)}")
         total = net.gradient if upstream is None else sp_product(net.factors)
         if net.name == "plain":
             if n <= 8:
@@ -517,14 +519,14 @@ def chain_derivation(result: Any, digits: int = 12, full: bool = True) -> Deriva
             if groups is not None:
                 parts = [groups.get(k, sp.Integer(0)) for k in range(n + 1)]
                 entry["expansion"] = [str(g) for g in parts]
-                entry["expansion_latex"] = [sp.latex(g) for g in parts]
+                entry["expansion_latex"] = [tex(g) for g in parts]
                 if full:  # SymPy's own values, for --symbolic (the table shows the core's)
                     entry["by_length"] = [_sympy_value(g, ds, local) for g in parts]
             if n <= EXPAND_UP_TO and groups is not None:
                 lines.append(pad + " + ".join(_group_text(g, k) for k, g in enumerate(parts)))
                 if contributions is not None:
                     lines.append(pad + " + ".join(num(c) for c in contributions))
-                latex.append("= " + " + ".join(sp.latex(g) for g in parts))
+                latex.append("= " + " + ".join(tex(g) for g in parts))
             else:
                 lines.append(pad + f"e_0 + e_1 + ... + e_{n}   (e_k: the C({n},k) paths through k layers)")
                 latex.append(rf"= \sum_{{k=0}}^{{{n}}} e_k(F'_1, \dots, F'_{{{n}}})")
