@@ -8,6 +8,7 @@ from fractions import Fraction as F
 
 import mpmath
 import pytest
+import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -48,6 +49,36 @@ def test_sympy_expansion_equals_the_numeric_core(local):
     by_length = [F(str(groups.get(k, 0).subs(subs))) for k in range(len(local) + 1)]
     assert by_length == path_contributions(local)
     assert sum(by_length, F(0)) == chain(local).network("residual").gradient
+
+
+@pytest.mark.parametrize("n", range(11))
+def test_ring_expansion_is_sympy_expand_grouped_by_degree(n):
+    """The table's expansion (SymPy's polynomial ring, written back unevaluated) against
+    sp.expand of the product: the same groups, printed the same."""
+    ds = local_symbols(n)
+    expanded = sp.expand(sp.Mul(*[1 + d for d in ds]))
+    expected: dict[int, sp.Expr] = {}
+    for term in sp.Add.make_args(expanded):
+        degree = sum(1 for factor in sp.Mul.make_args(term) if factor in ds)
+        expected[degree] = expected.get(degree, sp.Integer(0)) + term
+    groups = residual_expansion(n)
+    assert sorted(groups) == list(range(n + 1))
+    for k, group in groups.items():
+        assert sp.expand(group - expected[k]) == 0
+        assert str(group) == str(expected[k])
+        assert sp.latex(group) == sp.latex(expected[k])
+
+
+def test_table_derivation_does_not_load_sympy_tensor():
+    """The first evaluated Add imports sympy.tensor (60 ms); the table view avoids it."""
+    code = (
+        "import sys; from fractions import Fraction as F; from skipcalc import chain;"
+        "from skipcalc.symbolic import chain_derivation;"
+        "lines = chain_derivation(chain([F(1, 10)] * 3), full=False).lines;"
+        "assert '1.331' in ' '.join(lines); print('sympy.tensor.tensor' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 @settings(deadline=None, max_examples=60)
