@@ -190,15 +190,14 @@ class QuickChain:
             return None
         up_num, up_den, up_scale = self.upstream
         try:  # the common case: every number seen before, and a decimal
-            scale = up_scale + sum(map(self.scale.__getitem__, texts))  # type: ignore[operator]
-        except (KeyError, TypeError):
-            scale = None
-            if not all(map(self.denominator.__contains__, texts)):
-                if not self._learn(texts):
-                    return None
-                if up_scale is not None and all(map(self.scale.__contains__, texts)):
-                    scale = up_scale + sum(map(self.scale.__getitem__, texts))
-        if scale is not None:
+            scale = sum(map(self.scale.__getitem__, texts))
+        except KeyError:
+            if not all(map(self.denominator.__contains__, texts)) and not self._learn(texts):
+                return None
+            decimals = all(map(self.scale.__contains__, texts))
+            scale = sum(map(self.scale.__getitem__, texts)) if decimals else None
+        if scale is not None and up_scale is not None:
+            scale += up_scale
             return (
                 "\t".join(
                     [show_scaled(up_num * prod(map(n.__getitem__, texts)), scale, self.exact) for n in self.numerators]
