@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -537,32 +537,55 @@ def _jsonable(value: Any, options: Options, rounded: list[bool]) -> Any:
     return value
 
 
+class NumberTexts(list):  # type: ignore[type-arg]
+    """A long list of number texts (digits, '.', '-', 'e', '/': nothing JSON escapes), which
+    write_json joins itself rather than having the encoder look at each of millions."""
+
+
 def _jsonable_many(values: Sequence[Any], options: Options, rounded: list[bool]) -> list[Any]:
     """_jsonable of a long chain's per-layer values (up to millions), at C speed where it
     can be: carried Decimals in bulk, and each distinct other object once."""
     is_decimal = list(map(isinstance, values, repeat(Decimal)))
     decimals = list(compress(values, is_decimal))
+    texts = NumberTexts if set(map(type, values)) <= {Fraction, Decimal} else list
     if not decimals:
-        return per_object(values, lambda v: _jsonable(v, options, rounded))
+        return texts(per_object(values, lambda v: _jsonable(v, options, rounded)))
     rounded.append(True)  # carried values are rounded to 40 digits
     others = per_object(list(compress(values, map(not_, is_decimal))), lambda v: _jsonable(v, options, rounded))
-    texts = decimal_texts(decimals)
+    carried = decimal_texts(decimals)
     start = is_decimal.index(True)
-    if all(is_decimal[start : start + len(texts)]):  # one run (a chain's wrt)
-        return others[:start] + texts + others[start:]
-    other, text = iter(others), iter(texts)
-    return [next(text) if flag else next(other) for flag in is_decimal]
+    if all(is_decimal[start : start + len(carried)]):  # one run (a chain's wrt)
+        return texts(others[:start] + carried + others[start:])
+    other, text = iter(others), iter(carried)
+    return texts([next(text) if flag else next(other) for flag in is_decimal])
 
 
 def write_json(report: Report, options: Options, out: TextIO) -> None:
-    import json  # each writer imports its own module: start-up pays only for the format used
-
     rounded: list[bool] = []
     data = _jsonable(report.data, options, rounded)
     data["exact"] = not rounded  # false when any number string is rounded to 40 digits
     if options.line is not None:
         data = {"line": options.line, **data}
-    out.write(json.dumps(data, ensure_ascii=False) + "\n")  # dumps: the C encoder; dump is pure Python
+    out.writelines(json_pieces(data))
+    out.write("\n")
+
+
+def json_pieces(value: Any) -> Iterator[str]:
+    """json.dumps(value, ensure_ascii=False) in pieces, NumberTexts joined directly: a
+    million-layer chain's lists are written without the encoder looking at each text, and
+    without copying the whole document into one string."""
+    import json  # each writer imports its own module: start-up pays only for the format used
+
+    if type(value) is dict and all(type(key) is str for key in value):
+        yield "{"
+        for i, (key, item) in enumerate(value.items()):
+            yield f"{', ' if i else ''}{json.dumps(key, ensure_ascii=False)}: "
+            yield from json_pieces(item)
+        yield "}"
+    elif type(value) is NumberTexts:
+        yield '["' + '", "'.join(value) + '"]' if value else "[]"
+    else:
+        yield json.dumps(value, ensure_ascii=False)  # the C encoder; json.dump would be pure Python
 
 
 def write_csv(report: Report, options: Options, out: TextIO) -> None:

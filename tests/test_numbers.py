@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from skipcalc.numbers import InputError, _decimal_text, log10_abs, parse_number, round_significant, show, to_float
+from skipcalc.render import NumberTexts
 
 
 @pytest.mark.parametrize(
@@ -190,3 +191,39 @@ def test_bulk_decimal_texts_edge_cases():
 
     values = [Decimal("1E+1"), Decimal("-0"), Decimal("1234567890123456789012.5"), Decimal("1.5E-7"), Decimal("1e-6")]
     assert decimal_texts(values) == ["10", "0", "1.2345678901234567890125e21", "1.5e-7", "0.000001"]
+
+
+NUMBER_TEXTS = ["0.1", "-1.5e-300", "1/3", "0", "1.2e21"]
+
+
+@given(
+    st.recursive(
+        st.one_of(st.none(), st.booleans(), st.integers(), st.text(), st.floats(allow_nan=False)),
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=4),
+            st.dictionaries(st.one_of(st.text(), st.integers()), inner, max_size=4),
+            st.lists(st.sampled_from(NUMBER_TEXTS), min_size=65, max_size=70).map(NumberTexts),
+        ),
+        max_leaves=20,
+    )
+)
+def test_json_pieces_are_json_dumps(value):
+    import json
+
+    from skipcalc.render import json_pieces
+
+    assert "".join(json_pieces(value)) == json.dumps(value, ensure_ascii=False)
+
+
+def test_long_chain_json_is_json_dumps():
+    import json
+    from fractions import Fraction
+
+    from skipcalc.chain import backprop
+    from skipcalc.render import Options, _jsonable, json_pieces, report_for
+
+    local = [Fraction(1, 10), Fraction(-3, 7), Fraction(5, 2)] * 1000
+    data = _jsonable(report_for(backprop(local, Fraction(-4))).data, Options(format="json"), [])
+    text = "".join(json_pieces(data))
+    assert text == json.dumps(data, ensure_ascii=False)
+    assert len(json.loads(text)["residual"]["wrt"]) == 3001
