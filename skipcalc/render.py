@@ -576,7 +576,7 @@ def json_pieces(value: Any) -> Iterator[str]:
     without copying the whole document into one string."""
     import json  # each writer imports its own module: start-up pays only for the format used
 
-    if type(value) is dict and all(type(key) is str for key in value):
+    if type(value) is dict and all(type(key) is str for key in value) and _holds_texts(value):
         yield "{"
         for i, (key, item) in enumerate(value.items()):
             yield f"{', ' if i else ''}{json.dumps(key, ensure_ascii=False)}: "
@@ -586,6 +586,11 @@ def json_pieces(value: Any) -> Iterator[str]:
         yield '["' + '", "'.join(value) + '"]' if value else "[]"
     else:
         yield json.dumps(value, ensure_ascii=False)  # the C encoder; json.dump would be pure Python
+
+
+def _holds_texts(value: dict[str, Any]) -> bool:
+    """Whether NumberTexts are among the values of ``value`` or of the dicts within it."""
+    return any(type(item) is NumberTexts or (type(item) is dict and _holds_texts(item)) for item in value.values())
 
 
 def write_csv(report: Report, options: Options, out: TextIO) -> None:
