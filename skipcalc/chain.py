@@ -11,14 +11,14 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from decimal import Context, Decimal
+from dataclasses import dataclass
+from decimal import Context
 from fractions import Fraction
 from functools import cache
 from itertools import accumulate
 from typing import TYPE_CHECKING
 
-from .numbers import MAX_EXACT_DIGITS, InputError, Number, check_exact_size, per_object
+from .numbers import MAX_EXACT_DIGITS, InputError, Number, check_exact_size, per_object, to_decimal
 from .numbers import coprime_fraction as _coprime
 
 if TYPE_CHECKING:
@@ -68,7 +68,8 @@ class ChainResult:
     networks: tuple[Network, ...]
     loss_gradient: Fraction | None = None
     loss: LossResult | None = None
-    groups: Groups | None = field(default=None, compare=False, repr=False)  # _groups(local), if made
+    ratio: Fraction | None = None
+    """residual / plain, when both are present and plain is not 0."""
 
     @property
     def command(self) -> str:
@@ -77,20 +78,18 @@ class ChainResult:
     def network(self, name: str) -> Network | None:
         return next((n for n in self.networks if n.name == name), None)
 
-    @property
-    def ratio(self) -> Fraction | None:
-        """residual / plain, when both are present and plain is not 0."""
-        plain, residual = self.network(PLAIN), self.network(RESIDUAL)
-        if plain is None or residual is None or plain.gradient == 0:
-            return None
-        r, p = residual.gradient, plain.gradient
-        if _cheap_gcd(r.numerator, p.numerator) and _cheap_gcd(r.denominator, p.denominator):
-            return r / p  # Fraction division: those two gcds, then products
-        # Else prod (1 + D_i) / D_i, layer by layer: the gcds of two million-digit gradients
-        # are quadratic in their size (9 s for a million layers). (n + d)/n is in lowest
-        # terms when n/d is.
-        groups = self.groups if self.groups is not None else _groups(self.local)
-        return product_of([(n + d if n > 0 else -(n + d), abs(n), c) for n, d, c in groups])
+
+def _ratio(networks: Sequence[Network], groups: Groups) -> Fraction | None:
+    """residual / plain, when both are present and plain is not 0."""
+    gradients = {net.name: net.gradient for net in networks}
+    if len(gradients) < 2 or gradients[PLAIN] == 0:
+        return None
+    r, p = gradients[RESIDUAL], gradients[PLAIN]
+    if _cheap_gcd(r.numerator, p.numerator) and _cheap_gcd(r.denominator, p.denominator):
+        return r / p  # Fraction division: those two gcds, then products
+    # Else prod (1 + D_i) / D_i, layer by layer: the gcds of two million-digit gradients are
+    # quadratic in their size (9 s for a million layers). (n + d)/n is in lowest terms when n/d is.
+    return product_of([(n + d if n > 0 else -(n + d), abs(n), c) for n, d, c in groups])
 
 
 def _cheap_gcd(a: int, b: int) -> bool:
@@ -234,16 +233,12 @@ def gradients_wrt_inputs(
         # Long chain: the total by a product tree (exact); per layer 60 significant digits
         # per step, since n roundings of relative size 1e-60 leave the 40 printed digits.
         gradient = upstream * product(factors, groups)
-        steps = per_object(factors[::-1], _to_decimal)
-        wrt = list(accumulate(steps, _WIDE.multiply, initial=_to_decimal(upstream)))
+        steps = per_object(factors[::-1], lambda factor: to_decimal(factor, _WIDE))
+        wrt = list(accumulate(steps, _WIDE.multiply, initial=to_decimal(upstream, _WIDE)))
         wrt[0] = upstream
         wrt[-1] = gradient
     wrt.reverse()
     return tuple(wrt), gradient
-
-
-def _to_decimal(value: Fraction) -> Decimal:
-    return _WIDE.divide(Decimal(value.numerator), Decimal(value.denominator))
 
 
 PATH_DIGITS = 150_000
@@ -325,9 +320,7 @@ def check_chain(local: Sequence[Fraction], upstream: Fraction = Fraction(1)) -> 
 
 def chain(local: Sequence[Fraction], networks: Sequence[str] = NETWORKS) -> ChainResult:
     """dx_n/dx_k for every k, in each requested network."""
-    groups = check_chain(local)
-    nets = tuple(network(name, local, Fraction(1), groups) for name in networks)
-    return ChainResult(tuple(local), nets, groups=groups)
+    return backward(local, networks)
 
 
 def backprop(
@@ -337,6 +330,17 @@ def backprop(
     loss: LossResult | None = None,
 ) -> ChainResult:
     """dL/dx_k = dL/dx_n * dx_n/dx_k for every k, in each requested network."""
-    groups = check_chain(local, loss_gradient)
-    nets = tuple(network(name, local, loss_gradient, groups) for name in networks)
-    return ChainResult(tuple(local), nets, loss_gradient, loss, groups)
+    return backward(local, networks, loss_gradient, loss)
+
+
+def backward(
+    local: Sequence[Fraction],
+    networks: Sequence[str] = NETWORKS,
+    loss_gradient: Fraction | None = None,
+    loss: LossResult | None = None,
+) -> ChainResult:
+    """chain() when ``loss_gradient`` is None, else backprop()."""
+    upstream = Fraction(1) if loss_gradient is None else loss_gradient
+    groups = check_chain(local, upstream)
+    nets = tuple(network(name, local, upstream, groups) for name in networks)
+    return ChainResult(tuple(local), nets, loss_gradient, loss, _ratio(nets, groups))

@@ -24,8 +24,6 @@ from .stdin import chain_batch, read_derivatives, run_batch
 
 # The core modules are imported inside the commands that use them: a call loads only its own.
 
-EXIT_USAGE = 2
-
 
 class SkipcalcGroup(TyperGroup):
     """Turns every usage error into one line on stderr with exit status 2."""
@@ -265,12 +263,9 @@ def _chain_or_formula(
         return formula_chain(fns, parse_number(at, "--at"), networks, loss_gradient, loss)
     if at is not None:
         raise InputError("--at: only formula layers (--fn) take a starting point")
-    from .chain import backprop, chain
+    from .chain import backward
 
-    local = read_derivatives(derivatives)
-    if loss_gradient is None:
-        return chain(local, networks)
-    return backprop(local, loss_gradient, networks, loss)
+    return backward(read_derivatives(derivatives), networks, loss_gradient, loss)
 
 
 OnlyResidual = Annotated[bool, typer.Option("--residual", help="Show only the residual network.")]

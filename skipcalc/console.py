@@ -113,7 +113,7 @@ def stored_help(args: Sequence[str]) -> str | None:
 
 def answer(command: str, texts: list[str], options: dict[str, str], flags: set[str], fmt: str) -> None:
     """The fast path's work, in the Typer app's order (so the first error is the same)."""
-    from .chain import backprop, chain, selected
+    from .chain import backward, selected
     from .numbers import parse_number
     from .render import Options, render
     from .stdin import chain_batch, read_derivatives
@@ -133,10 +133,8 @@ def answer(command: str, texts: list[str], options: dict[str, str], flags: set[s
     exact = "--exact" in flags
     if "--batch" in flags:
         chain_batch(networks, upstream, loss, fmt, exact, "--keep-going" in flags)
-    elif upstream is None:
-        render(chain(read_derivatives(texts), networks), Options(format=fmt, exact=exact))
     else:
-        render(backprop(read_derivatives(texts), upstream, networks, loss), Options(format=fmt, exact=exact))
+        render(backward(read_derivatives(texts), networks, upstream, loss), Options(format=fmt, exact=exact))
 
 
 def refuse(message: str) -> NoReturn:

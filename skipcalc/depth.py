@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Context, Decimal
 from fractions import Fraction
 
-from .numbers import InputError, check_exact_size
+from .numbers import InputError, check_exact_size, to_decimal
 
 FLOAT32_MIN_NORMAL = Fraction(1, 2**126)
 FLOAT64_MIN_NORMAL = Fraction(1, 2**1022)
@@ -75,7 +75,7 @@ def _first_depth(base: Fraction, scale: Fraction, threshold: Fraction, below: bo
 
 
 def _ln(value: Fraction) -> Decimal:
-    return _LN.divide(Decimal(value.numerator), Decimal(value.denominator)).ln(_LN)
+    return to_decimal(value, _LN).ln(_LN)
 
 
 def _crosses(b: Fraction, n: int, limit: Fraction, below: bool) -> bool:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Context, Decimal
 from fractions import Fraction
 
-from .numbers import InputError, Number
+from .numbers import InputError, Number, to_decimal
 
 _LN = Context(prec=60)
 
@@ -96,15 +96,11 @@ def bce(target: Fraction, pred: Fraction) -> LossResult:
     value = Decimal(0)
     for weight, p in ((target, pred), (1 - target, 1 - pred)):
         if weight:
-            value = _LN.subtract(value, _LN.multiply(_decimal(weight), _decimal(p).ln(_LN)))
+            value = _LN.subtract(value, _LN.multiply(to_decimal(weight, _LN), to_decimal(p, _LN).ln(_LN)))
     return LossResult(
         "bce", target, pred, value, (pred - target) / (pred * (1 - pred)),
         "L = -(T ln P + (1 - T) ln(1 - P))", "dL/dP = (P - T) / (P(1 - P))",
     )  # fmt: skip
-
-
-def _decimal(value: Fraction) -> Decimal:
-    return _LN.divide(Decimal(value.numerator), Decimal(value.denominator))
 
 
 KINDS: dict[str, Callable[..., LossResult]] = {"mse": mse, "mae": mae, "huber": huber, "bce": bce}

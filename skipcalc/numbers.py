@@ -194,6 +194,11 @@ def show_parts(numerator: int, denominator: int, exact: bool = False, digits: in
     return Shown(_decimal_text(sign, coefficient, exponent), was_exact)
 
 
+def to_decimal(value: Fraction, context: Context) -> Decimal:
+    """``value`` as a Decimal carrying ``context.prec`` significant digits (correctly rounded)."""
+    return context.divide(Decimal(value.numerator), Decimal(value.denominator))
+
+
 def _decimal_approximation(value: Decimal, digits: int) -> str:
     """A carried approximation rounded to ``digits`` (or the digits it has), in the same
     notation as exact values, using Decimal's own C formatting: a Fraction of 1e-15000

@@ -547,17 +547,17 @@ def _jsonable_many(values: Sequence[Any], options: Options, rounded: list[bool])
     can be: carried Decimals in bulk, and each distinct other object once."""
     is_decimal = list(map(isinstance, values, repeat(Decimal)))
     decimals = list(compress(values, is_decimal))
-    texts = NumberTexts if set(map(type, values)) <= {Fraction, Decimal} else list
+    kind = NumberTexts if set(map(type, values)) <= {Fraction, Decimal} else list
     if not decimals:
-        return texts(per_object(values, lambda v: _jsonable(v, options, rounded)))
+        return kind(per_object(values, lambda v: _jsonable(v, options, rounded)))
     rounded.append(True)  # carried values are rounded to 40 digits
     others = per_object(list(compress(values, map(not_, is_decimal))), lambda v: _jsonable(v, options, rounded))
     carried = decimal_texts(decimals)
     start = is_decimal.index(True)
     if all(is_decimal[start : start + len(carried)]):  # one run (a chain's wrt)
-        return texts(others[:start] + carried + others[start:])
+        return kind(others[:start] + carried + others[start:])
     other, text = iter(others), iter(carried)
-    return texts([next(text) if flag else next(other) for flag in is_decimal])
+    return kind([next(text) if flag else next(other) for flag in is_decimal])
 
 
 def write_json(report: Report, options: Options, out: TextIO) -> None:

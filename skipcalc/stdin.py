@@ -108,11 +108,10 @@ def chain_batch(
     keep_going: bool,
 ) -> None:
     """chain (``upstream`` None) or backprop --batch: one chain's derivatives per line."""
-    from .chain import backprop, chain
+    from .chain import backward
 
     def case(line: str) -> object:
-        local = line_derivatives(line)
-        return chain(local, networks) if upstream is None else backprop(local, upstream, networks, loss)  # type: ignore[arg-type]
+        return backward(line_derivatives(line), networks, upstream, loss)  # type: ignore[arg-type]
 
     one = Fraction(1) if upstream is None else upstream
     quick = QuickChain(networks, one, exact) if QuickChain.applies(format, one) else None
