@@ -1,4 +1,4 @@
-"""skipcalc: exact gradients through plain and residual (skip-connection) networks.
+"""skipcalc: exact gradients through plain, residual and other skip-connection networks.
 
 The math is usable without the command line::
 
@@ -7,8 +7,8 @@ The math is usable without the command line::
     >>> chain([Fraction(1, 10)] * 3).network("residual").gradient
     Fraction(1331, 1000)
 
-Names are imported on first use (PEP 562), so the console script loads only the modules
-the command it runs needs.
+Names are imported on first use (PEP 562): the console script imports this package before
+anything else, and a call loads only the modules its command needs.
 """
 
 from __future__ import annotations
@@ -16,47 +16,26 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-__version__ = "0.1.0"
-
-# chain and update share their names with their modules, so they are bound eagerly (an
-# import of the submodule would otherwise shadow the function); both modules are small.
-from .chain import (  # noqa: E402
-    ChainResult,
-    Network,
-    backprop,
-    chain,
-    gradients_wrt_inputs,
-    path_contributions,
-    product,
-    residual_factors,
-)
-from .update import UpdateResult, update  # noqa: E402
+__version__ = "0.2.0"
 
 _EXPORTS = {
-    "LossResult": "losses",
+    "chain": "chains",
+    "backprop": "chains",
+    "backward": "chains",
+    "factors": "chains",
+    "residual_factor": "chains",
     "loss": "losses",
-    "InputError": "numbers",
-    "parse_number": "numbers",
-    "show": "numbers",
+    "update": "step",
     "depth_sweep": "depth",
     "path_split": "paths",
     "uniform_path_split": "paths",
+    "parse_block": "blocks",
+    "parse_number": "exact",
+    "show": "exact",
+    "InputError": "errors",
 }
 
-__all__ = [
-    "ChainResult",
-    "Network",
-    "UpdateResult",
-    "__version__",
-    "backprop",
-    "chain",
-    "gradients_wrt_inputs",
-    "path_contributions",
-    "product",
-    "residual_factors",
-    "update",
-    *_EXPORTS,
-]
+__all__ = ["__version__", *_EXPORTS]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,152 +1,321 @@
-"""Charts for depth and paths: drawn with Rich in the terminal, written as SVG for slides.
+"""Charts: in the terminal with Rich, and saved for slides with matplotlib (--save FILE.png,
+.svg or .pdf), which is imported only when saving.
 
-Rich is already skipcalc's table library, so the terminal charts use it (a grid of marks
-for lines, rich.bar.Bar for bars) rather than adding a plotting dependency; the SVG is
-written directly, a few elements that any browser or slide tool opens.
+Line charts plot log10 |value|, so gradients far outside double range (1e-1000) are drawn:
+the saved axis is labelled in decades (10^-3), which reads as a log axis. Series differ in
+colour (the Okabe-Ito palette, safe for colour-blind readers) and in marker and line style.
 """
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from xml.sax.saxutils import escape
+
+from .errors import InputError, OutputError
 
 Point = tuple[float, float]
+
+OKABE_ITO = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+LINES = ("-", "--", "-.", ":")
+TERMINAL_MARKS = ("●", "■", "▲", "◆", "✕", "★", "+", "o")
+TERMINAL_COLOURS = ("red", "blue", "green", "magenta", "yellow", "cyan", "white", "bright_black")
 
 
 @dataclass(frozen=True)
 class Series:
     name: str
-    points: tuple[Point, ...]
-    mark: str
-    style: str
+    points: tuple[Point, ...]  # (x, log10 |y|)
+    style: int  # index into the palettes
 
 
 @dataclass(frozen=True)
 class LineChart:
     title: str
     xlabel: str
-    ylabel: str
+    ylabel: str  # what is plotted; the axis shows it in decades
     series: tuple[Series, ...]
 
 
 @dataclass(frozen=True)
 class BarChart:
     title: str
-    labels: tuple[str, ...]
+    xlabel: str
+    labels: tuple[int, ...]
     values: tuple[float, ...]  # shares, 0..1
-    highlight: tuple[int, int] | None = None  # index range drawn in another colour
+    highlight: tuple[int, int] | None = None  # index range drawn solid
 
 
 Chart = LineChart | BarChart
 
 
-def _bounds(chart: LineChart) -> tuple[float, float, float, float]:
+def log10_series(name: str, xs: Sequence[int], values: Sequence[Any], style: int) -> Series:
+    """log10 |value| against x, leaving out zeros (log10 0 is -infinity)."""
+    from .exact import log10_abs
+
+    points = tuple((float(x), y) for x, v in zip(xs, values, strict=True) if (y := log10_abs(v)) is not None)
+    return Series(name, points, style)
+
+
+# ---------------------------------------------------------------------------
+# In the terminal
+
+
+def terminal(chart: Chart, width: int, color: bool) -> Any:
+    """A Rich renderable for the chart, at most ``width`` columns wide."""
+    if isinstance(chart, BarChart):
+        return _bars(chart, width, color)
+    return _lines(chart, width, color)
+
+
+def _lines(chart: LineChart, width: int, color: bool) -> Any:
+    from rich.text import Text
+
+    label_width = 10
+    plot_width = max(min(width - label_width - 2, 72), 10)
+    height = 14
     xs = [x for s in chart.series for x, _ in s.points]
     ys = [y for s in chart.series for _, y in s.points]
-    x0, x1 = min(xs, default=0.0), max(xs, default=1.0)
-    y0, y1 = min(ys, default=0.0), max(ys, default=1.0)
+    text = Text()
+    text.append(chart.title + "\n", style="bold" if color else "")
+    if not xs:
+        text.append("(nothing to draw: every value is 0)\n")
+        return text
+    x0, x1 = min(xs), max(xs)
+    y0, y1 = min(ys), max(ys)
     if x0 == x1:
         x1 = x0 + 1
     if y0 == y1:
         y0, y1 = y0 - 1, y1 + 1
-    return x0, x1, y0, y1
-
-
-def terminal(chart: Chart, width: int = 60, height: int = 14) -> Any:
-    """A Rich renderable for the chart."""
-    from rich.table import Table
-    from rich.text import Text
-
-    if isinstance(chart, BarChart):
-        from rich.bar import Bar
-
-        table = Table(title=chart.title, show_header=False, box=None, padding=(0, 1))
-        table.add_column(justify="right")
-        table.add_column(width=width)
-        table.add_column(justify="right")
-        lo, hi = chart.highlight or (-1, -1)
-        for i, (label, value) in enumerate(zip(chart.labels, chart.values, strict=True)):
-            style = "green" if lo <= i <= hi else "blue"
-            table.add_row(label, Bar(1.0, 0, max(0.0, min(1.0, value)), width=width, color=style), f"{value:.1%}")
-        return table
-
-    x0, x1, y0, y1 = _bounds(chart)
-    grid = [[(" ", "")] * width for _ in range(height)]
+    grid: list[list[tuple[str, str]]] = [[(" ", "")] * plot_width for _ in range(height)]
     for series in chart.series:
+        mark = TERMINAL_MARKS[series.style % len(TERMINAL_MARKS)]
+        colour = TERMINAL_COLOURS[series.style % len(TERMINAL_COLOURS)] if color else ""
         for x, y in series.points:
-            col = round((x - x0) / (x1 - x0) * (width - 1))
+            col = round((x - x0) / (x1 - x0) * (plot_width - 1))
             row = height - 1 - round((y - y0) / (y1 - y0) * (height - 1))
-            grid[row][col] = (series.mark, series.style)
-    text = Text()
-    text.append(f"{chart.title}\n", style="bold")
+            grid[row][col] = (mark, colour)
     for r, row in enumerate(grid):
-        label = f"{y1:>9.4g} ┤" if r == 0 else f"{y0:>9.4g} ┤" if r == height - 1 else " " * 9 + " │"
-        text.append(label)
-        for mark, style in row:
-            text.append(mark, style=style or None)
+        value = y1 - (y1 - y0) * r / (height - 1)
+        label = _decade(value) if r in (0, height // 2, height - 1) else ""
+        text.append(f"{label:>{label_width - 1}} " + ("┤" if label else "│"))
+        for mark, colour in row:
+            text.append(mark, style=colour or None)
         text.append("\n")
-    text.append(" " * 10 + "└" + "─" * width + "\n")
-    text.append(" " * 11 + f"{x0:<{width // 2}.6g}{x1:>{width - width // 2}.6g}\n")
-    legend = "   ".join(f"{s.mark} {s.name}" for s in chart.series)
-    text.append(f"{' ' * 11}{chart.xlabel}  (y: {chart.ylabel})   {legend}")
+    text.append(" " * label_width + "└" + "─" * plot_width + "\n")
+    left, right = f"{x0:g}", f"{x1:g}"
+    text.append(" " * (label_width + 1) + left + " " * max(plot_width - len(left) - len(right), 1) + right + "\n")
+    legend = "   ".join(f"{TERMINAL_MARKS[s.style % len(TERMINAL_MARKS)]} {s.name}" for s in chart.series)
+    text.append(" " * (label_width + 1) + f"x: {chart.xlabel}; y: {chart.ylabel}, log scale\n")
+    text.append(" " * (label_width + 1) + legend)
     return text
 
 
-def svg(chart: Chart, width: int = 720, height: int = 420) -> str:
-    """The chart as a standalone SVG document."""
-    left, right, top, bottom = 70, 20, 40, 50
-    w, h = width - left - right, height - top - bottom
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
-        f'<rect width="{width}" height="{height}" fill="white"/>',
-        f'<text x="{width / 2}" y="22" text-anchor="middle" font-size="15">{escape(chart.title)}</text>',
-        f'<line x1="{left}" y1="{top + h}" x2="{left + w}" y2="{top + h}" stroke="black"/>',
-        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + h}" stroke="black"/>',
-    ]
-    if isinstance(chart, BarChart):
-        n = max(len(chart.values), 1)
-        lo, hi = chart.highlight or (-1, -1)
-        for i, (label, value) in enumerate(zip(chart.labels, chart.values, strict=True)):
-            bar_h = max(0.0, min(1.0, value)) * h
-            x = left + i * w / n
-            colour = "#2a9d55" if lo <= i <= hi else "#3a6ea5"
-            out.append(
-                f'<rect x="{x:.2f}" y="{top + h - bar_h:.2f}" width="{max(w / n - 1, 0.5):.2f}" '
-                f'height="{bar_h:.2f}" fill="{colour}"><title>{escape(label)}: {value:.4%}</title></rect>'
-            )
-        out.append(f'<text x="{left + w / 2}" y="{height - 12}" text-anchor="middle">path length k</text>')
-        out.append(f'<text x="{left - 8}" y="{top + 4}" text-anchor="end">100%</text>')
-        out.append(f'<text x="{left - 8}" y="{top + h}" text-anchor="end">0</text>')
+def _decade(log_value: float) -> str:
+    """A log10 value as a power of ten, to two significant digits: 1e-3, 3.2e-7."""
+    if abs(log_value) < 1e-9:
+        return "1"
+    mantissa = 10 ** (log_value - math.floor(log_value))
+    exponent = math.floor(log_value)
+    if round(mantissa, 1) >= 10:
+        mantissa, exponent = 1.0, exponent + 1
+    return f"{mantissa:.2g}e{exponent}" if round(mantissa, 1) != 1 else f"1e{exponent}"
+
+
+def _bars(chart: BarChart, width: int, color: bool) -> Any:
+    """Horizontal bars, one per path length; beyond 40 lengths, grouped into ranges. The band
+    is drawn solid (█), the rest light (░), so the caption reads the same without colour."""
+    from rich.text import Text
+
+    groups = _bar_groups(chart)
+    label_width = max(len(label) for label, _, _ in groups)
+    bar_width = max(min(width - label_width - 10, 60), 5)
+    top = max((v for _, v, _ in groups), default=0.0) or 1.0
+    text = Text()
+    text.append(chart.title + "\n", style="bold" if color else "")
+    for label, value, in_band in groups:
+        length = round(value / top * bar_width)
+        mark = "█" if in_band else "░"
+        colour = ("green" if in_band else "blue") if color else None
+        text.append(f"{label:>{label_width}} ")
+        text.append(mark * length, style=colour)
+        text.append(" " * (bar_width - length) + f" {value:6.1%}\n")
+    if len(groups) < len(chart.values):
+        text.append(f"(lengths grouped {len(chart.values) // len(groups) or 1} or so to a row; bars scaled to the largest)\n")
     else:
-        x0, x1, y0, y1 = _bounds(chart)
-        colours = ["#d1495b", "#2a9d55", "#3a6ea5"]
-        for i, series in enumerate(chart.series):
-            pts = " ".join(
-                f"{left + (x - x0) / (x1 - x0) * w:.2f},{top + h - (y - y0) / (y1 - y0) * h:.2f}"
-                for x, y in series.points
-            )
-            colour = colours[i % len(colours)]
-            out.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"/>')
-            out.append(f'<text x="{left + 10}" y="{top + 16 + 16 * i}" fill="{colour}">{escape(series.name)}</text>')
-        out.append(f'<text x="{left - 8}" y="{top + 4}" text-anchor="end">{y1:.4g}</text>')
-        out.append(f'<text x="{left - 8}" y="{top + h}" text-anchor="end">{y0:.4g}</text>')
-        out.append(f'<text x="{left}" y="{top + h + 16}" text-anchor="middle">{x0:.6g}</text>')
-        out.append(f'<text x="{left + w}" y="{top + h + 16}" text-anchor="middle">{x1:.6g}</text>')
-        out.append(f'<text x="{left + w / 2}" y="{height - 12}" text-anchor="middle">{escape(chart.xlabel)}</text>')
-        out.append(
-            f'<text x="16" y="{top + h / 2}" text-anchor="middle" '
-            f'transform="rotate(-90 16 {top + h / 2})">{escape(chart.ylabel)}</text>'
-        )
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
+        text.append("(bars scaled to the largest)\n")
+    return text
 
 
-def log10_series(name: str, xs: Sequence[int], values: Sequence[Any], mark: str, style: str) -> Series:
-    """log10 |value| against x, leaving out zeros (whose log is -infinity)."""
-    from .numbers import log10_abs
+def _bar_groups(chart: BarChart, most: int = 40) -> list[tuple[str, float, bool]]:
+    """(label, summed share, in band) rows: every length, or ranges of lengths beyond ``most``,
+    leaving out the empty tails (below 0.05% of the largest)."""
+    values = chart.values
+    top = max(values, default=0.0)
+    visible = [i for i, v in enumerate(values) if v >= top * 5e-4] or list(range(len(values)))
+    lo, hi = min(visible), max(visible)
+    band = chart.highlight or (-1, -1)
+    if hi - lo + 1 <= most:
+        return [(str(chart.labels[i]), values[i], band[0] <= i <= band[1]) for i in range(lo, hi + 1)]
+    size = math.ceil((hi - lo + 1) / most)
+    rows = []
+    for start in range(lo, hi + 1, size):
+        end = min(start + size - 1, hi)
+        share = sum(values[start : end + 1])
+        in_band = not (end < band[0] or start > band[1])
+        rows.append((f"{chart.labels[start]}-{chart.labels[end]}", share, in_band))
+    return rows
 
-    points = tuple((float(x), y) for x, v in zip(xs, values, strict=True) if (y := log10_abs(v)) is not None)
-    return Series(name, points, mark, style)
+
+# ---------------------------------------------------------------------------
+# Saved, for slides
+
+FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+
+
+def save(chart: Chart | None, path: str, force: bool) -> None:
+    """Write the chart to ``path`` (the extension picks the format): never through a symlink,
+    never over an existing file without --force, and through a temporary file in the same
+    folder renamed into place, so a failure leaves no half-written chart."""
+    extension = os.path.splitext(path)[1].lower()
+    if extension not in FORMATS:
+        raise InputError(f"--save: {path!r} is not accepted; expected a file name ending in .png, .svg or .pdf")
+    if chart is None:
+        raise InputError("--save: this result has no chart")
+    if os.path.islink(path):
+        raise InputError(f"--save: {path} is a symbolic link; skipcalc does not write through links")
+    if os.path.lexists(path) and not force:
+        raise InputError(f"--save: {path} already exists; add --force to replace it")
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        raise InputError(f"--save: {path}: the folder {folder} does not exist")
+    import tempfile
+
+    figure = draw(chart)
+    handle, temporary = tempfile.mkstemp(prefix=".skipcalc-", suffix=extension, dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            figure.savefig(file, format=FORMATS[extension], dpi=125, metadata=_metadata(extension))
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, path)
+    except OSError as error:
+        raise OutputError(f"--save: {path}: {error.strerror or error}") from None
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _metadata(extension: str) -> dict[str, Any]:
+    """No creation dates: the same chart gives the same file."""
+    if extension == ".svg":
+        return {"Date": None}
+    if extension == ".pdf":
+        return {"CreationDate": None}
+    return {}
+
+
+def draw(chart: Chart) -> Any:
+    """The chart as a matplotlib Figure, 16:9 (1600 x 900 pixels as PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(12.8, 7.2), layout="constrained")
+    axes = figure.add_subplot()
+    axes.set_title(_wrap_title(chart.title), fontsize=17, loc="left")
+    if isinstance(chart, BarChart):
+        _draw_bars(axes, chart)
+    else:
+        _draw_lines(axes, chart)
+    axes.tick_params(labelsize=13)
+    return figure
+
+
+def _wrap_title(title: str, width: int = 70) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(title, width))
+
+
+def _draw_lines(axes: Any, chart: LineChart) -> None:
+    from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator
+
+    ys = [y for s in chart.series for _, y in s.points]
+    for series in chart.series:
+        if not series.points:
+            continue
+        xs, values = zip(*series.points, strict=True)
+        every = max(len(xs) // 25, 1)
+        axes.plot(
+            xs, values, label=series.name, color=OKABE_ITO[series.style % len(OKABE_ITO)],
+            marker=MARKERS[series.style % len(MARKERS)], linestyle=LINES[series.style % len(LINES)],
+            linewidth=2.2, markersize=7, markevery=every,
+        )  # fmt: skip
+    axes.set_xlabel(chart.xlabel, fontsize=15)
+    axes.set_ylabel(f"{chart.ylabel} (log scale)", fontsize=15)
+    if ys:
+        span = max(ys) - min(ys)
+        step = _decade_step(span)
+        axes.yaxis.set_major_locator(MultipleLocator(step))
+        if step > 1 and span / step < 30:
+            axes.yaxis.set_minor_locator(MultipleLocator(max(step / 5, 1)))
+        axes.set_ylim(math.floor(min(ys) / step) * step - step * 0.05, math.ceil(max(ys) / step) * step + step * 0.05)
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: _tick(value)))
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.grid(True, which="major", color="#bbbbbb", linewidth=0.8)
+    axes.grid(True, which="minor", color="#e4e4e4", linewidth=0.5)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=13, frameon=False)
+
+
+def _decade_step(span: float) -> float:
+    """Decades between major ticks: at most about ten ticks over the span."""
+    for step in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10**4, 2 * 10**4, 5 * 10**4, 10**5):
+        if span / step <= 10:
+            return float(step)
+    return float(10 ** math.ceil(math.log10(span / 10)))
+
+
+def _tick(value: float) -> str:
+    exponent = round(value)
+    if abs(value - exponent) > 1e-6:
+        return ""
+    return "$1$" if exponent == 0 else f"$10^{{{exponent}}}$"
+
+
+def _draw_bars(axes: Any, chart: BarChart) -> None:
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import MaxNLocator, PercentFormatter
+
+    values = chart.values
+    top = max(values, default=0.0)
+    visible = [i for i, v in enumerate(values) if v >= top * 5e-4] or list(range(len(values)))
+    lo, hi = max(min(visible) - 1, 0), min(max(visible) + 1, len(values) - 1)
+    band = chart.highlight or (-1, -1)
+    ks = list(range(lo, hi + 1))
+    colours = [OKABE_ITO[2] if band[0] <= k <= band[1] else OKABE_ITO[1] for k in ks]
+    hatches = ["" if band[0] <= k <= band[1] else "//" for k in ks]
+    bars = axes.bar([chart.labels[k] for k in ks], [values[k] * 100 for k in ks], color=colours, edgecolor="white", linewidth=0.5)
+    for bar, hatch in zip(bars, hatches, strict=True):
+        bar.set_hatch(hatch)
+    axes.set_xlabel(chart.xlabel + (f" (lengths {lo}-{hi} shown; the rest carry under 0.05% of the largest)"
+                                    if (lo, hi) != (0, len(values) - 1) else ""), fontsize=15)  # fmt: skip
+    axes.set_ylabel("share of |gradient|", fontsize=15)
+    axes.yaxis.set_major_formatter(PercentFormatter(decimals=0 if top > 0.05 else 1))
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.grid(True, axis="y", color="#bbbbbb", linewidth=0.8)
+    axes.set_axisbelow(True)
+    axes.legend(
+        handles=[Patch(facecolor=OKABE_ITO[2], label=f"band {band[0]}-{band[1]}"),
+                 Patch(facecolor=OKABE_ITO[1], hatch="//", label="other lengths")],
+        loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=13, frameon=False,
+    )  # fmt: skip

@@ -1,150 +1,55 @@
-"""The console script's entry point, and the fast path for shell loops.
+"""The console script: Ctrl-C guarded before anything is imported, then one of two ways in.
 
-Importing Typer costs about 80 ms, more than half of a call, and a shell loop pays it every
-time. The commonest scripted calls - `chain` or `backprop` with numeric derivatives (as
-arguments, `-` for stdin, or --batch) and a machine format - are answered here without
-Typer. The fast path takes only a narrow grammar: anything else (another command, an
-unknown or repeated option, the table view) goes to the Typer app. Errors in the numbers
-come from the core (and stdin.py) as on the Typer path, in the same order, and are worded
-by the same refuse(). Tests check both paths print the same, errors included.
+Scripted calls - chain or backprop in a machine format (json, csv, value) - are read with the
+declaration's own reader and answered without importing Typer (about 50 ms of every call in a
+shell loop). Everything else goes to the Typer app: tables, help, completion and the other
+commands. Both read the arguments with options.tokenize and run commands.run, so they accept,
+refuse and print alike (tests/test_paths.py walks every declared option through both).
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
-
-from .numbers import InputError
-
-FLAGS = ("--residual", "--plain", "--exact", "--batch", "--keep-going")
-VALUED = ("--format", "--loss-grad", "--target", "--pred")
-MACHINE_FORMATS = ("json", "csv", "value")
 
 
 def main() -> None:
-    try:
-        from .numbers import allow_long_int_text
+    from . import errors
+
+    errors.guard_interrupts()
+    with errors.guarded():
+        errors.prepare_streams()
+        from .exact import allow_long_int_text
 
         allow_long_int_text()
-        if fast(sys.argv[1:]):
-            sys.stdout.flush()
-            return
-        from .cli import run
+        args = sys.argv[1:]
+        parsed = scripted(args)
+        if parsed is not None:
+            from .commands import run
 
-        run()
-    except BrokenPipeError:
-        quiet_broken_pipe()
-    except KeyboardInterrupt:
-        sys.stderr.write("\n")
-        sys.exit(130)  # 128 + SIGINT, as shells report it
-    except (SystemExit, GeneratorExit):
-        raise
-    except BaseException as error:  # noqa: BLE001 - the last resort: a bug, said in one line
-        if os.environ.get("SKIPCALC_DEBUG"):
-            raise
-        sys.stdout.flush()
-        sys.stderr.write(
-            f"skipcalc: internal error: {type(error).__name__}: {error} (a bug; SKIPCALC_DEBUG=1 shows the traceback)\n"
-        )
-        sys.exit(70)  # EX_SOFTWARE
-
-
-def fast(args: Sequence[str]) -> bool:
-    """Answer ``args`` if they are in the fast path's grammar; False leaves them to Typer."""
-    text = stored_help(args)
-    if text is not None:
-        sys.stdout.write(text)
-        return True
-    if not args or args[0] not in ("chain", "backprop"):
-        return False
-    flags: set[str] = set()
-    options: dict[str, str] = {}
-    texts: list[str] = []
-    rest = iter(args[1:])
-    for arg in rest:
-        if arg in FLAGS:
-            flags.add(arg)
-        elif arg in VALUED:
-            value = next(rest, None)
-            if value is None or arg in options:
-                return False
-            options[arg] = value
-        elif arg.startswith("-") and arg != "-" and not arg[1:2].isdigit() and arg[1:2] != ".":
-            return False  # an option the fast path does not know
+            run(parsed)
         else:
-            texts.append(arg)
-    fmt = options.pop("--format", None)
-    batch = "--batch" in flags
-    if fmt not in MACHINE_FORMATS or bool(texts) == batch or ("--keep-going" in flags and not batch):
-        return False
-    if "-" in texts and texts != ["-"]:
-        return False
-    backprop = args[0] == "backprop"
-    if backprop and set(options) not in ({"--loss-grad"}, {"--target", "--pred"}):
-        return False
-    if not backprop and options:
-        return False
-    try:
-        answer(args[0], texts, options, flags, fmt)
-    except InputError as error:
-        refuse(str(error))  # the core's message, as the Typer app words it
-    return True
+            _progress_on(args)
+            from .cli import run as run_app
+
+            run_app(args)
 
 
-def stored_help(args: Sequence[str]) -> str | None:
-    """`skipcalc [COMMAND] --help` as Typer prints it, kept in help.json (helptexts.py), on
-    a terminal of at least 80 columns (narrower ones wrap, and go to Typer)."""
-    if list(args) in ([], ["--help"], ["-h"]):
-        name = ""
-    elif len(args) == 2 and args[1] in ("--help", "-h"):
-        name = args[0]
-    else:
+def scripted(args: list[str]) -> object | None:
+    """The parsed call when it is a scripted chain/backprop call, else None (for Typer)."""
+    if not args or args[0] not in ("chain", "backprop") or "_SKIPCALC_COMPLETE" in os.environ:
         return None
-    import shutil
+    from .options import MACHINE, find_command, tokenize
 
-    from .helptexts import WIDE, load
-
-    if shutil.get_terminal_size().columns < WIDE:
+    command, rest = find_command(args)
+    parsed = tokenize(command, rest)  # an unknown option is refused here as Typer would
+    if parsed.help or parsed.values.get("format") not in MACHINE:
         return None
-    return load().get(name)
+    return parsed
 
 
-def answer(command: str, texts: list[str], options: dict[str, str], flags: set[str], fmt: str) -> None:
-    """The fast path's work, in the Typer app's order (so the first error is the same)."""
-    from .chain import backward, selected
-    from .numbers import parse_number
-    from .render import Options, render
-    from .stdin import chain_batch, read_derivatives
+def _progress_on(args: list[str]) -> None:
+    """The progress display, for calls a person watches: stderr a terminal, no --batch."""
+    from . import progress
 
-    networks = selected("--plain" in flags, "--residual" in flags)
-    loss = None
-    if command == "chain":
-        upstream = None
-    elif "--loss-grad" in options:
-        upstream = parse_number(options["--loss-grad"], "--loss-grad")
-    else:
-        from .losses import mse
-
-        loss = mse(parse_number(options["--target"], "--target"), parse_number(options["--pred"], "--pred"))
-        upstream = loss.gradient
-
-    exact = "--exact" in flags
-    if "--batch" in flags:
-        chain_batch(networks, upstream, loss, fmt, exact, "--keep-going" in flags)
-    else:
-        render(backward(read_derivatives(texts), networks, upstream, loss), Options(format=fmt, exact=exact))
-
-
-def refuse(message: str) -> NoReturn:
-    """The one way skipcalc refuses input: one line on stderr, exit status 2."""
-    sys.stderr.write(f"skipcalc: error: {message}\n")
-    sys.exit(2)
-
-
-def quiet_broken_pipe() -> NoReturn:
-    """The reader went away (| head): exit quietly, as the shell expects (128 + SIGPIPE)."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    sys.exit(141)
+    progress.enabled = sys.stderr is not None and sys.stderr.isatty() and "--batch" not in args

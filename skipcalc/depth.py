@@ -1,127 +1,188 @@
-"""Depth sweeps: every layer has the same local derivative D, so the plain gradient is
-G*D^n and the residual one G*(1+D)^n; and the depths where a float would give up."""
+"""Depth sweeps: every layer has the same local derivative D, so a block stack of depth n has
+gradient G * f^n with f = a + b*D (plain D^n, residual (1 + D)^n); and the depths where a
+float format loses it."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from decimal import Context, Decimal
+from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
-from .numbers import InputError, check_exact_size, to_decimal
+from . import _kernels
+from .blocks import CLASSIC, PLAIN, RESIDUAL, Block
+from .chains import backward_at, factors
+from .errors import InputError
+from .exact import Number
+from .formats import FORMATS
+from .results import DepthResult, DepthRow, FormatLimits
 
-FLOAT32_MIN_NORMAL = Fraction(1, 2**126)
-FLOAT64_MIN_NORMAL = Fraction(1, 2**1022)
-FLOAT32_MAX = Fraction(2**24 - 1, 2**24) * 2**128  # (2 - 2^-23) * 2^127
-FLOAT64_MAX = Fraction(2**53 - 1, 2**53) * 2**1024  # (2 - 2^-52) * 2^1023
 DEFAULT_VANISH = Fraction(1, 10**6)
 
 MAX_ROWS = 5000
-"""Most depths one sweep lists (each row is exact)."""
-MAX_LISTED_DEPTH = 100_000
-"""Deepest depth a row may ask for (its value has up to ~100,000 digits per digit of D)."""
-
-_LN = Context(prec=80)
-
-
-@dataclass(frozen=True)
-class DepthRow:
-    depth: int
-    plain: Fraction
-    residual: Fraction
-
-    @property
-    def ratio(self) -> Fraction | None:
-        return None if self.plain == 0 else self.residual / self.plain
-
-
-@dataclass(frozen=True)
-class DepthResult:
-    local: Fraction
-    loss_gradient: Fraction | None
-    vanish: Fraction
-    rows: tuple[DepthRow, ...]
-    plain_below_float32_at: int | None
-    plain_below_float64_at: int | None
-    residual_above_float32_at: int | None
-    residual_above_float64_at: int | None
-    plain_below_vanish_at: int | None
-
-
-def first_depth_below(base: Fraction, scale: Fraction, threshold: Fraction) -> int | None:
-    """The least n >= 1 with |scale * base^n| < threshold (None if never), for any n."""
-    return _first_depth(base, scale, threshold, below=True)
-
-
-def first_depth_above(base: Fraction, scale: Fraction, threshold: Fraction) -> int | None:
-    """The least n >= 1 with |scale * base^n| > threshold (None if never), for any n."""
-    return _first_depth(base, scale, threshold, below=False)
-
-
-def _first_depth(base: Fraction, scale: Fraction, threshold: Fraction, below: bool) -> int | None:
-    """Found from logarithms at 80 digits (n crosses ln(threshold/|scale|) / ln|base|), then
-    settled by testing the crossing itself, exactly where the powers are small enough."""
-    b, limit = abs(base), threshold / abs(scale) if scale else None
-    if limit is None or b == 0:
-        return 1 if below else None  # the gradient is 0 from depth 1 on
-    if _crosses(b, 1, limit, below):
-        return 1
-    if (b >= 1) if below else (b <= 1):
-        return None  # |base^n| never moves towards the threshold
-    n = max(1, int(_ln(limit) / _ln(b)) - 2)
-    while not _crosses(b, n, limit, below):
-        n += 1
-    return n
-
-
-def _ln(value: Fraction) -> Decimal:
-    return to_decimal(value, _LN).ln(_LN)
-
-
-def _crosses(b: Fraction, n: int, limit: Fraction, below: bool) -> bool:
-    """b^n < limit (below) or b^n > limit: exactly when b^n is small enough to build, else
-    by 80-digit logs. A tie b^n == limit needs b a rational root of limit, and those are
-    small powers, so the exact branch decides every tie."""
-    if n * (b.numerator.bit_length() + b.denominator.bit_length()) < 2_000_000:
-        power = b**n
-        return power < limit if below else power > limit
-    log_power, log_limit = _LN.multiply(Decimal(n), _ln(b)), _ln(limit)
-    return log_power < log_limit if below else log_power > log_limit
+"""Most depths one sweep lists."""
+MAX_LISTED_DEPTH = 1_000_000
+"""Deepest depth a row may ask for."""
+ROW_DIGITS = 20_000_000
+"""Budget for the exact values of all rows together (digits, about 2 s of work); beyond,
+rows are carried with 60 digits and printed correctly rounded."""
+LINEAR_LAYERS = 2_000_000
+"""stochastic:linear has a different p_l at every depth: the listed depths may add up to this."""
 
 
 def depth_sweep(
     local: Fraction,
-    depths: Sequence[int] = tuple(range(1, 51)),
+    depths: Sequence[int],
     loss_gradient: Fraction | None = None,
     vanish: Fraction = DEFAULT_VANISH,
+    blocks: Sequence[Block] = CLASSIC,
+    blocks_given: bool = False,
 ) -> DepthResult:
     if len(depths) > MAX_ROWS:
-        raise InputError(f"--max/--depths: {len(depths)} depths are more than the {MAX_ROWS} one sweep lists")
+        raise InputError(f"--max/--depths: {len(depths):,} depths are more than the {MAX_ROWS:,} one sweep lists")
     if any(not 1 <= n <= MAX_LISTED_DEPTH for n in depths):
-        raise InputError(f"--max/--depths: depths must lie between 1 and {MAX_LISTED_DEPTH}")
+        raise InputError(f"--max/--depths: depths must lie between 1 and {MAX_LISTED_DEPTH:,}")
     if vanish <= 0:
         raise InputError(f"--vanish: {vanish} is not accepted; expected a threshold > 0")
     g = Fraction(1) if loss_gradient is None else loss_gradient
-    bits = sum(v.numerator.bit_length() + v.denominator.bit_length() for v in (local, 1 + local))
-    check_exact_size(max(depths, default=1) * bits, "--local", f"D^n and (1+D)^n at depth {max(depths, default=1):,}")
+    columns = [_column(block, local, g, depths) for block in blocks]
+    plain_at = {block.spec: i for i, block in enumerate(blocks)}
     rows = []
-    plain, residual, at = g, g, 0
-    for n in sorted(set(depths)):
-        # Step from the previous depth rather than powering from scratch.
-        plain *= local ** (n - at)
-        residual *= (1 + local) ** (n - at)
-        at = n
-        rows.append(DepthRow(n, plain, residual))
-    order = {n: i for i, n in enumerate(depths)}
-    rows.sort(key=lambda row: order[row.depth])
+    for i, n in enumerate(depths):
+        values = tuple(column[i] for column in columns)
+        ratio = None
+        if PLAIN.spec in plain_at and RESIDUAL.spec in plain_at:
+            p, r = values[plain_at[PLAIN.spec]], values[plain_at[RESIDUAL.spec]]
+            ratio = _divide(r, p) if p else None
+        rows.append(DepthRow(n, values, ratio))
     return DepthResult(
         local,
         loss_gradient,
         vanish,
+        tuple(blocks),
         tuple(rows),
-        first_depth_below(local, g, FLOAT32_MIN_NORMAL),
-        first_depth_below(local, g, FLOAT64_MIN_NORMAL),
-        first_depth_above(1 + local, g, FLOAT32_MAX),
-        first_depth_above(1 + local, g, FLOAT64_MAX),
-        first_depth_below(local, g, vanish),
+        tuple(FormatLimits(f.name, *_plain_limits(local, g, f.min_normal, f.min_subnormal), None) for f in FORMATS),
+        tuple(FormatLimits(f.name, None, None, first_depth(1 + local, g, f.max_finite, ">")) for f in FORMATS),
+        tuple(block_limits(block, local, g) for block in blocks),
+        first_depth(local, g, vanish, "<"),
+        blocks_given,
     )
+
+
+def _plain_limits(d: Fraction, g: Fraction, normal: Fraction, subnormal: Fraction) -> tuple[int | None, int | None]:
+    # Below the smallest normal, a value is stored as a subnormal (fewer bits; flush-to-zero
+    # hardware gives 0). At half the smallest subnormal or below, it rounds to zero (a tie
+    # goes to the even neighbour, 0).
+    return first_depth(d, g, normal, "<"), first_depth(d, g, subnormal / 2, "<=")
+
+
+def block_limits(block: Block, d: Fraction, g: Fraction) -> tuple[FormatLimits, ...]:
+    """For each format: where G * (a + b*D)^n turns subnormal, rounds to zero, overflows (a
+    stochastic:linear stack changes with depth, so it has none)."""
+    if not block.uniform:
+        return tuple(FormatLimits(f.name, None, None, None) for f in FORMATS)
+    f = block.a + block.b * d
+    return tuple(
+        FormatLimits(fmt.name, *_plain_limits(f, g, fmt.min_normal, fmt.min_subnormal), first_depth(f, g, fmt.max_finite, ">"))
+        for fmt in FORMATS
+    )
+
+
+def _column(block: Block, d: Fraction, g: Fraction, depths: Sequence[int]) -> list[Number]:
+    """G times the product of the first n factors of this block, for each listed n."""
+    deepest = max(depths)
+    if block.uniform:
+        f = block.a + block.b * d
+        bits = f.numerator.bit_length() + f.denominator.bit_length()
+        if sum(depths) * bits * 0.30103 <= ROW_DIGITS or f in (0, 1, -1):
+            at = backward_at([f] * deepest, g, [deepest - n for n in depths])
+            return [at[deepest - n] for n in depths]
+        carried = _kernels.to_carried(f)
+        return [_kernels.CARRIED.multiply(_kernels.to_carried(g), _kernels.CARRIED.power(carried, n)) for n in depths]
+    if sum(depths) > LINEAR_LAYERS:
+        raise InputError(
+            f"--depths: {block.spec} has a different survival probability at every depth; the depths listed add "
+            f"up to {sum(depths):,} layers, more than the {LINEAR_LAYERS:,} computed; list fewer or shallower depths"
+        )
+    out: list[Number] = []
+    for n in depths:
+        fs = factors(block, [d] * n)
+        out.append(g * _kernels.product(fs) if n <= 5000 else _kernels.carried_product(fs, g))
+    return out
+
+
+def _divide(r: Number, p: Number) -> Number:
+    if isinstance(r, Fraction) and isinstance(p, Fraction):
+        return r / p
+    return _kernels.CARRIED.divide(_kernels.to_carried(r), _kernels.to_carried(p))
+
+
+# ---------------------------------------------------------------------------
+# Threshold depths, exactly, for any depth
+
+
+EXACT_DEPTH_DIGITS = 10_000
+"""A threshold depth is an exact integer up to this many digits (deciding it takes logarithms
+to as many digits, about 0.1 s); a deeper one (D within 1e-10000 of 0 or -1) is given
+correctly rounded to 40 significant digits."""
+
+
+def first_depth(base: Fraction, scale: Fraction, threshold: Fraction, relation: str) -> int | Decimal | None:
+    """The least n >= 1 with |scale * base^n| < threshold ("<"), <= threshold ("<=") or
+    > threshold (">"); None if there is none.
+
+    |base|^n crosses r = threshold/|scale| where n = q = ln(r) / ln|base|. q is enclosed in an
+    interval (mpmath.iv, outward rounding) at rising precision until the integer the relation
+    asks for (floor(q) + 1, or ceil(q) for "<=") is the same at both ends; an exact crossing
+    (|base|^k == r, possible only for k up to r's size in bits) is settled by exact powers."""
+    b, s = abs(base), abs(scale)
+    holds = {"<": lambda v: v < threshold, "<=": lambda v: v <= threshold, ">": lambda v: v > threshold}[relation]
+    if s == 0 or b == 0:
+        return 1 if holds(Fraction(0)) else None
+    if holds(s * b):
+        return 1
+    if (relation == ">" and b <= 1) or (relation != ">" and b >= 1):
+        return None  # |base|^n never moves towards the threshold
+    r = threshold / s
+    ties = max(r.numerator.bit_length(), r.denominator.bit_length())
+    import mpmath
+    from mpmath import iv
+
+    pick = (lambda x: mpmath.ceil(x)) if relation == "<=" else (lambda x: mpmath.floor(x) + 1)
+    digits, saved = 30, iv.prec
+    try:
+        while True:
+            iv.dps = digits
+            q = _ln(iv, r) / _ln(iv, b)
+            with mpmath.mp.workprec(iv.prec + 10):  # the ends, as they are
+                low, high = mpmath.mpf(q.a), mpmath.mpf(q.b)
+                exact_size = high < mpmath.mpf(10) ** EXACT_DEPTH_DIGITS
+                n_low, n_high = (int(pick(low)), int(pick(high))) if exact_size else (0, 1)
+            if exact_size:
+                if n_low == n_high:
+                    return max(n_low, 1)
+                candidate = int(mpmath.floor(high))
+                if 1 <= candidate <= ties and b**candidate == r:  # an exact crossing at k = candidate
+                    return candidate + 1 if relation != "<=" else candidate
+            else:  # rounded to 40 digits: +1 and ceil cannot move a value this large at its 40th digit
+                with mpmath.mp.workprec(iv.prec + 10):
+                    ends = [_kernels.rounding_context(40).plus(Decimal(mpmath.nstr(x, 60))) for x in (low, high)]
+                if ends[0] == ends[1]:
+                    return ends[0]
+            digits *= 2
+    finally:
+        iv.prec = saved
+
+
+def _ln(iv: Any, x: Fraction) -> Any:
+    """ln(x) as an interval, with every digit it keeps: near 1 from its series, since forming
+    1 + y would lose y."""
+    y = x - 1
+    if y and abs(y) < Fraction(1, 10**15):
+        # ln(1 + y) = y - y^2/2 + y^3/3 - R, |R| <= |y|^4 for |y| < 1/2
+        t = iv.mpf(y.numerator) / iv.mpf(y.denominator)
+        bound = (abs(t) ** 4).b
+        return t - t * t / 2 + t * t * t / 3 + iv.mpf([-bound, bound])
+    if Fraction(1, 2) < x < 2:
+        return iv.log1p(iv.mpf(y.numerator) / iv.mpf(y.denominator))
+    return iv.log(iv.mpf(x.numerator)) - iv.log(iv.mpf(x.denominator))

@@ -1,39 +1,44 @@
-"""Vector layers: each block's local derivative is a Jacobian matrix J_i, a residual
-block's is I + J_i (the residual stream of a transformer). Products are exact; singular
-values come from mpmath at 50 digits, with the exactly-zero ones found by exact rank.
+"""Vector layers: each block's local derivative is a Jacobian matrix J_k, and a block
+a*x + b*F(x) has a*I + b*J_k (a residual block I + J_k: the residual stream of a
+transformer). Products are exact; singular values are certified to 50 digits (mpmath at two
+precisions that must agree), with the exactly-zero ones found from the exact rank.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from decimal import Context, Decimal
 from fractions import Fraction
 
-from .numbers import InputError, Number, check_exact_size, parse_number
-
-Matrix = tuple[tuple[Fraction, ...], ...]
-Vector = tuple[Fraction, ...]
+from .blocks import Block
+from .errors import InputError
+from .exact import Number, certify_all, parse_number, quote
+from .results import JacobianNetwork, JacobianResult, Matrix, RandomJacobianResult, RandomNetwork, Spectrum, Vector
 
 MAX_DIM = 32
 """Largest d for exact --jacobian matrices (random ones go to 512)."""
-SV_DIGITS = 50
-"""mpmath precision for singular values (printed with 40; at least 30 are correct)."""
 
-_SV_CONTEXT = Context(prec=SV_DIGITS)
+SVD_WORK = 60_000
+"""Bound on the certified singular values' work, the sum of d^3 over the matrices whose
+spectra are shown (per layer and network): about 4 s here (d = 32: 2 matrices; d = 4: 900)."""
+
+EXACT_BITS = 4 * 10**8
+"""Bound on the bits of the exact running products' entries, all together (50 MB)."""
+
 _ROW = re.compile(r"\[([^\[\]]*)\]")
 
 
 def parse_matrix(text: str, name: str) -> Matrix:
     """'[[0.1,0.2],[0,0.3]]' -> exact square matrix. Entries use the number syntax."""
     compact = "".join(text.split())
+    shape = "expected rows like [[0.1,0.2],[0,0.3]]"
     if not (compact.startswith("[[") and compact.endswith("]]")) or len(compact) > 100_000:
-        raise InputError(f"{name}: {text[:40]!r} is not a matrix; expected rows like [[0.1,0.2],[0,0.3]]")
+        raise InputError(f"{name}: {quote(text)} is not a matrix; {shape}")
     inner = compact[1:-1]
     rows = _ROW.findall(inner)
     if ",".join(f"[{r}]" for r in rows) != inner:
-        raise InputError(f"{name}: {text[:40]!r} is not a matrix; expected rows like [[0.1,0.2],[0,0.3]]")
+        raise InputError(f"{name}: {quote(text)} is not a matrix; {shape}")
     matrix = tuple(tuple(parse_number(e, f"{name} row {i}") for e in row.split(",")) for i, row in enumerate(rows, 1))
     widths = {len(row) for row in matrix}
     if len(widths) != 1:
@@ -49,7 +54,7 @@ def parse_vector(text: str, name: str) -> Vector:
     """'[1,-2]' -> exact vector."""
     compact = "".join(text.split())
     if not (compact.startswith("[") and compact.endswith("]")) or "[" in compact[1:-1] or len(compact) > 100_000:
-        raise InputError(f"{name}: {text[:40]!r} is not a vector; expected [1,-2]")
+        raise InputError(f"{name}: {quote(text)} is not a vector; expected [1,-2]")
     return tuple(parse_number(e, f"{name} entry {i}") for i, e in enumerate(compact[1:-1].split(","), 1))
 
 
@@ -57,15 +62,14 @@ def identity(d: int) -> Matrix:
     return tuple(tuple(Fraction(int(i == j)) for j in range(d)) for i in range(d))
 
 
-def add(a: Matrix, b: Matrix) -> Matrix:
-    return tuple(tuple(x + y for x, y in zip(ra, rb, strict=True)) for ra, rb in zip(a, b, strict=True))
+def block_matrix(a: Fraction, b: Fraction, j: Matrix) -> Matrix:
+    """a*I + b*J: a block's local derivative (the residual block's I + J)."""
+    return tuple(tuple(a * (r == c) + b * x for c, x in enumerate(row)) for r, row in enumerate(j))
 
 
 def matmul(a: Matrix, b: Matrix) -> Matrix:
     columns = list(zip(*b, strict=True))
-    return tuple(
-        tuple(sum((x * y for x, y in zip(row, col, strict=True)), Fraction(0)) for col in columns) for row in a
-    )
+    return tuple(tuple(sum((x * y for x, y in zip(row, col, strict=True)), Fraction(0)) for col in columns) for row in a)
 
 
 def transpose_times(m: Matrix, v: Vector) -> Vector:
@@ -90,137 +94,133 @@ def rank(m: Matrix) -> int:
     return r
 
 
-def singular_values(m: Matrix) -> tuple[Number, ...]:
-    """Largest first. mpmath's SVD at 50 digits; the d - rank smallest are exactly 0."""
-    import mpmath
-
+def spectrum(m: Matrix) -> Spectrum:
+    """Singular values, largest first: the d - rank smallest exactly 0, the rest certified
+    (mpmath's SVD at rising precision until two agree to 55 digits); a 1 x 1 matrix's is |m|."""
     d = len(m)
+    if d == 1:
+        value = abs(m[0][0])
+        return Spectrum((value,), None if value == 0 else Fraction(1))
     zeros = d - rank(m)
     if zeros == d:
-        return tuple(Fraction(0) for _ in range(d))
-    with mpmath.workdps(SV_DIGITS):
-        a = mpmath.matrix([[mpmath.mpf(x.numerator) / x.denominator for x in row] for row in m])
-        values = sorted((mpmath.mpf(v) for v in mpmath.svd_r(a, compute_uv=False)), reverse=True)
-        exact_values: list[Number] = [Decimal(mpmath.nstr(v, SV_DIGITS, min_fixed=1, max_fixed=0)) for v in values]
-    return tuple(exact_values[: d - zeros] + [Fraction(0)] * zeros)
+        return Spectrum(tuple(Fraction(0) for _ in range(d)), None)
+    import mpmath
 
+    def evaluate(digits: int) -> list[object]:
+        with mpmath.workdps(digits):
+            a = mpmath.matrix([[mpmath.mpf(x.numerator) / x.denominator for x in row] for row in m])
+            values = sorted(mpmath.svd_r(a, compute_uv=False), reverse=True)
+            top = values[: d - zeros]
+            return [*top, top[0] / top[-1]] if zeros == 0 else top
 
-@dataclass(frozen=True)
-class Spectrum:
-    singular_values: tuple[Number, ...]
-
-    @property
-    def spectral_norm(self) -> Number:
-        return self.singular_values[0]
-
-    @property
-    def min_singular_value(self) -> Number:
-        return self.singular_values[-1]
-
-    @property
-    def condition_number(self) -> Number | None:
-        """sigma_max / sigma_min; None when the matrix is singular (infinite)."""
-        low = self.min_singular_value
-        if low == 0:
-            return None
-        return _SV_CONTEXT.divide(Decimal(self.spectral_norm), Decimal(low))
-
-
-@dataclass(frozen=True)
-class JacobianNetwork:
-    """running[k] = dx_n/dx_k = F_n ... F_{k+1} (k = 0..n-1), F = J or I + J; gradient is
-    running[0]; vector is the gradient vector reaching x_0 (backprop)."""
-
-    name: str
-    running: tuple[Matrix, ...]
-    spectra: tuple[Spectrum, ...]
-    vector: Vector | None = None
-
-    @property
-    def gradient(self) -> Matrix:
-        return self.running[0]
-
-
-@dataclass(frozen=True)
-class JacobianResult:
-    jacobians: tuple[Matrix, ...]
-    networks: tuple[JacobianNetwork, ...]
-    loss_gradient: Vector | None = None
-
-    @property
-    def command(self) -> str:
-        return "chain" if self.loss_gradient is None else "backprop"
+    certified = certify_all(evaluate, "--jacobian singular values", start=60)
+    values: list[Number] = certified[: d - zeros] + [Fraction(0)] * zeros
+    return Spectrum(tuple(values), certified[-1] if zeros == 0 else None)
 
 
 def jacobian_chain(
-    jacobians: Sequence[Matrix], networks: Sequence[str], loss_gradient: Vector | None = None
+    jacobians: Sequence[Matrix],
+    blocks: Sequence[Block],
+    loss_gradient: Vector | None = None,
+    per_layer: bool = True,
+    spectra: bool = True,
+    blocks_given: bool = False,
 ) -> JacobianResult:
+    """Every network's running products dx_n/dx_k; the spectra of those shown (all, or only
+    the full product's when ``per_layer`` is False, none when ``spectra`` is False)."""
     d = len(jacobians[0])
     for i, j in enumerate(jacobians, start=1):
         if len(j) != d:
             raise InputError(f"--jacobian {i}: {len(j)}x{len(j)} does not match layer 1's {d}x{d}")
     if loss_gradient is not None and len(loss_gradient) != d:
         raise InputError(f"--loss-grad: a vector of {len(loss_gradient)} entries; the layers are {d}x{d}")
-    bits = sum(x.numerator.bit_length() + x.denominator.bit_length() + d.bit_length() for j in jacobians for x in j[0])
-    check_exact_size(bits * d, "--jacobian", f"the exact products of these {len(jacobians)} layers")
+    n = len(jacobians)
+    # An entry of a product grows by about the widest entry's bits (plus log2 d) per layer; the
+    # n running products hold d^2 entries of up to n times that.
+    growth = max(x.numerator.bit_length() + x.denominator.bit_length() for j in jacobians for row in j for x in row)
+    growth += 2 * d.bit_length() + 2
+    if d * d * n * n * growth // 2 > EXACT_BITS:
+        hint = "chain D1 ... Dn takes 1x1 layers by the million" if d == 1 else "use fewer or simpler layers"
+        raise InputError(
+            f"--jacobian: the exact running products of these {n:,} layers would hold about "
+            f"{d * d * n * n * growth // 7:,} digits in all, more than skipcalc builds; {hint}"
+        )
+    shown = (n if per_layer else 1) * len(blocks) if spectra else 0
+    if d > 1 and shown * d**3 > SVD_WORK:
+        raise InputError(
+            f"--jacobian: certifying the singular values of {shown:,} products of size {d}x{d} would take "
+            f"too long (d^3 x products > {SVD_WORK:,}); use fewer layers, a smaller d, or --format value "
+            "(which needs only each full product's)"
+        )
     eye = identity(d)
     nets = []
-    for name in networks:
-        factors = [add(eye, j) if name == "residual" else j for j in jacobians]
+    for block in blocks:
+        factors = [block_matrix(a, b, j) for (a, b), j in zip(block.coefficients(n), jacobians, strict=True)]
         running = [eye]
-        for factor in reversed(factors):  # dx_n/dx_{k} = (dx_n/dx_{k+1}) F_{k+1}
+        for factor in reversed(factors):  # dx_n/dx_k = (dx_n/dx_{k+1}) F_{k+1}: the backward pass
             running.append(matmul(running[-1], factor))
         running = running[:0:-1]  # k = 0..n-1
         vector = None if loss_gradient is None else transpose_times(running[0], loss_gradient)
-        nets.append(JacobianNetwork(name, tuple(running), tuple(Spectrum(singular_values(m)) for m in running), vector))
-    return JacobianResult(tuple(jacobians), tuple(nets), loss_gradient)
+        wanted = running if per_layer else running[:1]
+        nets.append(JacobianNetwork(block, tuple(running), tuple(spectrum(m) for m in wanted) if spectra else (), vector))
+    return JacobianResult(tuple(jacobians), tuple(nets), loss_gradient, blocks_given)
 
 
 # ---------------------------------------------------------------------------
 # Random Jacobians (floats, numpy)
 
-
-@dataclass(frozen=True)
-class RandomJacobianResult:
-    dim: int
-    layers: int
-    scale: Fraction
-    seed: int
-    # per depth k = 1..n, the running product from the input side, J_k ... J_1
-    plain: tuple[tuple[float, ...], ...]  # singular values, largest first
-    residual: tuple[tuple[float, ...], ...]
+RANDOM_WORK = 6 * 10**9
+"""Bound on d^3 times the SVDs a random run makes (layers x networks): about 4 s here."""
 
 
 def random_jacobians(
-    dim: int, layers: int, scale: Fraction, seed: int, networks: Sequence[str]
+    dim: int, layers: int, scale: Fraction, seed: int, blocks: Sequence[Block], blocks_given: bool = False
 ) -> RandomJacobianResult:
-    """Gaussian J_i with entries of variance scale^2/dim (He/Xavier-style), reproducible by
-    seed. numpy: 64 x 64 x 50 layers in exact or 50-digit arithmetic would take minutes."""
+    """Gaussian J_k with entries of variance scale^2/dim (He/Xavier-style), reproducible by
+    seed; the singular values of each network's running product J_k ... J_1 at every depth."""
     if not 1 <= dim <= 512:
         raise InputError(f"--dim: {dim} is not accepted; expected 1 to 512")
     if not 1 <= layers <= 1000:
         raise InputError(f"--layers: {layers} is not accepted; expected 1 to 1000")
     if not 0 <= scale <= 100:
         raise InputError(f"--scale: {scale} is not accepted; expected 0 to 100")
-    import numpy as np
-
+    if not 0 <= seed < 2**63:
+        raise InputError(f"--seed: {seed} is not accepted; expected 0 to 2^63 - 1")
+    if dim**3 * layers * len(blocks) > RANDOM_WORK:
+        raise InputError(
+            f"--random-jacobians: {layers:,} layers of {dim}x{dim} SVDs for {len(blocks)} networks would take "
+            f"too long (d^3 x layers x networks > {RANDOM_WORK:.0e}); use fewer layers or a smaller --dim"
+        )
+    np = load_numpy()
     rng = np.random.default_rng(seed)
     eye = np.eye(dim)
-    plain_product, residual_product = eye.copy(), eye.copy()
-    plain, residual = [], []
+    products = [eye.copy() for _ in blocks]
+    coefficients = [block.coefficients(layers) for block in blocks]
+    spectra: list[list[tuple[float, ...]]] = [[] for _ in blocks]
     with np.errstate(over="ignore", invalid="ignore"):
-        for _ in range(layers):
+        for k in range(layers):
             j = rng.normal(0.0, float(scale) / np.sqrt(dim), size=(dim, dim))
-            plain_product = j @ plain_product
-            residual_product = (eye + j) @ residual_product
-            plain.append(_svd(np, plain_product))
-            residual.append(_svd(np, residual_product))
-    return RandomJacobianResult(dim, layers, scale, seed, tuple(plain), tuple(residual))
+            for i in range(len(blocks)):
+                a, b = coefficients[i][k]
+                products[i] = (float(a) * eye + float(b) * j) @ products[i]
+                spectra[i].append(_svd(np, products[i]))
+    nets = tuple(RandomNetwork(block, tuple(s)) for block, s in zip(blocks, spectra, strict=True))
+    return RandomJacobianResult(dim, layers, scale, seed, nets, blocks_given)
+
+
+def load_numpy() -> object:
+    """numpy, with its BLAS on one thread: skipcalc's products are small, and threads
+    oversubscribe a small machine (0.77 s against minutes for 128 x 128 x 200 on 2 cores)."""
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
+    import numpy
+
+    return numpy
 
 
 def _svd(np: object, m: object) -> tuple[float, ...]:
     import numpy
 
-    if not numpy.all(numpy.isfinite(m)):
+    if not numpy.all(numpy.isfinite(m)):  # type: ignore[call-overload]
         return tuple(float("inf") for _ in range(len(m)))  # type: ignore[arg-type]
-    return tuple(float(v) for v in numpy.linalg.svd(m, compute_uv=False))
+    return tuple(float(v) for v in numpy.linalg.svd(m, compute_uv=False))  # type: ignore[call-overload]

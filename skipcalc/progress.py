@@ -1,60 +1,94 @@
-"""A spinner on stderr for table-mode work that takes longer than about a second.
+"""A progress display on stderr for work that takes longer than a second.
 
-Never in machine formats, never when stderr is not a terminal, and gone before the
-table is printed. Rich is imported only if the spinner actually starts.
+Only on a terminal, and gone (it clears itself) before anything is written to stdout. Each
+phase of a call (computing exactly, deriving with SymPy, writing the table) names itself;
+one display, started after a second of quiet work, shows the current phase, a spinner and
+the time taken. Rich is imported only if the display actually starts.
 """
 
 from __future__ import annotations
 
 import sys
 import threading
-from typing import IO, Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
-DELAY = 1.0  # seconds of quiet work before the spinner appears
+from . import errors
+
+DELAY = 1.0  # seconds of quiet work before the display appears
 
 
-class DelayedStatus:
-    def __init__(self, message: str, delay: float = DELAY, file: IO[str] | None = None) -> None:
-        self.message = message
+class Display:
+    def __init__(self, file: Any = None, delay: float = DELAY) -> None:
         self.file = file
-        self._lock = threading.Lock()
-        self._status: Any = None
-        self._stopped = False
-        self._timer = threading.Timer(delay, self._start)
-        self._timer.daemon = True
+        self.phase = ""
+        self.lock = threading.Lock()
+        self.progress: Any = None
+        self.task: Any = None
+        self.stopped = False
+        self.timer = threading.Timer(delay, self._start)
+        self.timer.daemon = True
+        self.forget = errors.on_interrupt(self._restore_cursor)
 
-    def start(self) -> DelayedStatus:
-        self._timer.start()
+    def begin(self) -> Display:
+        self.timer.start()
         return self
 
     def _start(self) -> None:
-        with self._lock:
-            if self._stopped:
+        with self.lock:
+            if self.stopped:
                 return
             from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-            # Only started for a terminal (for_table checks) or a file a caller chose.
-            console = Console(file=self.file or sys.stderr, force_terminal=True)
-            self._status = console.status(self.message)
-            self._status.start()
+            console = Console(file=self.file or sys.stderr, force_terminal=self.file is None or None)
+            self.progress = Progress(
+                SpinnerColumn(), TextColumn("skipcalc: {task.description}"), TimeElapsedColumn(),
+                console=console, transient=True,
+            )  # fmt: skip
+            self.task = self.progress.add_task(self.phase or "working", total=None)
+            self.progress.start()
+
+    def name(self, phase: str) -> None:
+        with self.lock:
+            self.phase = phase
+            if self.progress is not None:
+                self.progress.update(self.task, description=phase)
 
     def stop(self) -> None:
-        with self._lock:
-            self._stopped = True
-            self._timer.cancel()
-            if self._status is not None:
-                self._status.stop()
-                self._status = None
+        with self.lock:
+            self.stopped = True
+            self.timer.cancel()
+            if self.progress is not None:
+                self.progress.stop()
+                self.progress = None
+            self.forget()
+
+    def _restore_cursor(self) -> None:
+        if self.progress is not None and sys.stderr is not None:
+            sys.stderr.write("\x1b[?25h\n")
 
 
-def for_table(args: list[str]) -> DelayedStatus | None:
-    """A started spinner when this call renders a table to a terminal user, else None."""
-    if not sys.stderr.isatty() or "--batch" in args:
-        return None
-    formats = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--format"]
-    formats += [a.split("=", 1)[1] for a in args if a.startswith("--format=")]
-    if formats and formats[-1] != "table":
-        return None
-    if "--latex" in args:
-        return None
-    return DelayedStatus("computing exactly...").start()
+_display: Display | None = None
+enabled = False
+"""Set by the console script when stderr is a terminal (and not for --batch)."""
+
+
+@contextmanager
+def phase(name: str) -> Iterator[None]:
+    """Name the work inside as the current phase (starting the display's clock the first time)."""
+    global _display
+    if not enabled:
+        yield
+        return
+    if _display is None:
+        _display = Display().begin()
+    _display.name(name)
+    yield
+
+
+def stop() -> None:
+    """Clear the display for good: output is about to be written."""
+    if _display is not None:
+        _display.stop()

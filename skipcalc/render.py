@@ -1,14 +1,25 @@
-"""One renderer for every command: table, json, csv or value.
+"""One renderer for every result: table, json, csv or value.
 
-Each command's result becomes a :class:`Report` (records, summary, notes, headline
-and a JSON payload, all holding raw numbers); :func:`render` writes a Report in the
-chosen format. Numbers become text only here, through :func:`skipcalc.numbers.show`.
-Rich is imported only for the table.
+Each result type has a report builder (chosen by class, in REPORTS) that turns it into a
+:class:`Report` holding raw numbers; the writers turn a Report into text. Numbers become
+text only here, through :func:`skipcalc.exact.show`, under one rule per output:
+
+- table: a decimal when the value terminates within --digits (12) significant digits; a
+  fraction when it does not but p and q have at most 6 digits (1/3, 250/429); else rounded
+  and marked ≈. Counts are exact integers; shares are percentages. A number is never cut: a
+  column that does not fit shows fewer digits in scientific notation, and below that the
+  table is stacked, one block per row.
+- csv and value: a decimal or scientific notation that awk, jq and float() read (rounded to
+  --digits, 40, when it does not terminate); p/q only with --exact.
+- json: the exact text (p/q where it is short), its float, and "exact".
+
+Rich is imported only for tables; matplotlib only for --save (charts.py).
 """
 
 from __future__ import annotations
 
-import math
+import io
+import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,33 +27,71 @@ from decimal import Decimal
 from fractions import Fraction
 from itertools import compress, repeat
 from operator import not_
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
-from .numbers import Number, decimal_texts, log10_abs, per_object, show, to_float
+from . import _kernels
+from .exact import SIGNIFICANT, TABLE_DIGITS, TABLE_FRACTION, Number, log10_abs, show, to_float
+from .results import (
+    ChainResult,
+    Derivation,
+    DepthResult,
+    Equation,
+    FormulaResult,
+    InitResult,
+    JacobianResult,
+    LossResult,
+    Network,
+    PathsResult,
+    RandomJacobianResult,
+    Stored,
+    UpdateResult,
+)
 
-if TYPE_CHECKING:  # the result types; render.py dispatches on their names
-    from .chain import ChainResult
-    from .losses import LossResult
-    from .update import UpdateResult
-
-FORMATS = ("table", "json", "csv", "value")
-TABLE_DIGITS = 12
-"""Significant digits the table shows by default (--digits changes it)."""
-
-Cell = Any  # a Number, str, int or None
+MIN_TABLE_WIDTH = 50
+"""Tables are laid out as tables from this width on; narrower, one block per row."""
+ROWS_SHOWN = 40
+"""A longer table shows its first and last ROWS_SHOWN / 2 rows (--all-rows: every row)."""
 
 
 @dataclass(frozen=True)
 class Options:
     format: str = "table"
     exact: bool = False
-    digits: int = TABLE_DIGITS
-    symbolic: bool = False  # json: add the derivation
-    latex: bool = False  # print the derivation's LaTeX alone
-    plot: bool = True  # table: draw the chart (depth, paths)
-    save: str | None = None  # write the chart as SVG to this file
+    digits: int | None = None  # None: 12 in tables, 40 elsewhere
+    symbolic: bool = False
+    latex: bool = False
+    plot: bool = True
+    save: str | None = None
+    force: bool = False
+    all_rows: bool = False
     line: int | None = None  # --batch: the stdin line this result answers
-    header: bool = True  # csv: write the header row
+    header: bool = True  # --batch csv: write the header row
+    width: int | None = None  # table width (else the terminal's)
+
+    @property
+    def table_digits(self) -> int:
+        return self.digits or TABLE_DIGITS
+
+    @property
+    def machine_digits(self) -> int:
+        return self.digits or SIGNIFICANT
+
+
+@dataclass(frozen=True)
+class Share:
+    """A share of a total: a percentage in tables, the fraction elsewhere."""
+
+    value: Number
+
+
+@dataclass(frozen=True)
+class Float:
+    """A float64 result (random Jacobians) with the significant digits it has earned; 0 means
+    it is below the round-off of the computation that produced it (``bound``)."""
+
+    value: float
+    digits: int
+    bound: float = 0.0
 
 
 @dataclass
@@ -50,47 +99,61 @@ class Report:
     """What a command has to say, before any formatting."""
 
     title: str
-    headers: dict[str, str]  # record key -> table column header
-    records: list[dict[str, Cell]] | Callable[[], list[dict[str, Cell]]]  # table/csv rows, or how to build them
-    headline: list[Number]  # the value format's line
-    data: dict[str, Any]  # the json object (numbers still raw)
-    summary: list[tuple[str, Cell]] = field(default_factory=list)
+    columns: dict[str, str]  # row key -> table header
+    rows: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]]
+    headline: list[Any]  # the value line
+    data: dict[str, Any]  # the json object, numbers still raw
+    summary: list[tuple[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    vertical: bool = False  # a single record shown as name/value lines
     tables: list[tuple[str, list[str]]] = field(default_factory=list)  # split the table: (title, keys)
-    chart: Any = None  # a charts.LineChart or BarChart
+    extra: list[tuple[str, dict[str, str], list[dict[str, Any]]]] = field(default_factory=list)  # more tables
+    chart: Any = None
+    vertical: bool = False  # one record shown as name/value lines
+    row_name: str = "layer"
+    floats: bool = False  # computed in floats: json says "exact": false whatever the texts
 
-    @property
-    def rows(self) -> list[dict[str, Cell]]:
-        return self.records() if callable(self.records) else self.records
+    def records(self) -> list[dict[str, Any]]:
+        if callable(self.rows):
+            self.rows = self.rows()
+        return self.rows
 
 
-def render(result: object, options: Options, out: TextIO | None = None, derivation: Any = None) -> None:
-    """Write ``result`` in ``options.format``. ``derivation`` (a symbolic.Derivation) goes
-    under the table, into the json with --symbolic, or alone with --latex."""
+def render(result: object, options: Options, out: TextIO | None = None, derivation: Derivation | None = None) -> None:
+    """Write ``result`` in ``options.format``; ``derivation`` goes under the table, into the
+    json with --symbolic, or alone with --latex."""
     out = out if out is not None else sys.stdout
     if options.latex:
+        if derivation is None:
+            raise AssertionError("--latex without a derivation")
+        _flush_progress()
         out.write(derivation.latex + "\n")
         return
     report = report_for(result)
-    if derivation is not None:
-        report.notes[:0] = list(derivation.lines)
-        if options.symbolic:
-            report.data["derivation"] = derivation.data
-    if options.save and report.chart is not None:
-        from .charts import svg
+    if derivation is not None and options.symbolic:
+        report.data["derivation"] = derivation.data
+    if options.save:
+        from .charts import save
 
-        with open(options.save, "w", encoding="utf-8") as file:
-            file.write(svg(report.chart))
-    _WRITERS[options.format](report, options, out)
+        save(report.chart, options.save, options.force)
+    WRITERS[options.format](report, options, out, derivation)
+
+
+def write(result: object, options: Options, out: TextIO | None = None) -> None:
+    """A --batch line's result: no derivation, no chart."""
+    WRITERS[options.format](report_for(result), options, out if out is not None else sys.stdout, None)
 
 
 def report_for(result: object) -> Report:
-    # Keyed by class name so that render.py need not import symbolic.py (and SymPy).
-    build = _BUILDERS.get(type(result).__name__)
+    build = REPORTS.get(type(result))
     if build is None:
         raise TypeError(f"no report for {type(result).__name__}")
     return build(result)
+
+
+def _flush_progress() -> None:
+    from . import progress
+
+    progress.stop()
 
 
 # ---------------------------------------------------------------------------
@@ -98,436 +161,770 @@ def report_for(result: object) -> Report:
 
 
 def headline_fields(value: Number) -> dict[str, Any]:
-    """The JSON float and log10 that go beside a headline number."""
+    """The json float and log10 that go beside a headline number."""
     return {"float": to_float(value), "log10": log10_abs(value)}
 
 
-def _chain_report(result: ChainResult) -> Report:
-    n = len(result.local)
-    backprop = result.loss_gradient is not None
-    wrt_name = "dL/dx" if backprop else f"dx{n}/dx"
-    headers = {"layer": "layer", "local": "local D"}
-    for net in result.networks:
-        headers[f"{net.name}_factor"] = f"{net.name} factor" + (" 1+D" if net.name == "residual" else "")
-        headers[f"{net.name}_gradient"] = f"{net.name} {wrt_name}_in"
+def short(value: Number) -> str:
+    """A number inside a sentence or a title."""
+    return show(value, digits=12, fraction=TABLE_FRACTION).text
 
-    def records() -> list[dict[str, Cell]]:  # built only for table and csv
-        rows = []
+
+def _network_json(net: Network) -> dict[str, Any]:
+    fields: dict[str, Any] = {"gradient": net.gradient, **headline_fields(net.gradient)}
+    if net.wrt is not None:
+        fields["wrt"] = list(net.wrt)
+        fields["wrt_exact"] = net.wrt_exact
+    if net.stored is not None:
+        fields["dtype"] = _stored_json(net.stored)
+    return fields
+
+
+def _stored_json(stored: Stored) -> dict[str, Any]:
+    scale = stored.loss_scale
+    scale_json = None
+    if scale is not None and scale.lowest is not None and scale.highest is not None:
+        scale_json = {"lowest": show(scale.lowest, exact=True).text, "highest": show(scale.highest, exact=True).text}
+    return {
+        "name": stored.format,
+        "stored": list(stored.values),
+        "status": list(stored.status),
+        "loss_scale": scale_json,
+        **({"loss_scale_short_by": scale.short, "held_by": list(scale.holders)} if scale is not None and scale.lowest is None else {}),
+    }
+
+
+def _gradient_header(net: Network, n: int, backprop: bool) -> str:
+    return f"{net.name} {'dL' if backprop else f'dx{n}'}/dx_in"
+
+
+def chain_report(result: ChainResult) -> Report:
+    n = len(result.local)
+    backprop = result.upstream is not None
+    nets = result.networks
+    with_factors = len(nets) <= 2
+    columns = {"layer": "layer", "local": "local D"}
+    for net in nets:
+        if with_factors:
+            columns[f"{net.name}_factor"] = f"{net.name} factor" + ("" if net.block.kind == "plain" else f" {net.block.factor_text(compact=True)}")
+        columns[f"{net.name}_gradient"] = _gradient_header(net, n, backprop)
+        if net.stored is not None:
+            columns[f"{net.name}_stored"] = f"{net.name} as {net.stored.format}"
+
+    def rows() -> list[dict[str, Any]]:
+        records = []
         for i, d in enumerate(result.local, start=1):
-            record: dict[str, Cell] = {"layer": i, "local": d}
-            for net in result.networks:
+            record: dict[str, Any] = {"layer": i, "local": d}
+            for net in nets:
                 record[f"{net.name}_factor"] = net.factors[i - 1]
-                record[f"{net.name}_gradient"] = net.wrt[i - 1]
-            rows.append(record)
-        return rows
+                record[f"{net.name}_gradient"] = net.wrt[i - 1] if net.wrt is not None else None
+                if net.stored is not None:
+                    record[f"{net.name}_stored"] = _stored_cell(net, i - 1)
+            records.append(record)
+        return records
 
     data: dict[str, Any] = {"command": result.command, "layers": n, "local": list(result.local)}
-    summary = _backprop_fields(result, n, data)
-    for net in result.networks:
-        data[net.name] = {**_network_fields(net), "wrt_exact": net.wrt_exact}
-        label = "dL/dx0" if backprop else f"dx{n}/dx0"
+    summary = _backprop_summary(result, n, data)
+    label = "dL/dx0" if backprop else f"dx{n}/dx0"
+    for net in nets:
+        if net.name in ("plain", "residual"):
+            data[net.name] = _network_json(net)
         summary.append((f"{net.name} {label}", net.gradient))
-    if len(result.networks) == 2:
-        ratio = data["ratio"] = result.ratio
-        summary.append(("residual / plain", ratio if ratio is not None else "undefined (plain is 0)"))
+    if result.blocks_given:
+        data["blocks"] = [{"block": net.name, **_network_json(net)} for net in nets]
+    classic = {net.name for net in nets} >= {"plain", "residual"}
+    if classic:
+        data["ratio"] = result.ratio
+        summary.append(("residual / plain", result.ratio if result.ratio is not None else "undefined (plain is 0)"))
     notes = []
-    if any(not net.wrt_exact for net in result.networks):
-        notes.append(f"Per-layer gradients of this {n}-layer chain carry 60 significant digits; the totals are exact.")
+    if not with_factors:
+        notes.append("Each block's factor: " + "; ".join(f"{net.name}: {net.block.factor_text()}" for net in nets) + ".")
+    if any(net.wrt is not None and not net.wrt_exact for net in nets):
+        if all(isinstance(net.gradient, Fraction) for net in nets):
+            notes.append(f"Per-layer gradients of this {n:,}-layer chain are correctly rounded; the totals are exact.")
+        else:
+            notes.append(
+                f"The exact products of these {n:,} layers are too large to build: every value is correctly rounded "
+                "from 60 carried digits."
+            )
+    notes.extend(_stored_notes(nets, n))
     return Report(
-        title=f"{result.command}: {n} layer{'s' if n != 1 else ''}",
-        headers=headers,
-        records=records,
-        headline=[net.gradient for net in result.networks],
+        title=f"{result.command}: {n:,} layer{'s' if n != 1 else ''}",
+        columns=columns,
+        rows=rows,
+        headline=[net.gradient for net in nets],
         data=data,
-        summary=summary,
+        summary=summary + _stored_summary(nets, n),
         notes=notes,
+        chart=_gradient_chart(nets, n, backprop, "numbers"),
     )
 
 
-def _backprop_fields(result: Any, n: int, data: dict[str, Any]) -> list[tuple[str, Cell]]:
-    """What backprop adds to a chain report (numeric or formula): the loss and dL/dx_n into
-    ``data``; the summary lines that start the table's summary."""
-    if result.loss_gradient is None:
+@dataclass(frozen=True)
+class StoredCell:
+    """A gradient as a float format stores it, with its status (marked in tables)."""
+
+    value: Fraction | str
+    status: str
+    lost: bool  # rounded to 0 (from a nonzero gradient), or beyond the largest finite value
+
+
+def _stored_cell(net: Network, k: int) -> StoredCell:
+    stored = net.stored
+    assert stored is not None and net.wrt is not None
+    status = stored.status[k]
+    return StoredCell(stored.values[k], status, status in ("inf", "saturated") or (status == "zero" and net.wrt[k] != 0))
+
+
+def _stored_summary(nets: Sequence[Network], n: int) -> list[tuple[str, Any]]:
+    lines: list[tuple[str, Any]] = []
+    for net in nets:
+        stored = net.stored
+        if stored is None:
+            continue
+        lost = [k for k in range(len(stored.status)) if _stored_cell(net, k).lost]
+        sub = [k for k, s in enumerate(stored.status) if s == "subnormal"]
+        lines.append((f"{net.name} in {stored.format}: gradients lost", _layers_text(lost) if lost else "none"))
+        if sub:
+            lines.append((f"{net.name} in {stored.format}: subnormal (precision lost)", _layers_text(sub)))
+        scale = stored.loss_scale
+        if scale is not None and scale.lowest is not None and scale.highest is not None:
+            lines.append((f"{net.name} loss scales that keep every gradient normal", f"{short(scale.lowest)} to {short(scale.highest)}"))
+        elif scale is not None:
+            lines.append((f"{net.name} loss scale", f"none works ({scale.short} powers of two short)"))
+    return lines
+
+
+def _layers_text(indices: list[int]) -> str:
+    """Gradient indices k (dx/dx_k) as layer inputs: x_0, x_3-x_7."""
+    runs: list[str] = []
+    start = prev = None
+    for k in [*indices, None]:
+        if k is not None and prev is not None and k == prev + 1:
+            prev = k
+            continue
+        if start is not None:
+            runs.append(f"x_{start}" if start == prev else f"x_{start}..x_{prev}")
+        start = prev = k
+    return ", ".join(runs[:6]) + (" ..." if len(runs) > 6 else "")
+
+
+def _stored_notes(nets: Sequence[Network], n: int) -> list[str]:
+    from .formats import BY_NAME, gradscaler_note
+
+    notes = []
+    for net in nets:
+        if net.stored is not None:
+            note = gradscaler_note(BY_NAME[net.stored.format], net.stored.loss_scale)
+            if note:
+                notes.append(f"{net.name}: {note}")
+    if any(net.stored is not None for net in nets):
+        fmt = next(net.stored.format for net in nets if net.stored is not None)
+        notes.append(
+            f"As {fmt} stores them: each exact gradient rounded to nearest (ties to even). Subnormal: below the "
+            "smallest normal number, with fewer significant bits (flush-to-zero hardware makes it 0). LOST: "
+            "rounded to 0, or beyond the largest finite value (inf; float8_e4m3fn clamps to 448). A loss scale S multiplies the loss (so every "
+            "gradient) by a power of two before the backward pass."
+        )
+    return notes
+
+
+def _backprop_summary(result: Any, n: int, data: dict[str, Any]) -> list[tuple[str, Any]]:
+    """What backprop adds: the loss and dL/dx_n into ``data``; the summary's first lines."""
+    if result.command != "backprop":
         return []
     loss = result.loss
-    data["loss_kind"] = loss.kind if loss else None
+    own = getattr(result, "own_prediction", False)
+    data["loss_kind"] = loss.kind if loss else (result.networks[0].loss.kind if own else None)
     data["loss"] = loss.value if loss else None
-    data["loss_gradient"] = result.loss_gradient
-    summary: list[tuple[str, Cell]] = []
+    data["loss_gradient"] = result.upstream
+    if own:
+        data["prediction"] = "own"
+    summary: list[tuple[str, Any]] = []
     if loss:
-        summary.append((f"loss ({loss.kind}, T={_plain(loss.target)}, P={_plain(loss.pred)})", loss.value))
-    summary.append((f"dL/dx{n}", result.loss_gradient))
+        summary.append((f"loss ({loss.kind}, T={short(loss.target)}, P={short(loss.pred)})", loss.value))
+    if result.upstream is not None:
+        summary.append((f"dL/dx{n}", result.upstream))
     return summary
 
 
-def _network_fields(net: Any) -> dict[str, Any]:
-    """The JSON keys every network object has."""
-    return {"gradient": net.gradient, **headline_fields(net.gradient), "wrt": list(net.wrt)}
+def _gradient_chart(nets: Sequence[Network], n: int, backprop: bool, kind: str) -> Any:
+    from .charts import LineChart, log10_series
+
+    what = "dL/dx_k" if backprop else f"dx{n}/dx_k"
+    series = tuple(
+        log10_series(net.name, list(range(n + 1)), list(net.wrt), i) for i, net in enumerate(nets) if net.wrt is not None
+    )
+    return LineChart(f"|{what}|: the gradient reaching each layer's input ({n:,} layers)", "layer input k (x_k)", f"|{what}|", series)
 
 
-def _plain(value: Number) -> str:
-    return show(value).text
+def formula_report(result: FormulaResult) -> Report:
+    """Formula layers: each network visits its own points, so each has its own D_k."""
+    n = len(result.texts)
+    backprop = result.command == "backprop"
+    nets = result.networks
+    columns = {"layer": "layer", "fn": "F(x)", "derivative": "F'(x)"}
+    for net in nets:
+        columns[f"{net.name}_x"] = f"{net.name} x_in"
+        columns[f"{net.name}_local"] = f"{net.name} F'(x_in)"
+        columns[f"{net.name}_gradient"] = _gradient_header(net, n, backprop)
+        if net.stored is not None:
+            columns[f"{net.name}_stored"] = f"{net.name} as {net.stored.format}"
+
+    def rows() -> list[dict[str, Any]]:
+        records = []
+        for i, (fn, df) in enumerate(zip(result.texts, result.derivatives, strict=True), start=1):
+            record: dict[str, Any] = {"layer": i, "fn": fn, "derivative": _indicator(df)}
+            for net in nets:
+                record[f"{net.name}_x"] = (net.points or ())[i - 1]
+                record[f"{net.name}_local"] = net.local[i - 1]
+                record[f"{net.name}_gradient"] = (net.wrt or ())[i - 1]
+                if net.stored is not None:
+                    record[f"{net.name}_stored"] = _stored_cell(net, i - 1)
+            records.append(record)
+        return records
+
+    data: dict[str, Any] = {"command": result.command, "layers": n, "at": result.at, "fn": list(result.texts),
+                            "derivative": list(result.derivatives)}  # fmt: skip
+    summary = _backprop_summary(result, n, data)
+    label = "dL/dx0" if backprop else f"dx{n}/dx0"
+    for net in nets:
+        fields = {**_network_json(net), "points": list(net.points or ()), "local": list(net.local), "symbolic": net.closed_form}
+        if result.own_prediction and net.loss is not None:
+            fields.update(prediction=net.loss.pred, loss=net.loss.value, loss_gradient=net.loss.gradient)
+        if net.name in ("plain", "residual"):
+            data[net.name] = fields
+        summary.append((f"{net.name} x{n}", (net.points or ())[-1]))
+        if result.own_prediction and net.loss is not None:
+            summary.append((f"{net.name} loss ({net.loss.kind}, T={short(net.loss.target)}, P = its x{n})", net.loss.value))
+            summary.append((f"{net.name} dL/dx{n}", net.loss.gradient))
+        summary.append((f"{net.name} {label}", net.gradient))
+    if result.blocks_given:
+        data["blocks"] = [{"block": net.name, **_network_json(net), "points": list(net.points or ())} for net in nets]
+    tables = [
+        (f"{net.name} network", ["layer", "fn", f"{net.name}_x", f"{net.name}_local", f"{net.name}_gradient"]
+         + ([f"{net.name}_stored"] if net.stored is not None else []))
+        for net in nets
+    ]  # fmt: skip
+    notes = [
+        f"x_0 = {short(result.at)}; "
+        + "; ".join(f"{net.name}: x_k = {_point_rule(net)}" for net in nets)
+        + ". Each network visits its own points, so each evaluates its own F_k'.",
+        "relu'(0) = 0 and abs'(0) = 0; gelu is x*Phi(x) (the erf form). Values are certified: evaluated at two "
+        "working precisions that agree to 55 digits.",
+    ]
+    if backprop and result.loss is not None:
+        notes.append(f"Both networks get the same dL/dx{n}, from the --pred given (P = {short(result.loss.pred)}).")
+    if result.own_prediction:
+        notes.append(f"Each network's loss is taken at its own output x{n}, so each has its own dL/dx{n}.")
+    notes.extend(_stored_notes(nets, n))
+    return Report(
+        title=f"{result.command}: {n} formula layer{'s' if n != 1 else ''} from x0 = {short(result.at)}",
+        columns=columns,
+        rows=rows,
+        headline=[net.gradient for net in nets],
+        data=data,
+        summary=summary + _stored_summary(nets, n),
+        notes=notes,
+        tables=tables,
+        chart=_gradient_chart(nets, n, backprop, "formula"),
+    )
 
 
-def _loss_report(result: LossResult) -> Report:
-    record: dict[str, Cell] = {"kind": result.kind, "target": result.target, "pred": result.pred}
+def _point_rule(net: Network) -> str:
+    block = net.block
+    if block.kind == "plain":
+        return "F_k(x_(k-1))"
+    if block.kind == "residual":
+        return "x_(k-1) + F_k(x_(k-1))"
+    return f"a x_(k-1) + b F_k(x_(k-1)) with a + b·D = {block.factor_text()}"
+
+
+def _indicator(text: str) -> str:
+    """relu' as SymPy prints it, Heaviside(x, 0), read as the indicator it is: [x > 0]."""
+    import re
+
+    return re.sub(r"Heaviside\((.*?), 0\)", r"[\1 > 0]", text)
+
+
+def loss_report(result: LossResult) -> Report:
+    record: dict[str, Any] = {"kind": result.kind, "target": result.target, "pred": result.pred}
     if result.delta is not None:
         record["delta"] = result.delta
     record.update(loss=result.value, gradient=result.gradient)
-    headers = {key: key for key in record}
-    headers.update(loss="loss L", gradient="dL/dpred")
+    columns = {key: key for key in record}
+    columns.update(loss="loss L", gradient="dL/dpred")
     notes = [result.formula, result.derivative, result.direction]
     if result.note:
         notes.append(result.note[0].upper() + result.note[1:] + ".")
+    if isinstance(result.value, Decimal):
+        notes.append("The loss involves logarithms: it is certified (two working precisions agree) and rounded.")
     data = {
-        "command": "loss",
-        **record,
-        **headline_fields(result.gradient),
-        "loss_float": to_float(result.value),
-        "formula": result.formula,
-        "derivative": result.derivative,
-        "direction": result.direction,
-        "note": result.note,
-    }
-    return Report(
-        title=f"loss: {result.kind}",
-        headers=headers,
-        records=[record],
-        headline=[result.value, result.gradient],
-        data=data,
-        notes=notes,
-        vertical=True,
-    )
+        "command": "loss", **record, **headline_fields(result.gradient), "loss_float": to_float(result.value),
+        "formula": result.formula, "derivative": result.derivative, "direction": result.direction, "note": result.note,
+    }  # fmt: skip
+    return Report(f"loss: {result.kind}", columns, [record], [result.value, result.gradient], data, notes=notes,
+                  vertical=True)  # fmt: skip
 
 
-def _update_report(result: UpdateResult) -> Report:
-    record: dict[str, Cell] = {
-        "weight": result.weight,
-        "lr": result.lr,
-        "grad": result.grad,
-        "input": result.input,
-        "new_weight": result.new_weight,
-        "step": result.step,
-    }
-    headers = {key: key.replace("_", " ") for key in record}
+def update_report(result: UpdateResult) -> Report:
+    record: dict[str, Any] = {"weight": result.weight, "lr": result.lr, "grad": result.grad, "input": result.input,
+                              "new_weight": result.new_weight, "step": result.step}  # fmt: skip
+    columns = {key: key.replace("_", " ") for key in record}
     notes = ["new weight = weight - lr * grad * input; step = new weight - weight."]
-    return Report(
-        title="update",
-        headers=headers,
-        records=[record],
-        headline=[result.new_weight],
-        data={"command": "update", **record, **headline_fields(result.new_weight)},
-        notes=notes,
-        vertical=True,
-    )
+    data = {"command": "update", **record, **headline_fields(result.new_weight)}
+    return Report("update", columns, [record], [result.new_weight], data, notes=notes, vertical=True)
 
 
-def _formula_report(result: Any) -> Report:
-    """Formula layers: each network visits its own points, so each has its own D_i."""
-    n = len(result.layers)
-    backprop = result.loss_gradient is not None
-    wrt_name = "dL/dx_in" if backprop else f"dx{n}/dx_in"
-    headers = {"layer": "layer", "fn": "F(x)", "derivative": "F'(x)"}
-    for net in result.networks:
-        headers[f"{net.name}_x"] = f"{net.name} x_in"
-        headers[f"{net.name}_local"] = f"{net.name} F'(x_in)"
-        headers[f"{net.name}_gradient"] = f"{net.name} {wrt_name}"
-    records = []
-    for i, layer in enumerate(result.layers, start=1):
-        record: dict[str, Cell] = {"layer": i, "fn": layer.text, "derivative": str(layer.df)}
-        for net in result.networks:
-            record[f"{net.name}_x"] = net.points[i - 1]
-            record[f"{net.name}_local"] = net.local[i - 1]
-            record[f"{net.name}_gradient"] = net.wrt[i - 1]
-        records.append(record)
-    data: dict[str, Any] = {
-        "command": result.command,
-        "layers": n,
-        "at": result.at,
-        "fn": [layer.text for layer in result.layers],
-        "derivative": [str(layer.df) for layer in result.layers],
-    }
-    summary = _backprop_fields(result, n, data)
-    for net in result.networks:
-        data[net.name] = {
-            **_network_fields(net),
-            "points": list(net.points),
-            "local": list(net.local),
-            "symbolic": net.closed_form,
-        }
-        summary.append((f"{net.name} x{n}", net.points[-1]))
-        summary.append((f"{net.name} {'dL' if backprop else f'dx{n}'}/dx0", net.gradient))
-    tables = [
-        (f"{net.name} network", ["layer", "fn", f"{net.name}_x", f"{net.name}_local", f"{net.name}_gradient"])
-        for net in result.networks
-    ]
-    notes = [
-        f"x_0 = {_plain(result.at)}; plain x_i = F_i(x_(i-1)), residual x_i = x_(i-1) + F_i(x_(i-1)).",
-        "relu'(0) = 0 and abs'(0) = 0; gelu is x*Phi(x) (the erf form).",
-    ]
-    for net in result.networks:
-        notes.append(f"{net.name} closed form: {'dL/dx0' if backprop else f'dx{n}/dx0'} = {net.closed_form}")
-    return Report(
-        title=f"{result.command}: {n} formula layer{'s' if n != 1 else ''} at x0 = {_plain(result.at)}",
-        headers=headers,
-        records=records,
-        headline=[net.gradient for net in result.networks],
-        data=data,
-        summary=summary,
-        notes=notes,
-        tables=tables,
-    )
-
-
-def _depth_report(result: Any) -> Report:
+def depth_report(result: DepthResult) -> Report:
     from .charts import LineChart, log10_series
 
     scaled = result.loss_gradient is not None
-    records = [
-        {"depth": row.depth, "plain": row.plain, "residual": row.residual, "ratio": row.ratio} for row in result.rows
+    g = f"{short(result.loss_gradient)} * " if scaled else ""  # type: ignore[arg-type]
+    blocks = result.blocks
+    columns = {"depth": "depth n"}
+    for block in blocks:
+        power = {"plain": "D^n", "residual": "(1+D)^n"}.get(block.kind, f"({block.factor_text()})^n" if block.uniform else "product")
+        columns[block.spec] = f"{block.spec} {g}{power}"
+    classic = {b.spec for b in blocks} >= {"plain", "residual"}
+    if classic:
+        columns["ratio"] = "ratio"
+    records = []
+    for row in result.rows:
+        record: dict[str, Any] = {"depth": row.depth}
+        for block, value in zip(blocks, row.values, strict=True):
+            record[block.spec] = value
+        if classic:
+            record["ratio"] = row.ratio
+        records.append(record)
+    summary_json: dict[str, Any] = {
+        "plain_below_float32_at": _limit(result.plain_limits, "float32", "below"),
+        "plain_below_float64_at": _limit(result.plain_limits, "float64", "below"),
+        "residual_above_float32_at": _limit(result.residual_limits, "float32", "above"),
+        "residual_above_float64_at": _limit(result.residual_limits, "float64", "above"),
+        "plain_below_vanish_at": result.vanish_at,
+        "vanish": result.vanish,
+    }
+    for fl in result.plain_limits:
+        summary_json[f"plain_below_{fl.format}_at"] = fl.below
+        summary_json[f"plain_zero_{fl.format}_at"] = fl.zero
+    for fl in result.residual_limits:
+        summary_json[f"residual_above_{fl.format}_at"] = fl.above
+    data: dict[str, Any] = {"command": "depth", "local": result.local, "loss_gradient": result.loss_gradient,
+                            "rows": records, "summary": summary_json}  # fmt: skip
+    if result.blocks_given:
+        data["blocks"] = [
+            {"block": block.spec, "values": [row.values[i] for row in result.rows],
+             **{f"{key}_{fl.format}_at": getattr(fl, key) for fl in limits for key in ("below", "zero", "above")}}
+            for i, (block, limits) in enumerate(zip(blocks, result.block_limits, strict=True))
+        ]  # fmt: skip
+    formats_rows = [
+        {"format": p.format, "below": _never(p.below), "zero": _never(p.zero), "above": _never(r.above)}
+        for p, r in zip(result.plain_limits, result.residual_limits, strict=True)
     ]
-    g = f"{_plain(result.loss_gradient)} * " if scaled else ""
-    headers = {"depth": "depth n", "plain": f"plain {g}D^n", "residual": f"residual {g}(1+D)^n", "ratio": "ratio"}
-    keys = ("plain_below_float32_at", "plain_below_float64_at", "residual_above_float32_at",
-            "residual_above_float64_at", "plain_below_vanish_at")  # fmt: skip
-    labels = (
-        "|plain| first below float32's smallest normal (2^-126) at depth",
-        "|plain| first below float64's smallest normal (2^-1022) at depth",
-        "|residual| first above float32's largest finite at depth",
-        "|residual| first above float64's largest finite at depth",
-        f"|plain| first below --vanish {_plain(result.vanish)} at depth",
-    )
-    summary: list[tuple[str, Cell]] = [
-        (label, getattr(result, key) if getattr(result, key) is not None else "never")
-        for label, key in zip(labels, keys, strict=True)
-    ]
+    extra = [(
+        "where a float format loses the gradient (first depth n; exact, for any depth)",
+        {"format": "format", "below": "plain turns subnormal", "zero": "plain rounds to 0", "above": "residual overflows"},
+        formats_rows,
+    )]  # fmt: skip
+    if result.blocks_given:
+        for block, limits in zip(blocks, result.block_limits, strict=True):
+            if block.spec in ("plain", "residual") or not block.uniform:
+                continue
+            extra.append((
+                f"{block.spec}: where each format loses G * ({block.factor_text()})^n",
+                {"format": "format", "below": "turns subnormal", "zero": "rounds to 0", "above": "overflows"},
+                [{"format": fl.format, "below": _never(fl.below), "zero": _never(fl.zero), "above": _never(fl.above)} for fl in limits],
+            ))  # fmt: skip
     depths = [row.depth for row in result.rows]
     chart = LineChart(
-        f"log10 |gradient| against depth (D = {_plain(result.local)})",
+        f"|gradient| against depth, every layer's D = {short(result.local)}",
         "depth n",
-        "log10 |gradient|",
-        (
-            log10_series("plain", depths, [row.plain for row in result.rows], "o", "red"),
-            log10_series("residual", depths, [row.residual for row in result.rows], "*", "green"),
-        ),
+        "|gradient|",
+        tuple(log10_series(block.spec, depths, [row.values[i] for row in result.rows], i) for i, block in enumerate(blocks)),
     )
     last = result.rows[-1]
+    summary: list[tuple[str, Any]] = [(f"|plain| first below --vanish {short(result.vanish)} at depth", _never(result.vanish_at))]
     return Report(
-        title=f"depth: D = {_plain(result.local)}" + (f", dL/dx_n = {_plain(result.loss_gradient)}" if scaled else ""),
-        headers=headers,
-        records=records,
-        headline=[last.plain, last.residual],
-        data={
-            "command": "depth",
-            "local": result.local,
-            "loss_gradient": result.loss_gradient,
-            "rows": records,
-            "summary": {key: getattr(result, key) for key in keys} | {"vanish": result.vanish},
-        },
+        title=f"depth: D = {short(result.local)}" + (f", dL/dx_n = {short(result.loss_gradient)}" if scaled else ""),  # type: ignore[arg-type]
+        columns=columns,
+        rows=records,
+        headline=list(last.values),
+        data=data,
         summary=summary,
         notes=[
-            "The depths above are exact, for any depth (not only the rows shown): a float implementation "
-            "silently turns the gradient into 0 (or inf) from there on."
-        ],  # fmt: skip
+            "Subnormal: below the format's smallest normal number, stored with fewer significant bits (flush-to-zero "
+            "hardware returns 0 from there). Rounds to 0: at or below half the smallest subnormal, the stored value "
+            "is 0. Overflows: beyond the largest finite value (inf; NaN for float8_e4m3fn)."
+        ],
+        extra=extra,
         chart=chart,
+        row_name="depth",
     )
 
 
-def _paths_report(result: Any) -> Report:
+def _limit(limits: Sequence[Any], fmt: str, key: str) -> Any:
+    return next(getattr(fl, key) for fl in limits if fl.format == fmt)
+
+
+def _never(value: Any) -> Any:
+    return "never" if value is None else value
+
+
+def paths_report(result: PathsResult) -> Report:
     from .charts import BarChart
 
-    total = result.total
     records = []
-    running = Fraction(0)
     for k, e in enumerate(result.contributions):
-        share = e / total if total else None
-        running += e
-        records.append({"length": k, "paths": result.paths(k), "contribution": e, "share": share,
-                        "cumulative": running / total if total else None})  # fmt: skip
+        records.append({
+            "length": k, "paths": _comb(result.layers, k), "contribution": e,
+            "share": Share(result.shares[k]) if result.shares else None,
+            "cumulative": Share(result.cumulative[k]) if result.cumulative else None,
+        })  # fmt: skip
     a, b = result.band
     band = {"from": a, "to": b, "mass": result.mass, "share": result.band_share}
-    magnitude = sum((abs(e) for e in result.contributions), Fraction(0))
-    shares = tuple(float(abs(e) / magnitude) if magnitude else 0.0 for e in result.contributions)
+    magnitude = sum((abs(e) for e in result.contributions), Fraction(0)) if len(result.contributions) < 2000 else None
+    shares = tuple(_float_share(e, magnitude, result) for e in result.contributions)
     chart = BarChart(
-        f"share of |gradient| by path length (n = {result.layers}; band {a}-{b} in green)",
-        tuple(str(k) for k in range(len(shares))),
+        f"share of |gradient| by path length ({result.layers} {result.block.spec} blocks; band {a}-{b} solid)",
+        "path length k (branches passed)",
+        tuple(range(len(shares))),
         shares,
         (a, b),
     )
+    data = {"command": "paths", "layers": result.layers, "total": result.total, "by_length": records, "band": band}
+    if result.block.spec != "residual":
+        data["block"] = result.block.spec
+    total_label = "total (1+D_1)...(1+D_n)" if result.block.spec == "residual" else f"total: the product of ({result.block.factor_text()})"
     return Report(
-        title=f"paths: {result.layers} residual blocks, 2^{result.layers} paths",
-        headers={
-            "length": "length k",
-            "paths": "paths C(n,k)",
-            "contribution": "contribution e_k",
-            "share": "share",
-            "cumulative": "cumulative",
-        },  # fmt: skip
-        records=records,
-        headline=[total, Fraction(a), Fraction(b)],
-        data={"command": "paths", "layers": result.layers, "total": total, "by_length": records, "band": band},
+        title=f"paths: {result.layers:,} {result.block.spec} blocks, 2^{result.layers:,} paths",
+        columns={"length": "length k", "paths": "paths C(n,k)", "contribution": "contribution e_k", "share": "share",
+                 "cumulative": "cumulative"},  # fmt: skip
+        rows=records,
+        headline=[result.total, Fraction(a), Fraction(b)],
+        data=data,
         summary=[
-            ("total (1+D_1)...(1+D_n)", total),
-            (f"band carrying {_plain(result.mass)} of the magnitude", f"lengths {a} to {b}"),
-            ("its share", result.band_share),
+            (total_label, result.total),
+            (f"band carrying {_percent(result.mass)} of the magnitude", f"lengths {a} to {b}"),
+            ("its share", Share(result.band_share)),
         ],
         notes=[
-            "Veit et al. (2016) found that in a 110-layer residual net most of the gradient comes from "
-            "paths 10-34 layers deep: the band plays that role here."
-        ],  # fmt: skip
+            "Shares are of the signed total (they sum to 100%); the band uses magnitudes |e_k|, which differ only "
+            "when some D_i are negative. Among equally short bands, the heaviest is taken.",
+            "Veit et al. (2016) found that in a 110-layer residual net most of the gradient comes from paths 10-34 "
+            "layers deep: the band plays that role here.",
+        ],
         chart=chart,
+        row_name="length",
     )
 
 
-def _matrix_text(m: Any) -> str:
-    return "[" + ", ".join("[" + ", ".join(_plain(x) for x in row) + "]" for row in m) + "]"
+def _comb(n: int, k: int) -> int:
+    import math
+
+    return math.comb(n, k)
 
 
-def _jacobian_report(result: Any) -> Report:
+def _float_share(e: Fraction, magnitude: Fraction | None, result: PathsResult) -> float:
+    if magnitude is not None:
+        return float(abs(e) / magnitude) if magnitude else 0.0
+    total = abs(float(_kernels.to_carried(result.total))) or 1.0
+    return min(abs(float(_kernels.to_carried(e))) / total, 1.0) if e else 0.0
+
+
+def _percent(value: Number) -> str:
+    return percent_text(value, 4)[0]
+
+
+def jacobian_report(result: JacobianResult) -> Report:
     n = len(result.jacobians)
     d = len(result.jacobians[0])
     backprop = result.loss_gradient is not None
-    headers = {"layer": "layer"}
-    for net in result.networks:
-        headers[f"{net.name}_norm"] = f"{net.name} ||dx{n}/dx_in||2"
-        headers[f"{net.name}_min"] = f"{net.name} sigma_min"
+    nets = result.networks
+    per_layer = all(len(net.spectra) == n for net in nets)
+    columns = {"layer": "layer"}
+    if per_layer:
+        for net in nets:
+            columns[f"{net.name}_norm"] = f"{net.name} ||dx{n}/dx_in||2"
+            columns[f"{net.name}_min"] = f"{net.name} sigma_min"
     records = []
-    for k in range(n):
-        record: dict[str, Cell] = {"layer": k + 1}
-        for net in result.networks:
-            record[f"{net.name}_norm"] = net.spectra[k].spectral_norm
-            record[f"{net.name}_min"] = net.spectra[k].min_singular_value
-        records.append(record)
+    if per_layer:
+        for k in range(n):
+            record: dict[str, Any] = {"layer": k + 1}
+            for net in nets:
+                record[f"{net.name}_norm"] = net.spectra[k].singular_values[0]
+                record[f"{net.name}_min"] = net.spectra[k].singular_values[-1]
+            records.append(record)
     data: dict[str, Any] = {"command": result.command, "layers": n, "dim": d}
     if backprop:
-        data["loss_gradient"] = list(result.loss_gradient)
-    summary: list[tuple[str, Cell]] = []
-    notes = [f"J_{i} = {_matrix_text(j)}" for i, j in enumerate(result.jacobians, start=1)]
+        data["loss_gradient"] = list(result.loss_gradient)  # type: ignore[arg-type]
+    summary: list[tuple[str, Any]] = []
+    notes = [f"J_{i} = {_matrix_text(j)}" for i, j in enumerate(result.jacobians[:8], start=1)]
+    if n > 8:
+        notes.append(f"... and {n - 8} more layers")
     headline: list[Any] = []
-    for net in result.networks:
-        spectrum = net.spectra[0]
-        data[net.name] = {
-            "gradient": [list(row) for row in net.gradient],
-            "singular_values": list(spectrum.singular_values),
-            "spectral_norm": spectrum.spectral_norm,
-            "min_singular_value": spectrum.min_singular_value,
-            "condition_number": spectrum.condition_number,
-            "per_layer": [
-                {"layer": k + 1, "spectral_norm": s.spectral_norm, "min_singular_value": s.min_singular_value}
-                for k, s in enumerate(net.spectra)
-            ],
-        }
-        product = "(I + J_n) ... (I + J_1)" if net.name == "residual" else "J_n ... J_1"
+    entries = []
+    for net in nets:
+        fields: dict[str, Any] = {"gradient": [list(row) for row in net.gradient]}
+        if net.spectra:
+            spectrum = net.spectra[0]
+            fields.update(
+                singular_values=list(spectrum.singular_values),
+                spectral_norm=spectrum.singular_values[0],
+                min_singular_value=spectrum.singular_values[-1],
+                condition_number=spectrum.condition_number,
+            )
+            if per_layer:
+                fields["per_layer"] = [
+                    {"layer": k + 1, "spectral_norm": s.singular_values[0], "min_singular_value": s.singular_values[-1]}
+                    for k, s in enumerate(net.spectra)
+                ]
+            summary.append((f"{net.name} spectral norm", spectrum.singular_values[0]))
+            summary.append((f"{net.name} smallest singular value", spectrum.singular_values[-1]))
+            condition = spectrum.condition_number
+            summary.append((f"{net.name} condition number", condition if condition is not None else "inf (singular)"))
+        product = {"plain": "J_n ... J_1", "residual": "(I + J_n) ... (I + J_1)"}.get(net.block.kind, f"({net.block.factor_text().replace('D', 'J')}) ... ")
         notes.append(f"{net.name} dx{n}/dx0 = {product} = {_matrix_text(net.gradient)}")
-        summary.append((f"{net.name} spectral norm", spectrum.spectral_norm))
-        summary.append((f"{net.name} smallest singular value", spectrum.min_singular_value))
-        condition = spectrum.condition_number
-        summary.append((f"{net.name} condition number", condition if condition is not None else "inf (singular)"))
         if backprop:
-            data[net.name]["gradient_vector"] = list(net.vector)
-            notes.append(f"{net.name} dL/dx0 = (dx{n}/dx0)^T dL/dx{n} = [{', '.join(_plain(x) for x in net.vector)}]")
-            headline.append("[" + ",".join(_plain(x) for x in net.vector) + "]")
+            fields["gradient_vector"] = list(net.vector)  # type: ignore[arg-type]
+            notes.append(f"{net.name} dL/dx0 = (dx{n}/dx0)^T dL/dx{n} = [{', '.join(short(x) for x in net.vector)}]")  # type: ignore[union-attr]
+            headline.append(Vector(tuple(net.vector)))  # type: ignore[arg-type]
         else:
-            headline.append(spectrum.spectral_norm)
-    notes.append("Singular values: mpmath at 50 digits (exact zeros from the exact rank).")
-    return Report(
-        title=f"{result.command}: {n} Jacobian layer{'s' if n != 1 else ''}, {d}x{d}",
-        headers=headers,
-        records=records,
-        headline=headline,
-        data=data,
-        summary=summary,
-        notes=notes,
-    )
+            headline.append(net.spectra[0].singular_values[0])
+        if net.name in ("plain", "residual"):
+            data[net.name] = fields
+        entries.append({"block": net.name, **fields})
+    if result.blocks_given:
+        data["blocks"] = entries
+    notes.append("Products are exact; singular values are certified to 50 digits (two precisions agree), exact zeros from the exact rank.")
+    chart = None
+    if per_layer:
+        from .charts import LineChart, log10_series
+
+        chart = LineChart(
+            f"||dx_n/dx_k||2, the gradient's norm at each layer's input ({n} layers, {d}x{d})",
+            "layer input k (x_k)",
+            "spectral norm",
+            tuple(log10_series(net.name, list(range(n)), [s.singular_values[0] for s in net.spectra], i) for i, net in enumerate(nets)),
+        )
+    return Report(f"{result.command}: {n} Jacobian layer{'s' if n != 1 else ''}, {d}x{d}", columns, records, headline,
+                  data, summary, notes, chart=chart)  # fmt: skip
 
 
-def _random_jacobian_report(result: Any) -> Report:
+@dataclass(frozen=True)
+class Vector:
+    """A gradient vector on the value line: [1.1,-2.4]."""
+
+    values: tuple[Fraction, ...]
+
+
+def _matrix_text(m: Any) -> str:
+    return "[" + ", ".join("[" + ", ".join(short(x) for x in row) + "]" for row in m) + "]"
+
+
+def random_report(result: RandomJacobianResult) -> Report:
     from .charts import LineChart, Series
 
-    names = [name for name in ("plain", "residual") if getattr(result, name)]
-    headers = {"depth": "depth"}
-    for name in names:
-        headers[f"{name}_max"] = f"{name} sigma_max"
-        headers[f"{name}_min"] = f"{name} sigma_min"
+    nets = result.networks
+    eps = 2.0**-52
+    columns = {"depth": "depth"}
+    for net in nets:
+        columns[f"{net.name}_max"] = f"{net.name} sigma_max"
+        columns[f"{net.name}_min"] = f"{net.name} sigma_min"
+
+    def earned(values: tuple[float, ...], depth: int) -> tuple[Float, Float]:
+        top = values[0]
+        bound = depth * result.dim * eps * top  # the products' round-off, absolute
+        return _earned(top, bound), _earned(values[-1], bound)
+
     records = []
     for k in range(result.layers):
-        record: dict[str, Cell] = {"depth": k + 1}
-        for name in names:
-            values = getattr(result, name)[k]
-            record[f"{name}_max"], record[f"{name}_min"] = values[0], values[-1]
+        record: dict[str, Any] = {"depth": k + 1}
+        for net in nets:
+            record[f"{net.name}_max"], record[f"{net.name}_min"] = earned(net.singular_values[k], k + 1)
         records.append(record)
     data: dict[str, Any] = {"command": "chain", "jacobians": "random", "dim": result.dim, "layers": result.layers,
                             "scale": result.scale, "seed": result.seed, "rows": records}  # fmt: skip
-    summary: list[tuple[str, Cell]] = []
+    summary: list[tuple[str, Any]] = []
     series = []
-    marks = {"plain": ("o", "red"), "residual": ("*", "green")}
-    for name in names:
-        final = getattr(result, name)[-1]
-        low = final[-1]
-        data[name] = {
-            "singular_values": list(final),
-            "spectral_norm": final[0],
-            "min_singular_value": low,
-            "condition_number": final[0] / low if low > 0 else None,
-        }
-        summary.append((f"{name} sigma_max / sigma_min at depth {result.layers}", f"{final[0]:.6g} / {low:.6g}"))
+    entries = []
+    for i, net in enumerate(nets):
+        final = net.singular_values[-1]
+        top, low = earned(final, result.layers)
+        condition: Any = None
+        fields: dict[str, Any] = {"singular_values": list(final), "spectral_norm": final[0], "min_singular_value": final[-1]}
+        if low.digits and final[-1] > 0:
+            condition = final[0] / final[-1]
+            fields["condition_number"] = condition
+        else:
+            fields["condition_number"] = None
+            fields["condition_number_at_least"] = final[0] / low.bound if low.bound else None
+        summary.append((f"{net.name} sigma_max at depth {result.layers}", top))
+        summary.append((f"{net.name} sigma_min at depth {result.layers}", low))
+        cond_text = (
+            Float(condition, min(top.digits, low.digits)) if condition is not None
+            else f"> {fields['condition_number_at_least']:.1e} (sigma_min is below float64 round-off)"
+            if fields.get("condition_number_at_least") else "undefined"
+        )  # fmt: skip
+        summary.append((f"{net.name} condition number", cond_text))
+        import math
+
         for which, pick in (("max", 0), ("min", -1)):
             points = tuple(
                 (float(k + 1), math.log10(v[pick]))
-                for k, v in enumerate(getattr(result, name))
-                if 0 < v[pick] < math.inf
+                for k, v in enumerate(net.singular_values)
+                if 0 < v[pick] < math.inf and (pick == 0 or earned(v, k + 1)[1].digits)
             )
-            mark, style = marks[name]
-            series.append(Series(f"{name} sigma_{which}", points, mark if which == "max" else ".", style))
-    chart = LineChart(f"log10 singular values of the running product (d = {result.dim})", "depth", "log10 sigma",
-                      tuple(series))  # fmt: skip
+            series.append(Series(f"{net.name} sigma_{which}", points, 2 * i + (pick != 0)))
+        if net.name in ("plain", "residual"):
+            data[net.name] = fields
+        entries.append({"block": net.name, **fields})
+    if result.blocks_given:
+        data["blocks"] = entries
+    chart = LineChart(f"singular values of the running product J_k ... J_1 ({result.dim}x{result.dim}, scale "
+                      f"{short(result.scale)}, seed {result.seed})", "depth k", "singular value", tuple(series))  # fmt: skip
     return Report(
-        title=f"chain: {result.layers} random {result.dim}x{result.dim} Jacobians, scale {_plain(result.scale)}, "
-        f"seed {result.seed}",
-        headers=headers,
-        records=records,
-        headline=[getattr(result, name)[-1][0] for name in names],
+        title=f"chain: {result.layers} random {result.dim}x{result.dim} Jacobians, scale {short(result.scale)}, seed {result.seed}",
+        columns=columns,
+        rows=records,
+        headline=[earned(net.singular_values[-1], result.layers)[0] for net in nets],
         data=data,
         summary=summary,
         notes=[
-            "Entries ~ N(0, scale^2/d); floats (numpy). A residual product keeps its singular values near 1 "
-            "for small scales (dynamical isometry: Saxe et al. 2014, Pennington et al. 2017)."
-        ],  # fmt: skip
+            "Entries ~ N(0, scale^2/d); computed in float64 (numpy): each value shows only the digits it has earned "
+            "against the products' round-off (about depth x d x 2^-52 of sigma_max); smaller ones are below it. "
+            "A residual product keeps its singular values near 1 for small scales (dynamical isometry: Saxe et al. "
+            "2014, Pennington et al. 2017)."
+        ],
         chart=chart,
+        row_name="depth",
+        floats=True,
     )
 
 
-_BUILDERS: dict[str, Callable[[Any], Report]] = {
-    "JacobianResult": _jacobian_report,
-    "RandomJacobianResult": _random_jacobian_report,
-    "DepthResult": _depth_report,
-    "PathsResult": _paths_report,
-    "ChainResult": _chain_report,
-    "LossResult": _loss_report,
-    "UpdateResult": _update_report,
-    "FormulaResult": _formula_report,
+def _earned(value: float, bound: float) -> Float:
+    import math
+
+    if not math.isfinite(value):
+        return Float(value, 0, bound)
+    if bound <= 0:
+        return Float(value, 15, bound)
+    if value <= bound:
+        return Float(value, 0, bound)
+    return Float(value, max(1, min(15, int(math.floor(math.log10(value / bound))))), bound)
+
+
+def init_report(result: InitResult) -> Report:
+    records = [{"name": c.name, "value": c.value, "closed_form": c.closed_form, "meaning": c.meaning} for c in result.constants]
+    data: dict[str, Any] = {
+        "command": "init", "scheme": result.scheme, **result.parameters,
+        "constants": {c.name: {"value": c.value, "closed_form": c.closed_form, "float": to_float(c.value)} for c in result.constants},
+        "source": result.source,
+    }  # fmt: skip
+    extra = []
+    if result.table:
+        columns = {"layer": result.table_headers[0], **{f"c{i}": h for i, h in enumerate(result.table_headers[1:])}}
+        rows = [{"layer": label, **{f"c{i}": v for i, v in enumerate(values)}} for label, values in result.table]
+        extra.append(("survival by block", columns, rows))
+        data["blocks"] = [{"block": label, **{h: v for h, v in zip(result.table_headers[1:], values, strict=True)}} for label, values in result.table]
+    return Report(
+        title=result.title,
+        columns={"name": "constant", "value": "value", "closed_form": "exact", "meaning": "meaning"},
+        rows=records,
+        headline=[c.value for c in result.constants],
+        data=data,
+        notes=[*result.notes, f"Source: {result.source}."],
+        extra=extra,
+        row_name="constant",
+    )
+
+
+REPORTS: dict[type, Callable[[Any], Report]] = {
+    ChainResult: chain_report,
+    FormulaResult: formula_report,
+    LossResult: loss_report,
+    UpdateResult: update_report,
+    DepthResult: depth_report,
+    PathsResult: paths_report,
+    JacobianResult: jacobian_report,
+    RandomJacobianResult: random_report,
+    InitResult: init_report,
 }
 
 
 # ---------------------------------------------------------------------------
-# Writers, one per format
+# Number text
 
 
-def _text(value: Cell, options: Options) -> str:
-    """A cell for csv and value output: full 40-digit rule, no marks."""
+def plain_text(value: Any, options: Options) -> str:
+    """A cell for csv and value: a decimal or scientific notation (p/q only with --exact)."""
     if isinstance(value, (Fraction, Decimal)):
-        return show(value, exact=options.exact).text
-    if isinstance(value, float):  # numpy's doubles (random Jacobians): --digits of them
-        return f"{value:.{min(options.digits, 17)}g}"
+        return show(value, exact=options.exact, digits=options.machine_digits, fraction=0).text
+    if isinstance(value, Share):
+        return plain_text(value.value, options)
+    if isinstance(value, Float):
+        return _float_text(value, options.machine_digits)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, Vector):
+        return "[" + ",".join(plain_text(v, options) for v in value.values) + "]"
+    if isinstance(value, StoredCell):
+        return plain_text(value.value, options)
     return "" if value is None else str(value)
+
+
+def _float_text(value: Float, digits: int) -> str:
+    if value.digits == 0:
+        return "0" if value.value == 0 else f"<{value.bound:.1e}"
+    return f"{value.value:.{min(digits, value.digits)}g}".replace("e+", "e").replace("e-0", "e-")
+
+
+def table_text(value: Any, digits: int, exact: bool) -> tuple[str, bool]:
+    """(text, rounded) for a table cell."""
+    if isinstance(value, (Fraction, Decimal)):
+        shown = show(value, exact=exact, digits=digits, fraction=TABLE_FRACTION)
+        return (shown.text, False) if shown.exact else ("≈" + shown.text, True)
+    if isinstance(value, Share):
+        text, rounded = percent_text(value.value, min(digits, 4))
+        return text, rounded
+    if isinstance(value, Float):
+        if value.digits == 0:
+            return ("0" if value.value == 0 else f"<{value.bound:.1e} (round-off)"), False
+        return "≈" + _float_text(value, min(digits, value.digits)), True
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value) if value.bit_length() < 130 else ""
+        if text and len(text) <= 40:
+            return text, False
+        return "≈" + show(Fraction(value), digits=digits).text, True
+    if isinstance(value, Vector):
+        return "[" + ", ".join(table_text(v, digits, exact)[0] for v in value.values) + "]", False
+    if isinstance(value, StoredCell):
+        text, rounded = table_text(value.value, digits, exact)
+        mark = " LOST" if value.lost else " (subnormal)" if value.status == "subnormal" else ""
+        return text + mark, rounded
+    return ("" if value is None else str(value)), False
+
+
+def percent_text(value: Number, digits: int) -> tuple[str, bool]:
+    shown = show(value * 100 if isinstance(value, Fraction) else value.scaleb(2), digits=digits, fraction=0)
+    return (shown.text + "%", False) if shown.exact else ("≈" + shown.text + "%", True)
+
+
+# ---------------------------------------------------------------------------
+# json
 
 
 def _jsonable(value: Any, options: Options, rounded: list[bool]) -> Any:
     if isinstance(value, (Fraction, Decimal)):
-        shown = show(value, exact=options.exact)
+        shown = show(value, exact=options.exact, digits=options.machine_digits)
         if not shown.exact:
             rounded.append(True)
         return shown.text
+    if isinstance(value, (Share, StoredCell)):
+        return _jsonable(value.value, options, rounded)
+    if isinstance(value, Float):
+        rounded.append(True)
+        return value.value
     if isinstance(value, Mapping):
         return {key: _jsonable(v, options, rounded) for key, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -538,43 +935,39 @@ def _jsonable(value: Any, options: Options, rounded: list[bool]) -> Any:
 
 
 class NumberTexts(list):  # type: ignore[type-arg]
-    """A long list of number texts (digits, '.', '-', 'e', '/': nothing JSON escapes), which
-    write_json joins itself rather than having the encoder look at each of millions."""
+    """A long list of number texts (nothing JSON escapes), joined directly by json_pieces."""
 
 
 def _jsonable_many(values: Sequence[Any], options: Options, rounded: list[bool]) -> list[Any]:
-    """_jsonable of a long chain's per-layer values (up to millions), at C speed where it
-    can be: carried Decimals in bulk, and each distinct other object once."""
+    """_jsonable of a long chain's per-layer values (up to millions), at C speed where it can
+    be: carried Decimals in bulk, each distinct other object once."""
     is_decimal = list(map(isinstance, values, repeat(Decimal)))
-    decimals = list(compress(values, is_decimal))
     kind = NumberTexts if set(map(type, values)) <= {Fraction, Decimal} else list
+    decimals = list(compress(values, is_decimal))
     if not decimals:
-        return kind(per_object(values, lambda v: _jsonable(v, options, rounded)))
-    rounded.append(True)  # carried values are rounded to 40 digits
-    others = per_object(list(compress(values, map(not_, is_decimal))), lambda v: _jsonable(v, options, rounded))
-    carried = decimal_texts(decimals)
-    start = is_decimal.index(True)
-    if all(is_decimal[start : start + len(carried)]):  # one run (a chain's wrt)
-        return kind(others[:start] + carried + others[start:])
+        return kind(_kernels.map_distinct(lambda v: _jsonable(v, options, rounded), values))
+    rounded.append(True)
+    others = _kernels.map_distinct(lambda v: _jsonable(v, options, rounded), list(compress(values, map(not_, is_decimal))))
+    carried = _kernels.decimal_texts(decimals, min(options.machine_digits, SIGNIFICANT))
     other, text = iter(others), iter(carried)
     return kind([next(text) if flag else next(other) for flag in is_decimal])
 
 
-def write_json(report: Report, options: Options, out: TextIO) -> None:
+def write_json(report: Report, options: Options, out: TextIO, derivation: Derivation | None) -> None:
     rounded: list[bool] = []
     data = _jsonable(report.data, options, rounded)
-    data["exact"] = not rounded  # false when any number string is rounded to 40 digits
+    data["exact"] = not rounded and not report.floats
     if options.line is not None:
         data = {"line": options.line, **data}
+    _flush_progress()
     out.writelines(json_pieces(data))
     out.write("\n")
 
 
 def json_pieces(value: Any) -> Iterator[str]:
     """json.dumps(value, ensure_ascii=False) in pieces, NumberTexts joined directly: a
-    million-layer chain's lists are written without the encoder looking at each text, and
-    without copying the whole document into one string."""
-    import json  # each writer imports its own module: start-up pays only for the format used
+    million-layer chain's lists are written without the encoder looking at each text."""
+    import json
 
     if type(value) is dict and all(type(key) is str for key in value) and _holds_texts(value):
         yield "{"
@@ -585,83 +978,332 @@ def json_pieces(value: Any) -> Iterator[str]:
     elif type(value) is NumberTexts:
         yield '["' + '", "'.join(value) + '"]' if value else "[]"
     else:
-        yield json.dumps(value, ensure_ascii=False)  # the C encoder; json.dump would be pure Python
+        yield json.dumps(value, ensure_ascii=False)
 
 
 def _holds_texts(value: dict[str, Any]) -> bool:
-    """Whether NumberTexts are among the values of ``value`` or of the dicts within it."""
     return any(type(item) is NumberTexts or (type(item) is dict and _holds_texts(item)) for item in value.values())
 
 
-def write_csv(report: Report, options: Options, out: TextIO) -> None:
+# ---------------------------------------------------------------------------
+# csv and value
+
+
+def write_csv(report: Report, options: Options, out: TextIO, derivation: Derivation | None) -> None:
     import csv
 
+    keys = list(report.columns)
+    records = report.records()
+    columns = [_column_texts([r.get(key) for r in records], options) for key in keys]
+    batch = [] if options.line is None else [str(options.line)]
+    _flush_progress()
     writer = csv.writer(out, lineterminator="\n")
-    keys = list(report.headers)
-    batch = [] if options.line is None else [options.line]
     if options.header:
         writer.writerow((["line"] if batch else []) + keys)
-    for record in report.rows:
-        writer.writerow(batch + [_text(record.get(key), options) for key in keys])
+    writer.writerows([batch + list(row) for row in zip(*columns, strict=True)] if columns else [])
 
 
-def write_value(report: Report, options: Options, out: TextIO) -> None:
-    out.write("\t".join(_text(v, options) for v in report.headline) + "\n")
+def _column_texts(values: list[Any], options: Options) -> list[str]:
+    """plain_text of a column, carried Decimals in bulk."""
+    decimals = [v for v in values if isinstance(v, Decimal)]
+    if len(decimals) < 64:
+        return _kernels.map_distinct(lambda v: plain_text(v, options), values)
+    texts = iter(_kernels.decimal_texts(decimals, min(options.machine_digits, SIGNIFICANT)))
+    others = _kernels.map_distinct(lambda v: plain_text(v, options), [v for v in values if not isinstance(v, Decimal)])
+    rest = iter(others)
+    return [next(texts) if isinstance(v, Decimal) else next(rest) for v in values]
 
 
-def write_table(report: Report, options: Options, out: TextIO) -> None:
+def write_value(report: Report, options: Options, out: TextIO, derivation: Derivation | None) -> None:
+    _flush_progress()
+    out.write("\t".join(plain_text(v, options) for v in report.headline) + "\n")
+
+
+# ---------------------------------------------------------------------------
+# table
+
+
+def terminal_width(options: Options) -> int:
+    """The width to lay out for: --width in tests, else COLUMNS (when it is a number > 0), else
+    the terminal's, else 80."""
+    if options.width:
+        return options.width
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout is not None and sys.stdout.isatty():
+        try:
+            return max(os.get_terminal_size(sys.stdout.fileno()).columns, 1)
+        except OSError:
+            pass
+    return 80
+
+
+def write_table(report: Report, options: Options, out: TextIO, derivation: Derivation | None) -> None:
     from rich.console import Console
-    from rich.table import Table
 
-    rounded = False
+    width = terminal_width(options)
+    color = out is sys.stdout and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, highlight=False, soft_wrap=False, emoji=False,
+                      force_terminal=color, no_color=not color, legacy_windows=False)  # fmt: skip
+    if getattr(out, "encoding", "utf-8") and not str(getattr(out, "encoding", "utf-8")).lower().replace("-", "").startswith("utf"):
+        console = Console(file=buffer, width=width, highlight=False, soft_wrap=False, emoji=False, force_terminal=color,
+                          no_color=not color, safe_box=True, legacy_windows=False)  # fmt: skip
+        console.encoding  # noqa: B018 - Rich picks ASCII boxes for a non-UTF stream
+    layout = TableLayout(console, width, options, color)
+    layout.write(report, derivation)
+    _flush_progress()
+    out.write(buffer.getvalue())
 
-    def cell(value: Cell) -> str:
-        nonlocal rounded
-        if isinstance(value, (Fraction, Decimal)):
-            shown = show(value, exact=options.exact, digits=options.digits)
-            rounded = rounded or not shown.exact
-            return shown.text if shown.exact else "≈" + shown.text
-        if isinstance(value, float):  # the random-Jacobian path computes in doubles
-            return f"{value:.{min(options.digits, 17)}g}"
-        return "" if value is None else str(value)
 
-    console = Console(file=out, highlight=False, soft_wrap=False, emoji=False)  # no :codes: (3 ms of import)
-    if report.vertical:
-        table = Table(title=report.title, show_header=False)
-        table.add_column(style="bold")
-        table.add_column(justify="right")
-        for key, label in report.headers.items():
-            table.add_row(label, cell(report.rows[0].get(key)))
-        console.print(table)
-    else:
-        for title, keys in report.tables or [(report.title, list(report.headers))]:
-            table = Table(title=title)
+class TableLayout:
+    """Lays a Report out at a width: numbers never cut, headers wrapped, long tables elided."""
+
+    def __init__(self, console: Any, width: int, options: Options, color: bool) -> None:
+        self.console = console
+        self.width = width
+        self.options = options
+        self.color = color
+        self.rounded_digits: int | None = None  # the fewest digits a rounded cell was shown with
+        self.narrowed = False
+
+    def print(self, renderable: Any, **kwargs: Any) -> None:
+        self.console.print(renderable, **kwargs)
+
+    def write(self, report: Report, derivation: Derivation | None) -> None:
+        if report.vertical:
+            self.vertical(report)
+        else:
+            groups = report.tables or ([(report.title, list(report.columns))] if report.columns else [])
+            for title, keys in groups:
+                self.table(title, {k: report.columns[k] for k in keys}, report.records(), report.row_name)
+        for title, columns, rows in report.extra:
+            self.table(title, columns, rows, "format" if "format" in columns else report.row_name)
+        if report.summary:
+            self.summary(report.summary)
+        if report.chart is not None and self.options.plot:
+            from .charts import terminal
+
+            self.print(terminal(report.chart, self.width, self.color))
+        if derivation is not None:
+            for line in derivation.lines:
+                for text in wrap_equation(line, self.width):
+                    self.print(text, markup=False, highlight=False, soft_wrap=True)
+        for note in report.notes:
+            self.print(note, markup=False)
+        self.footnote()
+
+    def cells(self, rows: list[dict[str, Any]], keys: list[str], digits: int) -> tuple[list[list[str]], bool]:
+        grid, rounded = [], False
+        for row in rows:
+            line = []
             for key in keys:
-                table.add_column(report.headers[key], justify="left" if key in ("layer", "fn") else "right")
-            for record in report.rows:
-                table.add_row(*(cell(record.get(key)) for key in keys))
-            console.print(table)
-    if report.summary:
-        summary = Table.grid(padding=(0, 2))
-        summary.add_column(style="bold")
-        summary.add_column(justify="right")
-        for label, value in report.summary:
-            summary.add_row(label, cell(value))
-        console.print(summary)
-    if report.chart is not None and options.plot:
-        from .charts import terminal
+                text, was_rounded = table_text(row.get(key), digits, self.options.exact)
+                rounded = rounded or was_rounded
+                line.append(text)
+            grid.append(line)
+        return grid, rounded
 
-        console.print(terminal(report.chart))
-    for note in report.notes:
-        console.print(note, markup=False, soft_wrap=True)  # formulas: never broken mid-line
-    if rounded:
-        console.print(
-            f"≈ marks a value rounded to {options.digits} significant digits (--digits N for more, --exact for all).",
-            markup=False,
-        )
+    def table(self, title: str, columns: dict[str, str], rows: list[dict[str, Any]], row_name: str) -> None:
+        from rich import box
+        from rich.table import Table
+
+        keys = list(columns)
+        shown, elided = self.elide(rows)
+        digits = self.options.table_digits
+        numeric = any(isinstance(r.get(k), (Fraction, Decimal, Share, Float)) for r in shown for k in keys)
+        # Columns of prose (a constant's meaning) wrap between words; numbers never do.
+        prose = {k for k in keys if any(isinstance(r.get(k), str) and " " in r.get(k) for r in shown)
+                 and all(isinstance(r.get(k), (str, type(None))) for r in shown)}  # fmt: skip
+        borders = 3 * len(keys) + 1
+        while True:
+            grid, rounded = self.cells(shown, keys, digits)
+            cells = [max(len(row[i]) for row in grid) if grid else 1 for i in range(len(keys))]
+            widths = [max(c, _header_min(columns[k])) for c, k in zip(cells, keys, strict=True)]
+            least = [
+                max([len(w) for row in grid for w in row[i].split()] + [_header_min(columns[k]), 8]) if k in prose else widths[i]
+                for i, k in enumerate(keys)
+            ]
+            if sum(least) + borders > self.width:  # let headers break inside words before numbers lose digits
+                least = [max(c, 5) if k not in prose else w for c, w, k in zip(cells, least, keys, strict=True)]
+            if sum(least) + borders <= self.width or not numeric or digits <= 2 or self.options.exact:
+                break
+            digits -= 1
+            self.narrowed = True
+        if sum(widths) + borders > self.width and sum(least) + borders <= self.width:
+            spare = self.width - borders - sum(least)  # share it: whole header words first, then prose
+            for i in sorted(range(len(keys)), key=lambda i: keys[i] in prose):
+                grow = min(widths[i] - least[i], spare)
+                least[i] += grow
+                spare -= grow
+            widths = least
+        roomy = [max(w, _header_lines_width(columns[k], 2)) for w, k in zip(widths, keys, strict=True)]
+        if sum(roomy) + borders <= self.width:
+            widths = roomy  # headers on at most two lines where the width allows
+        if sum(widths) + borders > self.width or self.width < MIN_TABLE_WIDTH:
+            self.stacked(title, columns, shown, grid, elided, row_name)
+        else:
+            caption = None
+            if elided:
+                half = ROWS_SHOWN // 2
+                first, last = _label(rows[half], keys[0]), _label(rows[-half - 1], keys[0])
+                caption = f"{row_name}s {first}-{last} ({elided:,}) elided: --all-rows shows them"
+            table = Table(title=title, box=box.HEAVY_HEAD, title_justify="center", caption=caption, caption_justify="left")
+            for i, key in enumerate(keys):
+                table.add_column(_wrap_header(columns[key], widths[i]), width=widths[i], no_wrap=key not in prose, overflow="fold",
+                                 justify="left" if key in ("layer", "fn", "name", "format", "closed_form", "meaning") else "right")  # fmt: skip
+            for j, row in enumerate(grid):
+                if elided and j == ROWS_SHOWN // 2:
+                    table.add_row(*["⋮" for _ in keys])
+                table.add_row(*row)
+            self.print(table)
+        if rounded:
+            self.rounded_digits = digits if self.rounded_digits is None else min(digits, self.rounded_digits)
+
+    def elide(self, rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+        if self.options.all_rows or len(rows) <= ROWS_SHOWN:
+            return rows, 0
+        half = ROWS_SHOWN // 2
+        return rows[:half] + rows[-half:], len(rows) - ROWS_SHOWN
+
+    def stacked(self, title: str, columns: dict[str, str], rows: list[dict[str, Any]], grid: list[list[str]],
+                elided: int, row_name: str) -> None:  # fmt: skip
+        """One block per row: each cell on a line of its own, so no number is cut."""
+        from rich.text import Text
+
+        keys = list(columns)
+        self.print(Text(title, style="bold" if self.color else ""), markup=False)
+        labels = {k: " ".join(columns[k].split()) for k in keys}
+        for j, (row, texts) in enumerate(zip(rows, grid, strict=True)):
+            if elided and j == ROWS_SHOWN // 2:
+                self.print(f"… {elided:,} {row_name}s elided (--all-rows shows them)", markup=False)
+            self.print(f"{labels[keys[0]]} {texts[0]}", markup=False, style="bold" if self.color else None)
+            for key, text in zip(keys[1:], texts[1:], strict=True):
+                self.print(f"  {labels[key]}: {text}", markup=False, soft_wrap=True)
+
+    def summary(self, lines: list[tuple[str, Any]]) -> None:
+        from rich.table import Table
+
+        digits = self.options.table_digits
+        texts = []
+        for label, value in lines:
+            text, was_rounded = table_text(value, digits, self.options.exact)
+            if was_rounded:
+                self.rounded_digits = digits if self.rounded_digits is None else min(self.rounded_digits, digits)
+            texts.append((label, text))
+        widest = max(len(t) for _, t in texts)
+        if widest + 14 > self.width:
+            for label, text in texts:
+                self.print(label, markup=False, style="bold" if self.color else None)
+                self.print("    " + text, markup=False, soft_wrap=True)
+            return
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold" if self.color else None, overflow="fold")
+        grid.add_column(justify="right", no_wrap=True, width=widest)
+        for label, text in texts:
+            grid.add_row(label, text)
+        self.print(grid)
+
+    def vertical(self, report: Report) -> None:
+        from rich.table import Table
+
+        record = report.records()[0]
+        lines = [(label, record.get(key)) for key, label in report.columns.items()]
+        table = Table(title=report.title, show_header=False)
+        digits = self.options.table_digits
+        texts = []
+        for label, value in lines:
+            text, was_rounded = table_text(value, digits, self.options.exact)
+            if was_rounded:
+                self.rounded_digits = digits
+            texts.append((label, text))
+        widest = max(len(t) for _, t in texts)
+        if widest + max(len(label) for label, _ in texts) + 7 > self.width:
+            self.print(report.title, markup=False)
+            for label, text in texts:
+                self.print(f"  {label}: {text}", markup=False, soft_wrap=True)
+            return
+        table.add_column(style="bold" if self.color else None)
+        table.add_column(justify="right", no_wrap=True, width=widest)
+        for label, text in texts:
+            table.add_row(label, text)
+        self.print(table)
+
+    def footnote(self) -> None:
+        if self.rounded_digits is None:
+            return
+        if self.narrowed:
+            text = (f"≈ marks a value rounded to fit {self.width} columns (as few as {self.rounded_digits} significant "
+                    "digits; a wider terminal, --digits N or --format json show more).")  # fmt: skip
+        else:
+            text = f"≈ marks a value rounded to {self.rounded_digits} significant digits (--digits N for more, --exact for all)."
+        self.print(text, markup=False)
 
 
-_WRITERS: dict[str, Callable[[Report, Options, TextIO], None]] = {
+def _header_min(header: str) -> int:
+    """The narrowest a column may be for its header: its longest word (up to 12 characters)."""
+    return min(max((len(word) for word in header.split()), default=1), 12)
+
+
+def _label(row: dict[str, Any], key: str) -> str:
+    return str(row.get(key))
+
+
+def _header_lines_width(header: str, lines: int) -> int:
+    """The narrowest width that wraps ``header`` into at most ``lines`` lines."""
+    import textwrap
+
+    start = max((len(word) for word in header.split()), default=1)
+    for width in range(start, len(header) + 1):
+        if len(textwrap.wrap(header, width)) <= lines:
+            return width
+    return len(header)
+
+
+def _wrap_header(header: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(header, width=max(width, 1), break_long_words=True, break_on_hyphens=False)) or header
+
+
+def wrap_equation(line: Equation, width: int) -> list[str]:
+    """A derivation line wrapped between terms, continuing under the first term (or, when the
+    head is long, four spaces further in than the head's indent); a term too long for a line
+    is itself broken between the products it sums."""
+    if not line.terms:
+        return [line.head]
+    indent = len(line.head) if len(line.head) <= width // 2 else len(line.head) - len(line.head.lstrip()) + 4
+    room = max(width - indent, 20)
+    pieces: list[str] = []
+    for term in line.terms:
+        pieces.extend(_split_term(term, room) if len(term) > room else [term])
+    lines, current = [], line.head + pieces[0]
+    for piece in pieces[1:]:
+        if len(current) + 1 + len(piece) > width and current.strip():
+            lines.append(current)
+            current = " " * indent + piece
+        else:
+            current += " " + piece
+    lines.append(current)
+    return lines
+
+
+def _split_term(term: str, room: int) -> list[str]:
+    """'+ (a + b + c)' as pieces that each fit ``room``, broken before a '+'."""
+    words = term.replace(" + ", " \x00+ ").split(" \x00")
+    pieces, current = [], words[0]
+    for word in words[1:]:
+        if len(current) + 1 + len(word) > room:
+            pieces.append(current)
+            current = word
+        else:
+            current += " " + word
+    pieces.append(current)
+    return pieces
+
+
+WRITERS: dict[str, Callable[[Report, Options, TextIO, Derivation | None], None]] = {
     "table": write_table,
     "json": write_json,
     "csv": write_csv,

@@ -1,36 +1,106 @@
-"""Shared helpers: run the CLI in-process (CliRunner) or as the installed console script."""
+"""Shared helpers: run skipcalc in-process by either way in, or as the installed console script."""
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
-from skipcalc.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
+@dataclass
+class Ran:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def ok(self) -> str:
+        assert (self.code, self.err) == (0, ""), (self.code, self.err)
+        return self.out
+
+
+def _invoke(entry: Callable[[list[str]], None], args: Sequence[str], input: str, columns: int) -> Ran:
+    """Run ``entry(args)`` inside skipcalc's own exit handling, with captured stdio."""
+    from skipcalc import errors
+
+    saved = sys.stdin, sys.stdout, sys.stderr, os.environ.get("COLUMNS"), os.environ.get("NO_COLOR")
+    sys.stdin = io.TextIOWrapper(io.BytesIO(input.encode()), encoding="utf-8")
+    sys.stdout, sys.stderr = io.StringIO(), io.StringIO()
+    os.environ["COLUMNS"], os.environ["NO_COLOR"] = str(columns), "1"
+    code = 0
+    try:
+        with errors.guarded():
+            entry(list(args))
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else 1
+    finally:
+        out, err = sys.stdout.getvalue(), sys.stderr.getvalue()  # type: ignore[attr-defined]
+        sys.stdin, sys.stdout, sys.stderr = saved[:3]
+        for name, value in (("COLUMNS", saved[3]), ("NO_COLOR", saved[4])):
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    return Ran(code, out, err)
+
+
+def fast_entry(args: list[str]) -> None:
+    """The fast path's way: the declaration's reader, then commands.run (no Typer)."""
+    from skipcalc import commands, options
+
+    command, rest = options.find_command(args)
+    commands.run(options.tokenize(command, rest))
+
+
+def typer_entry(args: list[str]) -> None:
+    from skipcalc import cli
+
+    cli.run(args)
+
+
+def console_entry(args: list[str]) -> None:
+    """What the console script does, without its Ctrl-C handler (pytest keeps its own)."""
+    from skipcalc import console
+
+    parsed = console.scripted(args)
+    if parsed is not None:
+        from skipcalc.commands import run
+
+        run(parsed)  # type: ignore[arg-type]
+    else:
+        typer_entry(args)
+
+
+def skipcalc(*args: str, input: str = "", columns: int = 80) -> Ran:
+    return _invoke(console_entry, args, input, columns)
+
+
+def fast(*args: str, input: str = "", columns: int = 80) -> Ran:
+    return _invoke(fast_entry, args, input, columns)
+
+
+def typer(*args: str, input: str = "", columns: int = 80) -> Ran:
+    return _invoke(typer_entry, args, input, columns)
+
+
 @pytest.fixture
-def cli():
-    """cli("chain", "0.1") -> Result with .exit_code, .stdout, .stderr."""
-    runner = CliRunner()
-
-    def invoke(*args: str, input: str | None = None):
-        return runner.invoke(app, list(args), input=input, env={"COLUMNS": "80", "NO_COLOR": "1"})
-
-    return invoke
+def run() -> Callable[..., Ran]:
+    return skipcalc
 
 
-def run_script(command: str, input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Run a shell command line with the installed console script first on PATH."""
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", COLUMNS="80", NO_COLOR="1")
-    env.pop("FORCE_COLOR", None)
-    return subprocess.run(
-        ["bash", "-c", command], input=input, capture_output=True, text=True, env=env, timeout=timeout
-    )
+def run_script(command: str, input: str | None = None, timeout: float = 60, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """A shell command line with the installed console script first on PATH."""
+    environment = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", COLUMNS="80", NO_COLOR="1")
+    environment.pop("FORCE_COLOR", None)
+    environment.update(env or {})
+    return subprocess.run(["bash", "-c", command], input=input, capture_output=True, text=True, env=environment,
+                          timeout=timeout)  # fmt: skip

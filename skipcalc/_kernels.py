@@ -1,0 +1,361 @@
+"""Speed tricks, kept apart from the math they speed up.
+
+Each function here computes something stated plainly elsewhere, only faster; the tests
+check each against its plain statement (tests/test_kernels.py):
+
+- :func:`coprime` builds a Fraction from parts known to be in lowest terms, skipping the gcd
+  (quadratic in the size of million-digit parts): ``Fraction(n, d)``.
+- :func:`map_distinct` calls a function once per distinct object of a long list, with the
+  lookups at C speed: ``[f(v) for v in values]``.
+- :func:`product` multiplies as a balanced tree, repeated factors as one power, cancelling
+  small primes at the leaves: ``math.prod(values)``.
+- :func:`suffix_products` and :func:`carried_product` carry long chains' products with 60
+  significant digits: ``[upstream * prod(values[k:]) for k in range(n + 1)]``.
+- :func:`round_carried` and :func:`decimal_texts` round and write a million carried Decimals at
+  once: ``[show(v).text for v in values]``.
+- :func:`pow10` derives 10**k from a nearby power already made: ``10**k``.
+
+Nothing here imports the rest of skipcalc.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
+from fractions import Fraction
+from functools import cache, lru_cache
+from itertools import accumulate, compress, repeat
+from operator import ne
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+def coprime(numerator: int, denominator: int) -> Fraction:
+    """Fraction(numerator, denominator) for parts already in lowest terms (denominator > 0)."""
+    value = object.__new__(Fraction)
+    value._numerator, value._denominator = numerator, denominator  # type: ignore[attr-defined]
+    return value
+
+
+def map_distinct(function: Callable[[T], U], values: Sequence[T]) -> list[U]:
+    """[function(v) for v in values], calling ``function`` once per distinct object: a long
+    chain repeats a few (the number reader hands out one object per text)."""
+    distinct = dict(zip(map(id, values), values, strict=True))
+    made = {key: function(value) for key, value in distinct.items()}
+    return list(map(made.__getitem__, map(id, values)))
+
+
+# ---------------------------------------------------------------------------
+# Products
+
+Groups = list[tuple[int, int, int]]
+"""(numerator, denominator, count) per distinct factor, each in lowest terms."""
+
+
+def groups(values: Sequence[Fraction]) -> Groups:
+    counts = Counter(map(id, values))
+    first = dict(zip(map(id, values), values, strict=True))
+    return [(first[key].numerator, first[key].denominator, count) for key, count in counts.items()]
+
+
+def product(values: Sequence[Fraction]) -> Fraction:
+    """math.prod(values, start=Fraction(1)), as a balanced tree of integers (a repeated factor
+    is one power), so a million factors cost a few big multiplications, not a million growing
+    ones. The final gcd would be quadratic in the result's size (30 s for a million factors of
+    0.1); when every denominator is made of primes below 1000 - decimals are 2s and 5s - the
+    common factors are cancelled at the leaves instead, by counting each prime on both sides."""
+    return product_of(groups(values))
+
+
+def product_of(parts: Groups) -> Fraction:
+    if any(n == 0 for n, _, _ in parts):
+        return Fraction(0)
+    if sum(c for _, _, c in parts) <= 64:
+        return Fraction(_tree([n**c for n, _, c in parts]), _tree([d**c for _, d, c in parts]))
+    primes = _small_prime_support([d for _, d, _ in parts])
+    if primes is None:
+        return Fraction(_tree([n**c for n, _, c in parts]), _tree([d**c for _, d, c in parts]))
+    nums = [(n, c) for n, _, c in parts]
+    dens = [(d, c) for _, d, c in parts]
+    for p in primes:
+        cancel = min(_total_valuation(nums, p), _total_valuation(dens, p))
+        if cancel:
+            nums = _divide_out(nums, p, cancel)
+            dens = _divide_out(dens, p, cancel)
+    return coprime(_tree([n**c for n, c in nums]), _tree([d**c for d, c in dens]))
+
+
+def _tree(values: list[int]) -> int:
+    if not values:
+        return 1
+    while len(values) > 1:
+        paired = [a * b for a, b in zip(values[::2], values[1::2], strict=False)]
+        if len(values) % 2:
+            paired.append(values[-1])
+        values = paired
+    return values[0]
+
+
+def fraction(numerator: int, denominator: int) -> Fraction:
+    """Fraction(numerator, denominator) (denominator > 0), reduced without a gcd of big parts
+    when the denominator is made of primes below 1000 (decimal inputs give 2s and 5s): a gcd
+    is quadratic in the parts' size (0.08 s at 100,000 digits)."""
+    if denominator.bit_length() < 4000:
+        return Fraction(numerator, denominator)
+    primes = _small_prime_support([denominator]) if denominator.bit_length() < 10**7 else None
+    if primes is None or not numerator:
+        return Fraction(numerator, denominator)
+    for p in primes:
+        k = min(valuation(numerator, p), valuation(denominator, p))
+        if k:
+            power = p**k
+            numerator, denominator = numerator // power, denominator // power
+    return coprime(numerator, denominator)
+
+
+def ratio(a: int, b: int, bits: int) -> Any:
+    """a / b: an exact Fraction while both have at most ``bits`` bits, else carried (60 digits)."""
+    if max(abs(a).bit_length(), abs(b).bit_length()) <= bits:
+        return Fraction(a, b)
+    return _carried_ratio(a, b)
+
+
+def _carried_ratio(a: int, b: int) -> Decimal:
+    """a / b with CARRIED precision, from the leading 256 bits of each (relative error below
+    2^-250) and a power of two: converting million-digit integers to Decimal is slow."""
+    sa, sb = max(abs(a).bit_length() - 256, 0), max(abs(b).bit_length() - 256, 0)
+    quotient = CARRIED.divide(Decimal(_shift(a, sa)), Decimal(_shift(b, sb)))
+    return quotient if sa == sb else CARRIED.multiply(quotient, CARRIED.power(Decimal(2), sa - sb))
+
+
+def _shift(n: int, bits: int) -> int:
+    return n >> bits if n >= 0 else -(-n >> bits)
+
+
+@cache
+def _small_primes() -> list[int]:
+    """The primes below 1000 (made on first use)."""
+    return [p for p in range(2, 1000) if all(p % q for q in range(2, int(p**0.5) + 1))]
+
+
+def _small_prime_support(values: Sequence[int]) -> list[int] | None:
+    """The primes dividing any of ``values`` if all are below 1000, else None."""
+    support: set[int] = set()
+    for value in set(values):
+        for p in _small_primes():
+            if value == 1:
+                break
+            if value % p == 0:
+                support.add(p)
+                value //= p ** valuation(value, p)
+        if value != 1:
+            return None
+    return sorted(support)
+
+
+def _small_valuation(n: int, p: int) -> int:
+    n, count = abs(n), 0
+    while n and n % p == 0:
+        n //= p
+        count += 1
+    return count
+
+
+def _total_valuation(powers: list[tuple[int, int]], p: int) -> int:
+    return sum(count * _small_valuation(base, p) for base, count in powers)
+
+
+def _divide_out(powers: list[tuple[int, int]], p: int, cancel: int) -> list[tuple[int, int]]:
+    """Remove ``cancel`` factors p from base**count leaves: whole copies of a base at a time
+    (base / p^v, as a power of its own), and one partial copy."""
+    out = []
+    for base, count in powers:
+        v = _small_valuation(base, p) if cancel else 0
+        if not v:
+            out.append((base, count))
+            continue
+        whole = min(count, cancel // v)
+        if whole:
+            out.append((base // p**v, whole))
+            cancel -= whole * v
+        rest = count - whole
+        if rest and cancel:
+            out.append((base // p**cancel, 1))  # cancel < v here
+            cancel = 0
+            rest -= 1
+        if rest:
+            out.append((base, rest))
+    return out
+
+
+CARRIED = Context(prec=60, rounding=ROUND_HALF_EVEN, Emin=-(10**17), Emax=10**17)
+"""Long chains carry per-layer values with 60 significant digits: n <= 2,000,000 roundings of
+relative size 5e-60 each leave a relative error below 1e-53, so at least 50 digits are right."""
+
+
+def suffix_products(factors: Sequence[Any], upstream: Any) -> list[Any]:
+    """[upstream * prod(factors[k:]) for k in 0..n] as Decimals with CARRIED precision (both
+    ends exact as given), by one C-level accumulate over the reversed factors."""
+    steps = map_distinct(to_carried, factors[::-1])
+    values = list(accumulate(steps, CARRIED.multiply, initial=to_carried(upstream)))
+    values[0] = upstream
+    values.reverse()
+    return values
+
+
+def carried_product(factors: Sequence[Any], upstream: Any) -> Decimal:
+    """upstream * prod(factors) with CARRIED precision: a repeated factor as one power (error
+    below 1 ulp, plus count times its conversion's), the rest a balanced tree; at most about
+    2n roundings of 5e-60 each, so the relative error stays below 1e-53."""
+    counts = Counter(map(id, factors))
+    first = dict(zip(map(id, factors), factors, strict=True))
+    values = [CARRIED.power(to_carried(first[key]), count) for key, count in counts.items()]
+    values.append(to_carried(upstream))
+    while len(values) > 1:
+        paired = [CARRIED.multiply(a, b) for a, b in zip(values[::2], values[1::2], strict=False)]
+        if len(values) % 2:
+            paired.append(values[-1])
+        values = paired
+    return values[0]
+
+
+def to_carried(value: Any) -> Decimal:
+    """A Fraction (or Decimal) with CARRIED precision."""
+    if isinstance(value, Decimal):
+        return CARRIED.plus(value)
+    return _carried_ratio(value.numerator, value.denominator)
+
+
+# ---------------------------------------------------------------------------
+# Text
+
+
+@lru_cache(maxsize=64)
+def rounding_context(digits: int) -> Context:
+    return Context(prec=digits, rounding=ROUND_HALF_EVEN, Emin=-(10**17), Emax=10**17)
+
+
+_LOWER_E = Context(capitals=0)
+_WIDE = Context(prec=64, Emin=-(10**17), Emax=10**17)
+_BELOW, _ABOVE = _WIDE.subtract(1, Decimal("1e-50")), _WIDE.add(1, Decimal("1e-50"))
+
+
+def round_carried(values: Sequence[Decimal], digits: int) -> list[Decimal]:
+    """Each carried Decimal (relative error below 1e-50) correctly rounded to ``digits``
+    significant digits, or to one digit fewer when its error bound straddles a tie at
+    ``digits`` (then the rounding at ``digits - 1`` is decided). In bulk, at C speed: the two
+    ends of each value's error interval are rounded, and only where they differ is anything redone."""
+    context = rounding_context(digits)
+    low = list(map(context.normalize, map(_WIDE.multiply, values, repeat(_BELOW))))
+    high = map(context.normalize, map(_WIDE.multiply, values, repeat(_ABOVE)))
+    for i in compress(range(len(low)), map(ne, low, high)):
+        low[i] = rounding_context(max(digits - 1, 1)).normalize(values[i])
+    return low
+
+
+def decimal_texts(values: Sequence[Decimal], digits: int) -> list[str]:
+    """show(v, digits).text for carried Decimals, in bulk: correctly rounded (round_carried),
+    then str() mapped over them at C speed, fixing one by one the few texts str() writes
+    otherwise."""
+    rounded = round_carried(values, digits)
+    with localcontext(_LOWER_E):
+        texts = list(map(str, rounded))
+    adjusted = list(map(Decimal.adjusted, rounded))
+    # str() of a normalized Decimal is scientific below 1e-6, as show() is. From there on show()
+    # writes plain digits while every integer digit is significant (below 10**digits, and
+    # 1e21), else scientific - rounded digits are never padded with zeros - and 0 for -0.
+    top = min(digits, 21)
+    for i in [i for i, a in enumerate(adjusted) if a > -7]:
+        value = rounded[i]
+        if not value:
+            texts[i] = "0"
+        elif adjusted[i] >= top:
+            texts[i] = format(value, "e")
+        elif "e" in texts[i] or "E" in texts[i]:
+            texts[i] = format(value, "f")
+    if max(adjusted, default=0) > 0:
+        texts = [text.replace("e+", "e") for text in texts]
+    return texts
+
+
+_POWERS: dict[int, int] = {}
+
+
+def pow10(k: int) -> int:
+    """10**k, derived from the nearest power already made when k is large: printing a chain's
+    per-layer values (1e-300000, 1e-299000, ...) then costs a multiplication or an exact
+    division by a small power each, instead of a fresh power of 300,000 digits."""
+    if k < 2000:
+        return 10**k
+    value = _POWERS.get(k)
+    if value is None:
+        near = min(_POWERS, key=lambda j: abs(j - k), default=None)
+        if near is None or abs(near - k) > k // 2:
+            value = 10**k
+        elif near < k:
+            value = _POWERS[near] * 10 ** (k - near)
+        else:
+            value = _POWERS[near] // 10 ** (near - k)  # exact
+        if len(_POWERS) >= 64:
+            _POWERS.pop(next(iter(_POWERS)))
+        _POWERS[k] = value
+    return value
+
+
+def five_power(n: int) -> int | None:
+    """b when n == 5**b, else None; found from the bit length, not by dividing."""
+    guess = int((n.bit_length() - 1) / 2.321928094887362)  # log2(5)
+    for b in (guess - 1, guess, guess + 1):
+        if b >= 0 and 5**b == n:
+            return b
+    return None
+
+
+def valuation(n: int, p: int) -> int:
+    """The exponent of ``p`` in ``n`` (n != 0), in O(log) big divisions."""
+    if n == 0:
+        return 0
+    if p == 2:
+        return (n & -n).bit_length() - 1
+    if n % p:
+        return 0
+    count = 0
+    powers = [p]
+    while n % powers[-1] == 0:
+        n //= powers[-1]
+        count += 1 << (len(powers) - 1)
+        powers.append(powers[-1] * powers[-1])
+    for i in range(len(powers) - 2, -1, -1):
+        if n % powers[i] == 0:
+            n //= powers[i]
+            count += 1 << i
+    return count
+
+
+_STR_LIMIT = 10**4000
+
+
+def int_text(n: int) -> str:
+    """str(n), also beyond CPython's 4300-digit limit (--exact on huge values)."""
+    if -_STR_LIMIT < n < _STR_LIMIT:
+        return str(n)
+    return format(Decimal(n), "f")
+
+
+def ilog10(n: int) -> int:
+    """floor(log10(n)) for n >= 1, exactly (math.log10 is off near powers of ten)."""
+    guess = int((n.bit_length() - 1) * 0.30102999566398120)
+    while pow10(guess + 1) <= n:
+        guess += 1
+    while guess > 0 and pow10(guess) > n:
+        guess -= 1
+    return guess
+
+
+def log10_fraction(value: Fraction) -> float:
+    """log10 of a positive Fraction of any size (math.log10 takes big ints whole)."""
+    return math.log10(value.numerator) - math.log10(value.denominator)
