@@ -23,11 +23,11 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
-from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
+from decimal import ROUND_HALF_EVEN, Context, Decimal, Inexact, localcontext
 from fractions import Fraction
 from functools import cache, lru_cache
 from itertools import accumulate, compress, repeat
-from operator import ne
+from operator import add, eq, ne
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -68,7 +68,84 @@ def product(values: Sequence[Fraction]) -> Fraction:
     ones. The final gcd would be quadratic in the result's size (30 s for a million factors of
     0.1); when every denominator is made of primes below 1000 - decimals are 2s and 5s - the
     common factors are cancelled at the leaves instead, by counting each prime on both sides."""
+    if len(values) <= 16:  # a short chain: one gcd at the end
+        return Fraction(math.prod([v.numerator for v in values]), math.prod([v.denominator for v in values]))
     return product_of(groups(values))
+
+
+def short_product(values: Sequence[Fraction], skip: bool, upstream: Fraction) -> Fraction:
+    """upstream * math.prod(1 + v if skip else v for v in values) for a short list (a --batch
+    line): the numerators (n + d when skip: 1 + n/d = (n + d)/d, still in lowest terms) and the
+    denominators multiplied as integers, one gcd at the end, no Fraction per factor."""
+    nums = [v._numerator for v in values]  # type: ignore[attr-defined]
+    dens = [v._denominator for v in values]  # type: ignore[attr-defined]
+    if skip:
+        nums = list(map(add, nums, dens))
+    return Fraction(math.prod(nums, start=upstream._numerator), math.prod(dens, start=upstream._denominator))  # type: ignore[attr-defined]
+
+
+class ValueLines:
+    """--batch --format value lines of chain/backprop through plain and residual networks,
+    straight from integers: for each number text (read once, by the one number reader) its
+    numerator n, denominator d and n + d; a network's gradient is then
+    upstream * prod(n) / prod(d) (plain) or upstream * prod(n + d) / prod(d) (residual), one
+    gcd, written by the one writer (exact.show_parts, what exact.show calls). A line it does not take (more than 64 layers,
+    a number above 64 bits, anything that is not a number) returns None and goes the general
+    way, errors included; tests/test_kernels.py checks the two agree line by line."""
+
+    LAYERS = 64
+    BITS = 64
+
+    def __init__(self, skips: Sequence[bool], upstream: Fraction, read: Callable[[str], Fraction],
+                 text: Callable[[int, int], str]) -> None:  # fmt: skip
+        self.skips = skips  # per network: residual (True) or plain
+        self.upstream = upstream
+        self.read = read  # the one number reader: raises for a text that is not a number
+        self.text = text
+        self.parts: dict[str, tuple[int, int, int]] = {}
+
+    def __call__(self, line: str) -> str | None:
+        words = line.split()
+        if not words or len(words) > self.LAYERS:
+            return None
+        try:
+            parts = list(map(self.parts.__getitem__, words))
+        except KeyError:
+            if not self._learn(words):
+                return None
+            parts = list(map(self.parts.__getitem__, words))
+        dens = math.prod([p[1] for p in parts], start=self.upstream.denominator)
+        shown = []
+        for skip in self.skips:
+            nums = math.prod([p[2] if skip else p[0] for p in parts], start=self.upstream.numerator)
+            common = math.gcd(nums, dens)
+            shown.append(self.text(nums // common, dens // common))
+        return "\t".join(shown) + "\n"
+
+    def _learn(self, words: list[str]) -> bool:
+        from .errors import InputError
+
+        for word in words:
+            if word in self.parts:
+                continue
+            try:
+                value = self.read(word)
+            except InputError:
+                return False  # the general way words the error
+            n, d = value.numerator, value.denominator
+            if max(abs(n).bit_length(), d.bit_length()) > self.BITS:
+                return False
+            if len(self.parts) >= 100_000:  # a bound on memory, not a limit on input
+                self.parts.clear()
+            self.parts[word] = (n, d, n + d)
+        return True
+
+
+def parts_bits(values: Sequence[Fraction]) -> int:
+    """sum(v.numerator.bit_length() + 2 * v.denominator.bit_length()), at C speed."""
+    return sum(map(int.bit_length, map(abs, [v._numerator for v in values]))) + 2 * sum(  # type: ignore[attr-defined]
+        map(int.bit_length, [v._denominator for v in values])  # type: ignore[attr-defined]
+    )
 
 
 def product_of(parts: Groups) -> Fraction:
@@ -197,14 +274,50 @@ CARRIED = Context(prec=60, rounding=ROUND_HALF_EVEN, Emin=-(10**17), Emax=10**17
 relative size 5e-60 each leave a relative error below 1e-53, so at least 50 digits are right."""
 
 
+class Terminating(Decimal):
+    """A carried value that never rounded: an exact decimal (0.1^k carries exactly), so it is
+    shown as exact, and marked rounded only where the digits shown round it."""
+
+    __slots__ = ()
+
+
 def suffix_products(factors: Sequence[Any], upstream: Any) -> list[Any]:
     """[upstream * prod(factors[k:]) for k in 0..n] as Decimals with CARRIED precision (both
-    ends exact as given), by one C-level accumulate over the reversed factors."""
-    steps = map_distinct(to_carried, factors[::-1])
-    values = list(accumulate(steps, CARRIED.multiply, initial=to_carried(upstream)))
+    ends as given): the values from the output side that never round (decimal factors whose
+    products fit 60 digits) are found by a loop that watches the Inexact flag and kept as
+    Terminating; from the first rounding on, one C-level accumulate carries the rest."""
+    steps = map_distinct(_carried_and_exact, factors[::-1])
+    start, exact = _carried_and_exact(upstream)
+    values = [start]
+    if exact:
+        context = CARRIED.copy()
+        for step, step_exact in steps:
+            if not step_exact:
+                break
+            context.clear_flags()
+            product = context.multiply(values[-1], step)
+            if context.flags[Inexact]:
+                break
+            values.append(product)
+    exact_count = len(values) if exact else 0
+    rest = [step for step, _ in steps[len(values) - 1 :]]
+    values.extend(list(accumulate(rest, CARRIED.multiply, initial=values[-1]))[1:])
+    values[:exact_count] = map(Terminating, values[:exact_count])
     values[0] = upstream
     values.reverse()
     return values
+
+
+def _carried_and_exact(value: Any) -> tuple[Decimal, bool]:
+    """``value`` with CARRIED precision, and whether that is exact."""
+    if isinstance(value, Decimal):
+        return CARRIED.plus(value), isinstance(value, Terminating)
+    if value.denominator.bit_length() > 400 or value.numerator.bit_length() > 400:
+        return to_carried(value), False
+    context = CARRIED.copy()
+    context.clear_flags()  # a copy keeps the flags CARRIED has gathered
+    carried = context.divide(Decimal(value.numerator), Decimal(value.denominator))
+    return carried, not context.flags[Inexact]
 
 
 def carried_product(factors: Sequence[Any], upstream: Any) -> Decimal:
@@ -258,28 +371,41 @@ def round_carried(values: Sequence[Decimal], digits: int) -> list[Decimal]:
 
 
 def decimal_texts(values: Sequence[Decimal], digits: int) -> list[str]:
-    """show(v, digits).text for carried Decimals, in bulk: correctly rounded (round_carried),
-    then str() mapped over them at C speed, fixing one by one the few texts str() writes
-    otherwise."""
-    rounded = round_carried(values, digits)
+    """show(v, digits).text for Decimals, in bulk (see decimal_shown)."""
+    return decimal_shown(values, digits)[0]
+
+
+def decimal_shown(values: Sequence[Decimal], digits: int) -> tuple[list[str], list[bool]]:
+    """(texts, exact) as show() gives them, for a million Decimals at once: carried ones correctly
+    rounded (round_carried) and never exact; Terminating ones exact where they fit ``digits``.
+    Rounding and str() are mapped over them at C speed; the few texts str() writes otherwise
+    are fixed one by one."""
+    context = rounding_context(digits)
+    terminating = list(map(isinstance, values, repeat(Terminating)))
+    if all(terminating):  # exact values: their correct rounding, no error bound to widen
+        rounded = list(map(context.normalize, values))
+    else:
+        rounded = round_carried(values, digits)
+        for i in compress(range(len(values)), terminating):
+            rounded[i] = context.normalize(values[i])
+    exact = [t and e for t, e in zip(terminating, map(eq, rounded, values), strict=True)]  # nothing rounded off
     with localcontext(_LOWER_E):
         texts = list(map(str, rounded))
     adjusted = list(map(Decimal.adjusted, rounded))
     # str() of a normalized Decimal is scientific below 1e-6, as show() is. From there on show()
     # writes plain digits while every integer digit is significant (below 10**digits, and
     # 1e21), else scientific - rounded digits are never padded with zeros - and 0 for -0.
-    top = min(digits, 21)
     for i in [i for i, a in enumerate(adjusted) if a > -7]:
         value = rounded[i]
         if not value:
             texts[i] = "0"
-        elif adjusted[i] >= top:
+        elif adjusted[i] >= (21 if exact[i] else min(digits, 21)):
             texts[i] = format(value, "e")
         elif "e" in texts[i] or "E" in texts[i]:
             texts[i] = format(value, "f")
     if max(adjusted, default=0) > 0:
         texts = [text.replace("e+", "e") for text in texts]
-    return texts
+    return texts, exact
 
 
 _POWERS: dict[int, int] = {}

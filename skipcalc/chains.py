@@ -40,7 +40,7 @@ def factors(block: Block, local: Sequence[Number]) -> list[Number]:
     if block is PLAIN:
         return list(local)
     if block is RESIDUAL:
-        return _kernels.map_distinct(residual_factor, local)
+        return [1 + d for d in local] if len(local) <= 64 else _kernels.map_distinct(residual_factor, local)
     if block.uniform:
         return _kernels.map_distinct(lambda d: block_factor(block.a, block.b, d), local)
     return [block_factor(a, b, d) for (a, b), d in zip(block.coefficients(len(local)), local, strict=True)]
@@ -95,8 +95,11 @@ def exact_digits(local: Sequence[Fraction], upstream: Fraction, blocks: Sequence
         if not block.uniform:
             extra = 2 * len(local).bit_length() + 1
         widest = max(widest, extra)
-    for n, d, count in _kernels.groups(local):
-        bits += count * (n.bit_length() + 2 * d.bit_length() + widest + 1)
+    if len(local) <= 64:  # a --batch line: no grouping needed
+        bits += _kernels.parts_bits(local) + len(local) * (widest + 1)
+    else:
+        for n, d, count in _kernels.groups(local):
+            bits += count * (n.bit_length() + 2 * d.bit_length() + widest + 1)
     return int(bits * 0.30103) + 1
 
 
@@ -108,8 +111,12 @@ def is_exact_affordable(local: Sequence[Fraction], upstream: Fraction, blocks: S
 
 
 def network(block: Block, local: Sequence[Fraction], upstream: Fraction, per_layer: bool, exact: bool) -> Network:
-    """One network's backward pass. ``per_layer`` False computes only the gradient at x_0;
-    ``exact`` False carries the products with 60 significant digits (see _kernels.CARRIED)."""
+    """One network's backward pass. ``per_layer`` False computes only the gradient at x_0 (and
+    leaves ``wrt`` None, and for a short chain ``factors`` empty); ``exact`` False carries the
+    products with 60 significant digits (see _kernels.CARRIED)."""
+    if exact and not per_layer and len(local) <= 64 and block in CLASSIC:  # a value line: the gradient alone
+        gradient = _kernels.short_product(local, block is RESIDUAL, upstream)
+        return Network(block, tuple(local), (), gradient, None, upstream)
     fs = factors(block, local)
     wrt: list[Number] | None
     if exact and per_layer and len(fs) <= EXACT_WRT_LAYERS:
@@ -150,7 +157,8 @@ def chain_result(
             f"more than the {budget:,} skipcalc builds; without --exact they are correctly rounded to 40 digits"
         )
     nets = tuple(network(block, local, g, per_layer, exact) for block in blocks)
-    return ChainResult(tuple(local), nets, upstream, loss, ratio(nets, local), blocks_given)
+    # The ratio is printed with the per-layer values (json, csv, table), not on the value line.
+    return ChainResult(tuple(local), nets, upstream, loss, ratio(nets, local) if per_layer else None, blocks_given)
 
 
 def ratio(networks: Sequence[Network], local: Sequence[Fraction]) -> Number | None:

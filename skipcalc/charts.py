@@ -269,7 +269,8 @@ def _draw_lines(axes: Any, chart: LineChart) -> None:
         axes.yaxis.set_major_locator(MultipleLocator(step))
         if step > 1 and span / step < 30:
             axes.yaxis.set_minor_locator(MultipleLocator(max(step / 5, 1)))
-        axes.set_ylim(math.floor(min(ys) / step) * step - step * 0.05, math.ceil(max(ys) / step) * step + step * 0.05)
+        pad = max(span * 0.04, 0.1)
+        axes.set_ylim(min(ys) - pad, max(ys) + pad)
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: _tick(value)))
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.grid(True, which="major", color="#bbbbbb", linewidth=0.8)

@@ -159,16 +159,18 @@ def build(only: str | None = None) -> typer.Typer:
 
 
 def run(args: Sequence[str]) -> None:
-    """The Typer app on ``args``; usage errors become one line and exit status 2."""
+    """The Typer app on ``args``; usage errors become one line and exit status 2. (Not through
+    click's main(), which turns a closed pipe into exit 1: errors.guarded makes it 141.)"""
     from .errors import refuse
 
     wanted = args[0] if args and args[0] in (*options.COMMANDS, "init") and not _completing() else None
     group = typer.main.get_command(build(wanted))
+    group._main_shell_completion({}, "skipcalc", None)  # exits when the shell asks for completions
     try:
-        code = group.main(args=list(args), prog_name="skipcalc", standalone_mode=False)
+        with group.make_context("skipcalc", list(args)) as context:
+            group.invoke(context)
     except click.exceptions.NoArgsIsHelpError as error:
         sys.stdout.write(error.ctx.get_help() + "\n")  # a bare `skipcalc`: its help, not an error
-        code = 0
     except click.exceptions.ClickException as error:
         message = " ".join(error.format_message().split()).rstrip(".")
         if isinstance(error, click.exceptions.UsageError) and error.ctx is not None:
@@ -177,9 +179,8 @@ def run(args: Sequence[str]) -> None:
     except typer.Abort:
         raise KeyboardInterrupt from None
     except typer.Exit as stop:
-        code = stop.exit_code
-    if isinstance(code, int) and code:
-        raise SystemExit(code)
+        if stop.exit_code:
+            raise SystemExit(stop.exit_code) from None
 
 
 def _completing() -> bool:

@@ -337,7 +337,7 @@ def batch_lines() -> Iterator[tuple[int, str]]:
         yield number, raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
 
 
-def run_batch(call: Call, case: Callable[[str], Any]) -> None:
+def run_batch(call: Call, case: Callable[[str], Any], quick: Callable[[str], str | None] | None = None) -> None:
     """--batch: ``case`` turns a stdin line into a result, written as it is computed (json
     lines, csv rows under one header with a `line` column, or value lines). A bad line stops
     the run with exit 2 after the results before it, unless --keep-going writes
@@ -353,6 +353,11 @@ def run_batch(call: Call, case: Callable[[str], Any]) -> None:
     header = True
     out = sys.stdout.write
     for number, text in batch_lines():
+        if quick is not None:
+            answer = quick(text)
+            if answer is not None:
+                out(answer)
+                continue
         if not text.strip():
             continue
         try:
@@ -371,6 +376,7 @@ def run_batch(call: Call, case: Callable[[str], Any]) -> None:
 
 
 def chain_batch(call: Call, blocks: tuple[Any, ...], upstream: Fraction | None, loss: Any) -> None:
+    from .blocks import CLASSIC
     from .chains import chain_result
 
     per_layer = call.format != "value"
@@ -385,7 +391,16 @@ def chain_batch(call: Call, blocks: tuple[Any, ...], upstream: Fraction | None, 
                 raise InputError(f"{word}: options go on the command line, not on a --batch line")
         return chain_result(parse_numbers(words, "D"), blocks, upstream, loss, per_layer, exact)
 
-    run_batch(call, case)
+    quick = None
+    if call.format == "value" and set(blocks) <= set(CLASSIC):
+        from . import _kernels
+        from .exact import SIGNIFICANT, show_parts
+
+        digits = call.integer("--digits", 1, 40, default=0) or SIGNIFICANT  # the value format's rule, as render's
+        quick = _kernels.ValueLines([b is CLASSIC[1] for b in blocks], upstream or Fraction(1),
+                                    lambda word: parse_number(word, "D"),
+                                    lambda n, d: show_parts(n, d, exact, digits, 0).text)  # fmt: skip
+    run_batch(call, case, quick)
 
 
 def key_values(line: str, keys: Sequence[str], name: str) -> dict[str, str]:

@@ -144,15 +144,19 @@ def show(value: Number, exact: bool = False, digits: int = SIGNIFICANT, fraction
       670000000000000000000.
 
     ``exact=True`` prints any Fraction whole: the decimal if it terminates, else p/q.
-    A Decimal is a carried approximation, always rounded (to at most 40 digits).
+    A Decimal is a carried approximation, always rounded (to at most 40 digits), unless it
+    is a Terminating one: an exact decimal.
     """
+    if isinstance(value, _kernels.Terminating) and exact:
+        return Shown(decimal_text(*terminating(*Fraction(value).as_integer_ratio())), True)  # type: ignore[misc]
     if isinstance(value, Decimal):
-        return Shown(_kernels.decimal_texts([value], min(digits, SIGNIFICANT))[0], False)
-    return _show_parts(value.numerator, value.denominator, exact, digits, digits if fraction is None else fraction)
+        texts, exact_flags = _kernels.decimal_shown([value], min(digits, SIGNIFICANT))
+        return Shown(texts[0], exact_flags[0])
+    return show_parts(value.numerator, value.denominator, exact, digits, digits if fraction is None else fraction)
 
 
 @lru_cache(maxsize=4096)
-def _show_parts(numerator: int, denominator: int, exact: bool, digits: int, fraction: int) -> Shown:
+def show_parts(numerator: int, denominator: int, exact: bool, digits: int, fraction: int) -> Shown:
     """show() of numerator/denominator in lowest terms (cached on the integer parts: hashing a
     Fraction costs a modular inverse, and long chains repeat their values)."""
     if not numerator:
@@ -263,8 +267,9 @@ def log10_abs(value: Number) -> float | None:
     near = to_float(value)
     if near is not None and abs(near) >= sys.float_info.min:
         return math.log10(abs(near))  # a normal double: as accurate as log10 gets
-    if isinstance(value, Decimal):
-        return float(abs(value).log10(_kernels.rounding_context(20)))
+    if isinstance(value, Decimal):  # mantissa and exponent apart: 1e-100000 is outside double range
+        exponent = value.adjusted()
+        return math.log10(abs(float(_kernels.CARRIED.scaleb(value, -exponent)))) + exponent
     return _kernels.log10_fraction(abs(value))
 
 

@@ -267,9 +267,9 @@ class Evaluator:
 
     def __call__(self, expr: sp.Expr, point: Value) -> Value:
         self.point = point
-        return self.eval(expr)
+        return self.walk(expr)
 
-    def eval(self, expr: sp.Expr) -> Value:
+    def walk(self, expr: sp.Expr) -> Value:
         self.ops += 1
         if expr is X:
             return self.point
@@ -282,19 +282,19 @@ class Evaluator:
         if isinstance(expr, sp.Add):
             total: Value = Fraction(0)
             for arg in expr.args:
-                value = self.eval(arg)
+                value = self.walk(arg)
                 total = _small(total + value) if _both_exact(total, value) else mp(total) + mp(value)
             return total
         if isinstance(expr, sp.Mul):
             result: Value = Fraction(1)
             for arg in expr.args:
-                value = self.eval(arg)
+                value = self.walk(arg)
                 result = _small(result * value) if _both_exact(result, value) else mp(result) * mp(value)
             return result
         if isinstance(expr, sp.Pow):
-            return self.power(self.eval(expr.args[0]), expr.args[1])
+            return self.power(self.walk(expr.args[0]), expr.args[1])
         if isinstance(expr, sp.Function) and len(expr.args) >= 1:
-            return self.function(expr, self.eval(expr.args[0]))
+            return self.function(expr, self.walk(expr.args[0]))
         raise self.error(f"cannot evaluate {expr}", self.point)
 
     def power(self, base: Value, exponent_expr: sp.Expr) -> Value:
@@ -308,7 +308,7 @@ class Evaluator:
                 return base**n
             self.check_power(mp(base), mpmath.mpf(n))
             return _checked(self, mp(base) ** n)
-        exponent = self.eval(exponent_expr)
+        exponent = self.walk(exponent_expr)
         if isinstance(exponent, Fraction) and exponent.denominator == 1 and isinstance(base, Fraction):
             return self.power(base, sp.Integer(exponent.numerator))
         b, e = mp(base), mp(exponent)
@@ -523,14 +523,18 @@ def _mp_ln1m(value: Value) -> Any:
 
 
 def closed_form(block: Block, layers: Sequence[Layer], upstream: Any) -> tuple[str, str]:
-    """The product of the factors with the points named (x_k real, like x: a substitution
-    that changes assumptions makes SymPy re-evaluate everything, minutes for nested tanh)."""
+    """The product of the factors with the points named, as text and LaTeX, output side first
+    (x_k real, like x: a substitution that changes assumptions makes SymPy re-evaluate
+    everything, minutes for nested tanh)."""
     xs = [sp.Symbol(f"x_{k}", real=True) for k in range(len(layers))]
     terms = [
         factor_expression(a, b, layer.df.xreplace({X: xs[k]}))
         for k, ((a, b), layer) in enumerate(zip(block.coefficients(len(layers)), layers, strict=True))
-    ]
-    product = sp.Mul(*reversed(terms), evaluate=False) if len(terms) > 1 else terms[0]
+    ][::-1]
+    texts = [f"({plain(t)})" if isinstance(t, sp.Add) and len(terms) > 1 else plain(t) for t in terms]
+    tex = [rf"\left({latex(t)}\right)" if isinstance(t, sp.Add) and len(terms) > 1 else latex(t) for t in terms]
     if upstream is not None:
-        product = sp.Mul(sp.Symbol(f"dL/dx_{len(layers)}"), product, evaluate=False)
-    return plain(product), latex(product)
+        n = len(layers)
+        texts.insert(0, f"dL/dx_{n}")
+        tex.insert(0, rf"\frac{{\partial L}}{{\partial x_{{{n}}}}}")
+    return " * ".join(texts), r" \cdot ".join(tex)

@@ -98,9 +98,9 @@ def fixup(branches: int, depth: int) -> InitResult:
 
 
 GAINS: dict[str, Any] = {
-    "linear": 1, "conv1d": 1, "conv2d": 1, "conv3d": 1, "conv_transpose1d": 1, "conv_transpose2d": 1,
-    "conv_transpose3d": 1, "sigmoid": 1, "tanh": sp.Rational(5, 3), "relu": sp.sqrt(2), "leaky_relu": None,
-    "selu": sp.Rational(3, 4),
+    **{name: sp.Integer(1) for name in ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+                                         "conv_transpose2d", "conv_transpose3d", "sigmoid")},
+    "tanh": sp.Rational(5, 3), "relu": sp.sqrt(2), "leaky_relu": None, "selu": sp.Rational(3, 4),
 }  # fmt: skip
 """torch.nn.init.calculate_gain; leaky_relu's is sqrt(2 / (1 + a^2)), a = 0.01 by default."""
 
@@ -116,7 +116,7 @@ def gain(nonlinearity: str, param: Fraction | None, fan_in: int | None, fan_out:
         a = _q(param) if param is not None else sp.Rational(1, 100)
         g = sp.sqrt(2 / (1 + a**2))
     else:
-        g = sp.sympify(GAINS[nonlinearity])
+        g = GAINS[nonlinearity]
     constants = [constant("gain", f"calculate_gain('{nonlinearity}')", g)]
     if fan_in is not None:
         constants.append(constant("kaiming std", f"gain / sqrt(fan_in), fan_in = {fan_in}", g / sp.sqrt(fan_in)))

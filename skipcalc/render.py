@@ -107,7 +107,7 @@ class Report:
     notes: list[str] = field(default_factory=list)
     tables: list[tuple[str, list[str]]] = field(default_factory=list)  # split the table: (title, keys)
     extra: list[tuple[str, dict[str, str], list[dict[str, Any]]]] = field(default_factory=list)  # more tables
-    chart: Any = None
+    chart: Callable[[], Any] | None = None  # built only when drawn or saved
     vertical: bool = False  # one record shown as name/value lines
     row_name: str = "layer"
     floats: bool = False  # computed in floats: json says "exact": false whatever the texts
@@ -134,13 +134,17 @@ def render(result: object, options: Options, out: TextIO | None = None, derivati
     if options.save:
         from .charts import save
 
-        save(report.chart, options.save, options.force)
+        save(report.chart() if report.chart is not None else None, options.save, options.force)
     WRITERS[options.format](report, options, out, derivation)
 
 
 def write(result: object, options: Options, out: TextIO | None = None) -> None:
-    """A --batch line's result: no derivation, no chart."""
-    WRITERS[options.format](report_for(result), options, out if out is not None else sys.stdout, None)
+    """A --batch line's result: no derivation, no chart; a value line from the result itself."""
+    out = out if out is not None else sys.stdout
+    if options.format == "value" and type(result) in HEADLINES:
+        out.write("\t".join([plain_text(v, options) for v in HEADLINES[type(result)](result)]) + "\n")
+        return
+    WRITERS[options.format](report_for(result), options, out, None)
 
 
 def report_for(result: object) -> Report:
@@ -202,7 +206,7 @@ def chain_report(result: ChainResult) -> Report:
     n = len(result.local)
     backprop = result.upstream is not None
     nets = result.networks
-    with_factors = len(nets) <= 2
+    with_factors = len(nets) <= 2 and all(net.stored is None for net in nets)
     columns = {"layer": "layer", "local": "local D"}
     for net in nets:
         if with_factors:
@@ -256,7 +260,7 @@ def chain_report(result: ChainResult) -> Report:
         data=data,
         summary=summary + _stored_summary(nets, n),
         notes=notes,
-        chart=_gradient_chart(nets, n, backprop, "numbers"),
+        chart=lambda: _gradient_chart(nets, n, backprop, "numbers"),
     )
 
 
@@ -427,7 +431,7 @@ def formula_report(result: FormulaResult) -> Report:
         summary=summary + _stored_summary(nets, n),
         notes=notes,
         tables=tables,
-        chart=_gradient_chart(nets, n, backprop, "formula"),
+        chart=lambda: _gradient_chart(nets, n, backprop, "formula"),
     )
 
 
@@ -555,10 +559,10 @@ def depth_report(result: DepthResult) -> Report:
         notes=[
             "Subnormal: below the format's smallest normal number, stored with fewer significant bits (flush-to-zero "
             "hardware returns 0 from there). Rounds to 0: at or below half the smallest subnormal, the stored value "
-            "is 0. Overflows: beyond the largest finite value (inf; NaN for float8_e4m3fn)."
+            "is 0. Overflows: beyond the largest finite value (inf; float8_e4m3fn clamps to 448)."
         ],
         extra=extra,
-        chart=chart,
+        chart=lambda: chart,
         row_name="depth",
     )
 
@@ -614,7 +618,7 @@ def paths_report(result: PathsResult) -> Report:
             "Veit et al. (2016) found that in a 110-layer residual net most of the gradient comes from paths 10-34 "
             "layers deep: the band plays that role here.",
         ],
-        chart=chart,
+        chart=lambda: chart,
         row_name="length",
     )
 
@@ -708,7 +712,7 @@ def jacobian_report(result: JacobianResult) -> Report:
             tuple(log10_series(net.name, list(range(n)), [s.singular_values[0] for s in net.spectra], i) for i, net in enumerate(nets)),
         )
     return Report(f"{result.command}: {n} Jacobian layer{'s' if n != 1 else ''}, {d}x{d}", columns, records, headline,
-                  data, summary, notes, chart=chart)  # fmt: skip
+                  data, summary, notes, chart=(lambda: chart) if chart is not None else None)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -796,7 +800,7 @@ def random_report(result: RandomJacobianResult) -> Report:
             "A residual product keeps its singular values near 1 for small scales (dynamical isometry: Saxe et al. "
             "2014, Pennington et al. 2017)."
         ],
-        chart=chart,
+        chart=lambda: chart,
         row_name="depth",
         floats=True,
     )
@@ -838,6 +842,13 @@ def init_report(result: InitResult) -> Report:
         row_name="constant",
     )
 
+
+HEADLINES: dict[type, Callable[[Any], list[Any]]] = {
+    ChainResult: lambda result: [net.gradient for net in result.networks],
+    LossResult: lambda result: [result.value, result.gradient],
+    UpdateResult: lambda result: [result.new_weight],
+}
+"""The value line straight from a result, for --batch lines (the same values the reports' headline holds)."""
 
 REPORTS: dict[type, Callable[[Any], Report]] = {
     ChainResult: chain_report,
@@ -906,7 +917,7 @@ def table_text(value: Any, digits: int, exact: bool) -> tuple[str, bool]:
 
 
 def percent_text(value: Number, digits: int) -> tuple[str, bool]:
-    shown = show(value * 100 if isinstance(value, Fraction) else value.scaleb(2), digits=digits, fraction=0)
+    shown = show(value * 100 if isinstance(value, Fraction) else _kernels.CARRIED.scaleb(value, 2), digits=digits, fraction=0)
     return (shown.text + "%", False) if shown.exact else ("≈" + shown.text + "%", True)
 
 
@@ -940,15 +951,16 @@ class NumberTexts(list):  # type: ignore[type-arg]
 
 def _jsonable_many(values: Sequence[Any], options: Options, rounded: list[bool]) -> list[Any]:
     """_jsonable of a long chain's per-layer values (up to millions), at C speed where it can
-    be: carried Decimals in bulk, each distinct other object once."""
+    be: Decimals in bulk, each distinct other object once."""
     is_decimal = list(map(isinstance, values, repeat(Decimal)))
-    kind = NumberTexts if set(map(type, values)) <= {Fraction, Decimal} else list
+    kind = NumberTexts if set(map(type, values)) <= {Fraction, Decimal, _kernels.Terminating} else list
     decimals = list(compress(values, is_decimal))
     if not decimals:
         return kind(_kernels.map_distinct(lambda v: _jsonable(v, options, rounded), values))
-    rounded.append(True)
     others = _kernels.map_distinct(lambda v: _jsonable(v, options, rounded), list(compress(values, map(not_, is_decimal))))
-    carried = _kernels.decimal_texts(decimals, min(options.machine_digits, SIGNIFICANT))
+    carried, exact = _kernels.decimal_shown(decimals, min(options.machine_digits, SIGNIFICANT))
+    if not all(exact):
+        rounded.append(True)
     other, text = iter(others), iter(carried)
     return kind([next(text) if flag else next(other) for flag in is_decimal])
 
@@ -960,7 +972,7 @@ def write_json(report: Report, options: Options, out: TextIO, derivation: Deriva
     if options.line is not None:
         data = {"line": options.line, **data}
     _flush_progress()
-    out.writelines(json_pieces(data))
+    write_pieces(out, json_pieces(data))
     out.write("\n")
 
 
@@ -1004,9 +1016,9 @@ def write_csv(report: Report, options: Options, out: TextIO, derivation: Derivat
 
 
 def _column_texts(values: list[Any], options: Options) -> list[str]:
-    """plain_text of a column, carried Decimals in bulk."""
+    """plain_text of a column, Decimals in bulk."""
     decimals = [v for v in values if isinstance(v, Decimal)]
-    if len(decimals) < 64:
+    if len(decimals) < 64 or options.exact:
         return _kernels.map_distinct(lambda v: plain_text(v, options), values)
     texts = iter(_kernels.decimal_texts(decimals, min(options.machine_digits, SIGNIFICANT)))
     others = _kernels.map_distinct(lambda v: plain_text(v, options), [v for v in values if not isinstance(v, Decimal)])
@@ -1054,7 +1066,15 @@ def write_table(report: Report, options: Options, out: TextIO, derivation: Deriv
     layout = TableLayout(console, width, options, color)
     layout.write(report, derivation)
     _flush_progress()
-    out.write(buffer.getvalue())
+    write_pieces(out, [buffer.getvalue()])
+
+
+def write_pieces(out: TextIO, pieces: Iterator[str] | list[str]) -> None:
+    """Write text in pieces of at most 64 KiB: one huge write to a pipe whose reader leaves is
+    cut short without an error on some kernels, where small ones report the broken pipe."""
+    for piece in pieces:
+        for start in range(0, len(piece), 65536):
+            out.write(piece[start : start + 65536])
 
 
 class TableLayout:
@@ -1085,7 +1105,7 @@ class TableLayout:
         if report.chart is not None and self.options.plot:
             from .charts import terminal
 
-            self.print(terminal(report.chart, self.width, self.color))
+            self.print(terminal(report.chart(), self.width, self.color))
         if derivation is not None:
             for line in derivation.lines:
                 for text in wrap_equation(line, self.width):
@@ -1106,50 +1126,39 @@ class TableLayout:
         return grid, rounded
 
     def table(self, title: str, columns: dict[str, str], rows: list[dict[str, Any]], row_name: str) -> None:
+        """A table at this width: cells at --digits where they fit (heavy borders, else light ones,
+        headers wrapped, then broken inside words), else fewer digits, else one block per row."""
         from rich import box
         from rich.table import Table
 
         keys = list(columns)
         shown, elided = self.elide(rows)
         digits = self.options.table_digits
-        numeric = any(isinstance(r.get(k), (Fraction, Decimal, Share, Float)) for r in shown for k in keys)
+        numeric = any(isinstance(r.get(k), (Fraction, Decimal, Share, Float, StoredCell)) for r in shown for k in keys)
         # Columns of prose (a constant's meaning) wrap between words; numbers never do.
         prose = {k for k in keys if any(isinstance(r.get(k), str) and " " in r.get(k) for r in shown)
                  and all(isinstance(r.get(k), (str, type(None))) for r in shown)}  # fmt: skip
-        borders = 3 * len(keys) + 1
+        fitted: tuple[list[int], bool] | None = None
         while True:
             grid, rounded = self.cells(shown, keys, digits)
-            cells = [max(len(row[i]) for row in grid) if grid else 1 for i in range(len(keys))]
-            widths = [max(c, _header_min(columns[k])) for c, k in zip(cells, keys, strict=True)]
-            least = [
-                max([len(w) for row in grid for w in row[i].split()] + [_header_min(columns[k]), 8]) if k in prose else widths[i]
-                for i, k in enumerate(keys)
-            ]
-            if sum(least) + borders > self.width:  # let headers break inside words before numbers lose digits
-                least = [max(c, 5) if k not in prose else w for c, w, k in zip(cells, least, keys, strict=True)]
-            if sum(least) + borders <= self.width or not numeric or digits <= 2 or self.options.exact:
+            fitted = self.fit(columns, keys, grid, prose, light=False) or self.fit(columns, keys, grid, prose, light=True)
+            if fitted or not numeric or digits <= 2 or self.options.exact:
                 break
             digits -= 1
             self.narrowed = True
-        if sum(widths) + borders > self.width and sum(least) + borders <= self.width:
-            spare = self.width - borders - sum(least)  # share it: whole header words first, then prose
-            for i in sorted(range(len(keys)), key=lambda i: keys[i] in prose):
-                grow = min(widths[i] - least[i], spare)
-                least[i] += grow
-                spare -= grow
-            widths = least
-        roomy = [max(w, _header_lines_width(columns[k], 2)) for w, k in zip(widths, keys, strict=True)]
-        if sum(roomy) + borders <= self.width:
-            widths = roomy  # headers on at most two lines where the width allows
-        if sum(widths) + borders > self.width or self.width < MIN_TABLE_WIDTH:
+        if fitted is None or self.width < MIN_TABLE_WIDTH:
+            digits = self.options.table_digits  # one cell to a line: room for every digit asked for
+            grid, rounded = self.cells(shown, keys, digits)
             self.stacked(title, columns, shown, grid, elided, row_name)
         else:
+            widths, light = fitted
             caption = None
             if elided:
                 half = ROWS_SHOWN // 2
                 first, last = _label(rows[half], keys[0]), _label(rows[-half - 1], keys[0])
                 caption = f"{row_name}s {first}-{last} ({elided:,}) elided: --all-rows shows them"
-            table = Table(title=title, box=box.HEAVY_HEAD, title_justify="center", caption=caption, caption_justify="left")
+            table = Table(title=title, box=box.SIMPLE_HEAD if light else box.HEAVY_HEAD, show_edge=not light,
+                          pad_edge=not light)  # fmt: skip
             for i, key in enumerate(keys):
                 table.add_column(_wrap_header(columns[key], widths[i]), width=widths[i], no_wrap=key not in prose, overflow="fold",
                                  justify="left" if key in ("layer", "fn", "name", "format", "closed_form", "meaning") else "right")  # fmt: skip
@@ -1158,8 +1167,35 @@ class TableLayout:
                     table.add_row(*["⋮" for _ in keys])
                 table.add_row(*row)
             self.print(table)
+            if caption:
+                self.print(caption, markup=False)
         if rounded:
             self.rounded_digits = digits if self.rounded_digits is None else min(digits, self.rounded_digits)
+
+    def fit(self, columns: dict[str, str], keys: list[str], grid: list[list[str]], prose: set[str],
+            light: bool) -> tuple[list[int], bool] | None:  # fmt: skip
+        """Column widths that fit the width (with heavy or light borders), or None."""
+        n = len(keys)
+        borders = 3 * (n - 1) if light else 3 * n + 1
+        room = self.width - borders
+        cells = [max((len(row[i]) for row in grid), default=1) for i in range(n)]
+        words = [_header_min(columns[k]) for k in keys]
+        least = [
+            max([len(w) for row in grid for w in row[i].split()] + [words[i], 8]) if k in prose else max(cells[i], words[i])
+            for i, k in enumerate(keys)
+        ]
+        if sum(least) > room:  # headers broken inside words, down to six characters
+            least = [w if k in prose else max(c, min(h, 6)) for c, w, h, k in zip(cells, least, words, keys, strict=True)]
+        if sum(least) > room:
+            return None
+        wanted = [max(cells[i], words[i], _header_lines_width(columns[k], 2)) if k not in prose
+                  else max(len(row[i]) for row in grid) for i, k in enumerate(keys)]  # fmt: skip
+        spare = room - sum(least)
+        for i in sorted(range(n), key=lambda i: keys[i] in prose):  # whole header words first, then prose
+            grow = min(max(wanted[i] - least[i], 0), spare)
+            least[i] += grow
+            spare -= grow
+        return least, light
 
     def elide(self, rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
         if self.options.all_rows or len(rows) <= ROWS_SHOWN:
@@ -1177,7 +1213,7 @@ class TableLayout:
         labels = {k: " ".join(columns[k].split()) for k in keys}
         for j, (row, texts) in enumerate(zip(rows, grid, strict=True)):
             if elided and j == ROWS_SHOWN // 2:
-                self.print(f"… {elided:,} {row_name}s elided (--all-rows shows them)", markup=False)
+                self.print(f"... {elided:,} {row_name}s elided (--all-rows shows them) ...", markup=False)
             self.print(f"{labels[keys[0]]} {texts[0]}", markup=False, style="bold" if self.color else None)
             for key, text in zip(keys[1:], texts[1:], strict=True):
                 self.print(f"  {labels[key]}: {text}", markup=False, soft_wrap=True)
@@ -1241,30 +1277,51 @@ class TableLayout:
         self.print(text, markup=False)
 
 
-def _header_min(header: str) -> int:
-    """The narrowest a column may be for its header: its longest word (up to 12 characters)."""
-    return min(max((len(word) for word in header.split()), default=1), 12)
-
-
 def _label(row: dict[str, Any], key: str) -> str:
     return str(row.get(key))
 
 
+def _header_lines(header: str, width: int) -> list[str]:
+    """A header wrapped to ``width``: between words, after a slash (dx3/ dx_in), and inside a
+    word only when it is longer than the column."""
+    import re
+
+    pieces = [p for p in re.split(r"(?<=/)|\s+", header) if p]
+    lines: list[str] = []
+    current = ""
+    for piece in pieces:
+        gap = "" if not current or current.endswith("/") else " "
+        if current and len(current) + len(gap) + len(piece) > width:
+            lines.append(current)
+            current = ""
+            gap = ""
+        current += gap + piece
+        while len(current) > width:
+            lines.append(current[:width])
+            current = current[width:]
+    if current:
+        lines.append(current)
+    return lines
+
+
 def _header_lines_width(header: str, lines: int) -> int:
     """The narrowest width that wraps ``header`` into at most ``lines`` lines."""
-    import textwrap
-
     start = max((len(word) for word in header.split()), default=1)
-    for width in range(start, len(header) + 1):
-        if len(textwrap.wrap(header, width)) <= lines:
+    for width in range(min(start, 12), len(header) + 1):
+        if len(_header_lines(header, width)) <= lines:
             return width
     return len(header)
 
 
-def _wrap_header(header: str, width: int) -> str:
-    import textwrap
+def _header_min(header: str) -> int:
+    """The narrowest a column may be for its header: its longest piece (up to 12 characters)."""
+    import re
 
-    return "\n".join(textwrap.wrap(header, width=max(width, 1), break_long_words=True, break_on_hyphens=False)) or header
+    return min(max((len(p) for p in re.split(r"(?<=/)|\s+", header) if p), default=1), 12)
+
+
+def _wrap_header(header: str, width: int) -> str:
+    return "\n".join(_header_lines(header, max(width, 1))) or header
 
 
 def wrap_equation(line: Equation, width: int) -> list[str]:
@@ -1272,8 +1329,12 @@ def wrap_equation(line: Equation, width: int) -> list[str]:
     head is long, four spaces further in than the head's indent); a term too long for a line
     is itself broken between the products it sums."""
     if not line.terms:
-        return [line.head]
-    indent = len(line.head) if len(line.head) <= width // 2 else len(line.head) - len(line.head.lstrip()) + 4
+        import textwrap
+
+        lead = len(line.head) - len(line.head.lstrip())
+        return textwrap.wrap(line.head, width, initial_indent="", subsequent_indent=" " * (lead + 2),
+                             break_long_words=False, break_on_hyphens=False) or [""]  # fmt: skip
+    indent = len(line.head) if len(line.head) <= width - 12 else len(line.head) - len(line.head.lstrip()) + 4
     room = max(width - indent, 20)
     pieces: list[str] = []
     for term in line.terms:

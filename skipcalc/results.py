@@ -101,7 +101,9 @@ class Network:
 
     @property
     def wrt_exact(self) -> bool:
-        return self.wrt is not None and all(isinstance(v, Fraction) for v in self.wrt)
+        from ._kernels import Terminating
+
+        return self.wrt is not None and all(isinstance(v, (Fraction, Terminating)) for v in self.wrt)
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ def test_rounding_is_to_nearest_ties_to_even(fmt, value):
     assert steps.denominator == 1  # representable
     below_ulp = ulp / 2 if abs(stored) == F(2) ** exponent and exponent > fmt.min_exponent else ulp
     error = abs(value - stored)
-    assert error <= ulp / 2 if (value > 0) == (abs(value) > abs(stored)) else error <= below_ulp / 2
+    assert error <= (ulp if abs(value) >= abs(stored) else below_ulp) / 2
     if error == (ulp if abs(value) > abs(stored) else below_ulp) / 2:
         assert steps.numerator % 2 == 0 or abs(stored) == F(2) ** exponent  # a tie: the even one
     assert status == ("normal" if abs(stored) >= fmt.min_normal else "subnormal")

@@ -255,5 +255,5 @@ def test_sympys_loss_derivative_equals_the_core(kind, target, pred, delta):
 def test_cli_formula_json(run):
     args = ["chain", "--fn", "tanh(x)", "--fn", "sin(x)", "--fn", "x**2/2", "--at", "0.5", "--format", "json"]
     data = json.loads(run(*args).ok)
-    assert data["plain"]["symbolic"] == "x_2*cos(x_1)*sech(x_0)**2" and data["exact"] is False
+    assert data["plain"]["symbolic"] == "x_2 * cos(x_1) * sech(x_0)**2" and data["exact"] is False
     assert data["plain"]["gradient"].startswith("0.31385544846780158980640770210383118242")

@@ -1,10 +1,15 @@
-"""The installed console script, in a subprocess, as a shell script would call it."""
+"""The installed console script, as a shell calls it: the README, stdio faults, signals, completion."""
 
+import json
+import os
 import re
+import signal
+import subprocess
 import sys
+import time
 
 import pytest
-from conftest import ROOT, run_script
+from conftest import BIN, ROOT, run_script
 
 
 def test_console_script_main_job():
@@ -13,37 +18,26 @@ def test_console_script_main_job():
 
 
 def test_python_dash_m():
-    result = run_script(f"{sys.executable} -m skipcalc chain 0.1 0.1 0.1 --format value")
-    assert result.stdout == "0.001\t1.331\n"
+    assert run_script(f"{sys.executable} -m skipcalc chain 0.1 0.1 0.1 --format value").stdout == "0.001\t1.331\n"
 
 
-def test_error_from_console_script_is_one_line():
+def test_an_error_is_one_line():
     result = run_script("skipcalc chain 0.1 nope")
-    assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert (result.returncode, result.stdout) == (2, "") and result.stderr.count("\n") == 1
 
 
-def test_no_color_and_no_escape_codes_when_piped():
+def test_no_escape_codes_when_piped():
     result = run_script("skipcalc chain 0.1 0.1 0.1 | cat")
     assert "\x1b[" not in result.stdout and "1.331" in result.stdout
 
 
-def test_broken_pipe_is_quiet():
-    result = run_script(
-        "skipcalc chain $(printf '0.1 %.0s' $(seq 3000)) --format csv | head -1; echo \"${PIPESTATUS[0]}\""
-    )
-    assert result.stderr == ""
-    assert result.stdout.splitlines()[0].startswith("layer,")
-
-
-# --- README ------------------------------------------------------------------
+# --- the README ---------------------------------------------------------------------
 
 
 def readme_examples():
     """(command, expected output) for every `$ ` line in the README's console blocks."""
-    text = (ROOT / "README.md").read_text()
     examples = []
-    for block in re.findall(r"```console\n(.*?)```", text, flags=re.S):
+    for block in re.findall(r"```console\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S):
         command, output = None, []
         for line in block.splitlines():
             if line.startswith("$ "):
@@ -62,18 +56,167 @@ def test_readme_example(command, expected):
     result = run_script(command)
     assert result.returncode == 0, result.stderr
     got = "\n".join(line.rstrip() for line in result.stdout.rstrip("\n").splitlines())
-    assert got == expected.rstrip("\n")
+    assert got == "\n".join(line.rstrip() for line in expected.rstrip("\n").splitlines())
 
 
 def test_readme_fresh_machine_commands_are_what_ci_runs():
     text = (ROOT / "README.md").read_text()
     block = text.split("<!-- ci:begin -->")[1].split("<!-- ci:end -->")[0]
     commands = [line for line in block.splitlines() if line.startswith("python3 ")]
-    assert len(commands) == 2
-    assert commands[0].endswith("skipcalc chain 0.1 0.1 0.1 --residual")
+    assert len(commands) == 2 and commands[0].endswith("skipcalc chain 0.1 0.1 0.1 --residual")
     assert "'.[test]'" in commands[1] and "pytest" in commands[1]
-    assert "README.md" in (ROOT / ".ci" / "run").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "README.md" in ci and "mypy --strict skipcalc" in ci and "ruff check" in ci
 
 
-def test_readme_has_examples():
-    assert len(readme_examples()) >= 10
+def test_readme_tour_works_straight_after_the_set_up_lines(tmp_path):
+    """The README says to activate the venv (or call .venv/bin/skipcalc): both work."""
+    result = subprocess.run(["bash", "-c", f". {BIN}/activate && skipcalc chain 0.1 --format value"], capture_output=True, text=True)
+    assert result.stdout == "0.1\t1.1\n"
+    assert "activate" in (ROOT / "README.md").read_text().split("## A tour")[0]
+
+
+# --- stdio faults: every way a call can end has its status ------------------------------
+
+
+def test_closed_or_full_stdout_is_74():
+    assert run_script("skipcalc chain 0.1 --format value >&-").returncode == 74
+    for fmt in ("value", "table", "json"):
+        result = run_script(f"skipcalc chain 0.1 --format {fmt} >/dev/full")
+        assert result.returncode == 74 and result.stderr.count("\n") == 1 and "No space left" in result.stderr
+
+
+def test_closed_stdin_is_refused_by_name():
+    result = run_script("skipcalc chain - --format value <&-")
+    assert result.returncode == 2 and "stdin: it is closed" in result.stderr
+
+
+def test_closed_stderr_keeps_the_status():
+    assert run_script("skipcalc chain 0.1 --format value 2>&-").returncode == 0
+    assert run_script("skipcalc chain x 2>&-").returncode == 2
+
+
+@pytest.mark.parametrize("fmt", ["table --all-rows", "json", "csv", "value --batch"])
+def test_a_reader_that_goes_away_is_141_quietly(fmt):
+    feed = "yes '0.1 0.1' | head -100000 | " if "batch" in fmt else ""
+    layers = "" if "batch" in fmt else "0.1 --layers 5000"
+    result = run_script(f'{feed}skipcalc chain {layers} --format {fmt} | head -c 100 >/dev/null; echo "${{PIPESTATUS[-2]}}"')
+    assert result.stdout.strip() == "141" and result.stderr == "", result
+
+
+def test_ascii_streams_get_ascii():
+    result = run_script("skipcalc chain 1/3 --layers 50 --plain", env={"PYTHONIOENCODING": "ascii"})
+    assert result.returncode == 0 and result.stdout.isascii() and "~" in result.stdout and "+---" in result.stdout
+
+
+def test_columns_zero_is_treated_as_unset():
+    result = run_script("skipcalc chain 0.1 0.1", env={"COLUMNS": "0"})
+    assert result.returncode == 0 and "1.21" in result.stdout
+
+
+def test_ctrl_c_is_130_without_a_traceback():
+    process = subprocess.Popen([str(BIN / "skipcalc"), "chain", "-", "--format", "value"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    time.sleep(1.5)  # waiting on stdin
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=10)
+    assert process.returncode == 130 and "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.15, 0.3])
+def test_ctrl_c_during_imports_and_work(delay):
+    """From the moment skipcalc's code runs, Ctrl-C ends it with 130 and no traceback."""
+    process = subprocess.Popen([str(BIN / "skipcalc"), "chain", "0.1", "--layers", "3000"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=False)  # fmt: skip
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=20)
+    assert process.returncode in (130, 0) and "Traceback" not in stderr
+
+
+def test_internal_errors_are_one_line(monkeypatch, capsys):
+    """A bug (simulated) ends in one line, exit 70, no traceback."""
+    from skipcalc import commands, console
+
+    monkeypatch.setattr(sys, "argv", ["skipcalc", "chain", "0.1", "--format", "value"])
+    monkeypatch.setattr(console, "_progress_on", lambda args: None)
+    monkeypatch.setattr(commands, "run", lambda parsed: 1 / 0)
+    monkeypatch.setattr("skipcalc.errors.guard_interrupts", lambda: None)
+    with pytest.raises(SystemExit) as stop:
+        console.main()
+    err = capsys.readouterr().err
+    assert stop.value.code == 70 and err.startswith("skipcalc: internal error: ZeroDivisionError") and err.count("\n") == 1
+
+
+# --- --save ---------------------------------------------------------------------------
+
+
+def test_save_writes_each_format_and_refuses_to_clobber(tmp_path):
+    for name in ("c.png", "c.svg", "c.pdf"):
+        result = run_script(f"cd {tmp_path} && skipcalc chain 0.1 0.1 --save {name} --format value")
+        assert result.returncode == 0 and (tmp_path / name).stat().st_size > 1000
+    again = run_script(f"cd {tmp_path} && skipcalc chain 0.1 0.1 --save c.png --format value")
+    assert again.returncode == 2 and "c.png already exists; add --force" in again.stderr and again.stdout == ""
+    assert run_script(f"cd {tmp_path} && skipcalc chain 0.1 0.1 --save c.png --force --format value").returncode == 0
+    os.symlink(tmp_path / "c.svg", tmp_path / "link.svg")
+    linked = run_script(f"cd {tmp_path} && skipcalc chain 0.1 --save link.svg --force --format value")
+    assert linked.returncode == 2 and "symbolic link" in linked.stderr
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".skipcalc-")]  # no temporary left behind
+    missing = run_script("skipcalc chain 0.1 --save /nonexistent/dir/x.svg")
+    assert missing.returncode == 2 and "/nonexistent/dir/x.svg" in missing.stderr
+
+
+def test_save_on_a_full_disk_names_the_file():
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full")
+    result = run_script("skipcalc chain 0.1 --save /dev/full/x.png")
+    assert result.returncode == 2 and "/dev/full/x.png" in result.stderr
+
+
+# --- completion, through Typer's own mechanism ----------------------------------------
+
+
+def test_completion_offers_commands_and_options():
+    def complete(words: str, index: int) -> str:
+        env = {"_SKIPCALC_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(index)}
+        return run_script("skipcalc", env=env).stdout
+
+    assert complete("skipcalc ch", 1).split() == ["chain"]
+    assert complete("skipcalc chain 0.1 --resi", 3).split() == ["--residual"]
+    assert complete("skipcalc chain -0.5 --pl", 3).split() == ["--plain", "--plot"]
+    fish = run_script("skipcalc", env={"_SKIPCALC_COMPLETE": "complete_fish", "_TYPER_COMPLETE_ARGS": "skipcalc ini",
+                                        "_TYPER_COMPLETE_FISH_ACTION": "get-args"})  # fmt: skip
+    assert fish.stdout.startswith("init")
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_install_and_show_completion(shell, tmp_path):
+    """Typer detects the shell it runs under; its own test switch names one instead."""
+    named = {"_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
+    shown = run_script(f"skipcalc --show-completion {shell}", env=named)
+    assert shown.returncode == 0 and "_SKIPCALC_COMPLETE" in shown.stdout and f"complete_{shell}" in shown.stdout
+    installed = run_script(f"HOME={tmp_path} skipcalc --install-completion {shell}", env=named)
+    assert installed.returncode == 0 and f"{shell} completion installed" in installed.stdout
+
+
+# --- the machine formats start quickly ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["chain", "0.1", "0.1", "--format", "json"], ["chain", "0.1", "--format", "value"], ["chain", "0.1", "--format", "csv"],
+     ["backprop", "0.1", "--target", "1", "--pred", "0", "--format", "json"], ["chain", "--batch", "--format", "value"]],
+)  # fmt: skip
+def test_scripted_calls_import_neither_typer_nor_sympy_nor_rich(args):
+    code = (
+        "import sys\nsys.argv = ['skipcalc', *" + repr(args) + "]\nfrom skipcalc.console import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('LOADED', *[m in sys.modules for m in ('typer', 'sympy', 'rich', 'numpy', 'matplotlib')], file=sys.stderr)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, input="0.1\n")
+    assert "LOADED False False False False False" in result.stderr, result.stderr
+
+
+def test_value_json_reads_back():
+    data = json.loads(run_script("skipcalc chain 1/3 --layers 100 --plain --format json").stdout)
+    assert data["exact"] is False

@@ -103,3 +103,47 @@ def test_pow10_is_the_power(k):
 @given(st.integers(min_value=1, max_value=10**400))
 def test_ilog10_is_exact(n):
     assert _kernels.ilog10(n) == len(str(n)) - 1
+
+
+def test_carried_values_that_never_round_stay_exact():
+    """0.1^k carries exactly in 60 digits: those values are Terminating, shown without a mark."""
+    values = _kernels.suffix_products([F(1, 10)] * 3000, F(1))
+    assert all(isinstance(v, _kernels.Terminating) for v in values[:-1]) and F(values[0]) == F(1, 10**3000)
+    assert show(values[0]).text == "1e-3000" and show(values[0]).exact
+    mixed = _kernels.suffix_products([F(11, 10)] * 100, F(1))
+    assert isinstance(mixed[-2], _kernels.Terminating) and not isinstance(mixed[0], _kernels.Terminating)
+    texts, exact = _kernels.decimal_shown(mixed[-3:-1], 40)
+    assert (texts, exact) == (["1.21", "1.1"], [True, True])
+
+
+@given(
+    st.lists(st.sampled_from(["0.1", "-0.5", "1/3", "0", "7e-30", "2.5e2", "123456789012345678901", "x", "1/0", "-"]),
+             max_size=7),
+    st.sampled_from([(False, True), (False,), (True,)]),
+    st.sampled_from(["1", "-4", "1/3", "0"]),
+    st.booleans(),
+    st.sampled_from([None, 5]),
+)  # fmt: skip
+def test_value_lines_agree_with_the_general_path(texts, skips, upstream, exact, digits):
+    """The batch kernel against the core and the renderer, line by line, or it declines."""
+    import io
+
+    from skipcalc.blocks import PLAIN, RESIDUAL
+    from skipcalc.chains import chain_result
+    from skipcalc.errors import InputError
+    from skipcalc.exact import SIGNIFICANT, parse_number, parse_numbers, show_parts
+    from skipcalc.render import Options, write
+
+    up = parse_number(upstream, "G")
+    shown_digits = digits or SIGNIFICANT
+    kernel = _kernels.ValueLines(list(skips), up, lambda w: parse_number(w, "D"),
+                                 lambda n, d: show_parts(n, d, exact, shown_digits, 0).text)  # fmt: skip
+    line = kernel(" ".join(texts))
+    try:
+        result = chain_result(parse_numbers(texts, "D"), [RESIDUAL if s else PLAIN for s in skips], up, per_layer=False)
+    except InputError:
+        assert line is None
+        return
+    out = io.StringIO()
+    write(result, Options(format="value", exact=exact, digits=digits), out)
+    assert line is None or line == out.getvalue()
