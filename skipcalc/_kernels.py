@@ -89,15 +89,21 @@ class ValueLines:
     straight from integers: for each number text (read once, by the one number reader) its
     numerator n, denominator d and n + d; a network's gradient is then
     upstream * prod(n) / prod(d) (plain) or upstream * prod(n + d) / prod(d) (residual), one
-    gcd, written by the one writer (exact.show_parts, what exact.show calls). A line it does not take (more than 64 layers,
+    gcd, written by the one writer (exact.show_parts, what exact.show calls). A line it does not
+    take (more than 64 layers,
     a number above 64 bits, anything that is not a number) returns None and goes the general
     way, errors included; tests/test_kernels.py checks the two agree line by line."""
 
     LAYERS = 64
     BITS = 64
 
-    def __init__(self, skips: Sequence[bool], upstream: Fraction, read: Callable[[str], Fraction],
-                 text: Callable[[int, int], str]) -> None:  # fmt: skip
+    def __init__(
+        self,
+        skips: Sequence[bool],
+        upstream: Fraction,
+        read: Callable[[str], Fraction],
+        text: Callable[[int, int], str],
+    ) -> None:
         self.skips = skips  # per network: residual (True) or plain
         self.upstream = upstream
         self.read = read  # the one number reader: raises for a text that is not a number
@@ -143,9 +149,9 @@ class ValueLines:
 
 def parts_bits(values: Sequence[Fraction]) -> int:
     """sum(v.numerator.bit_length() + 2 * v.denominator.bit_length()), at C speed."""
-    return sum(map(int.bit_length, map(abs, [v._numerator for v in values]))) + 2 * sum(  # type: ignore[attr-defined]
-        map(int.bit_length, [v._denominator for v in values])  # type: ignore[attr-defined]
-    )
+    numerators: list[int] = [v._numerator for v in values]  # type: ignore[attr-defined]
+    denominators: list[int] = [v._denominator for v in values]  # type: ignore[attr-defined]
+    return sum(map(int.bit_length, map(abs, numerators))) + 2 * sum(map(int.bit_length, denominators))
 
 
 def product_of(parts: Groups) -> Fraction:
@@ -416,8 +422,8 @@ def pow10(k: int) -> int:
     per-layer values (1e-300000, 1e-299000, ...) then costs a multiplication or an exact
     division by a small power each, instead of a fresh power of 300,000 digits."""
     if k < 2000:
-        return 10**k
-    value = _POWERS.get(k)
+        return int(10**k)
+    value: int | None = _POWERS.get(k)
     if value is None:
         near = min(_POWERS, key=lambda j: abs(j - k), default=None)
         if near is None or abs(near - k) > k // 2:

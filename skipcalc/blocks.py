@@ -50,7 +50,7 @@ class Block:
         if self.last is None:
             return [(self.a, self.b)] * n
         # Huang et al. 2016, eq. (4): p_l = 1 - (l / L)(1 - p_L)
-        return [(ONE, 1 - Fraction(l, n) * (1 - self.last)) for l in range(1, n + 1)]
+        return [(ONE, 1 - Fraction(k, n) * (1 - self.last)) for k in range(1, n + 1)]
 
     def factor_text(self, compact: bool = False) -> str:
         """The local factor, as a person writes it: D, 1 + D, 0.5 + D, 1 + 0.1·D (1+D compact)."""

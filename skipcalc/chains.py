@@ -20,22 +20,22 @@ from .exact import Number
 from .results import ChainResult, LossResult, Network
 
 
-def plain_factor(d: Number) -> Number:
+def plain_factor(d: Fraction) -> Fraction:
     """A plain layer passes on its local derivative."""
     return d
 
 
-def residual_factor(d: Number) -> Number:
+def residual_factor(d: Fraction) -> Fraction:
     """A residual block x + F(x) passes on 1 + D: the skip path's 1 plus the layer's D."""
     return 1 + d
 
 
-def block_factor(a: Number, b: Number, d: Number) -> Number:
+def block_factor(a: Fraction, b: Fraction, d: Fraction) -> Fraction:
     """A block a*x + b*F(x) passes on a + b*D."""
     return a + b * d
 
 
-def factors(block: Block, local: Sequence[Number]) -> list[Number]:
+def factors(block: Block, local: Sequence[Fraction]) -> list[Fraction]:
     """Each layer's factor in the chain rule, in forward order."""
     if block is PLAIN:
         return list(local)
@@ -115,13 +115,15 @@ def network(block: Block, local: Sequence[Fraction], upstream: Fraction, per_lay
     leaves ``wrt`` None, and for a short chain ``factors`` empty); ``exact`` False carries the
     products with 60 significant digits (see _kernels.CARRIED)."""
     if exact and not per_layer and len(local) <= 64 and block in CLASSIC:  # a value line: the gradient alone
-        gradient = _kernels.short_product(local, block is RESIDUAL, upstream)
-        return Network(block, tuple(local), (), gradient, None, upstream)
+        return Network(
+            block, tuple(local), (), _kernels.short_product(local, block is RESIDUAL, upstream), None, upstream
+        )
     fs = factors(block, local)
     wrt: list[Number] | None
+    gradient: Number
     if exact and per_layer and len(fs) <= EXACT_WRT_LAYERS:
         wrt = backward(fs, upstream)
-        gradient: Number = wrt[0]
+        gradient = wrt[0]
     elif exact:
         gradient = upstream * _kernels.product(fs)
         wrt = _kernels.suffix_products(fs, upstream) if per_layer else None
@@ -187,7 +189,10 @@ def chain(local: Sequence[Fraction], blocks: Sequence[Block] = CLASSIC) -> Chain
 
 
 def backprop(
-    local: Sequence[Fraction], loss_gradient: Fraction, blocks: Sequence[Block] = CLASSIC, loss: LossResult | None = None
+    local: Sequence[Fraction],
+    loss_gradient: Fraction,
+    blocks: Sequence[Block] = CLASSIC,
+    loss: LossResult | None = None,
 ) -> ChainResult:
     """dL/dx_k = dL/dx_n * dx_n/dx_k for every k, through each network."""
     return chain_result(local, blocks, loss_gradient, loss)

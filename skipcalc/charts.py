@@ -90,7 +90,7 @@ def _lines(chart: LineChart, width: int, color: bool) -> Any:
         x1 = x0 + 1
     if y0 == y1:
         y0, y1 = y0 - 1, y1 + 1
-    grid: list[list[tuple[str, str]]] = [[(" ", "")] * plot_width for _ in range(height)]
+    grid: list[list[tuple[str, str]]] = [[(" ", "")] * plot_width for _ in range(height)]  # rows of (mark, colour)
     for series in chart.series:
         mark = TERMINAL_MARKS[series.style % len(TERMINAL_MARKS)]
         colour = TERMINAL_COLOURS[series.style % len(TERMINAL_COLOURS)] if color else ""
@@ -98,11 +98,11 @@ def _lines(chart: LineChart, width: int, color: bool) -> Any:
             col = round((x - x0) / (x1 - x0) * (plot_width - 1))
             row = height - 1 - round((y - y0) / (y1 - y0) * (height - 1))
             grid[row][col] = (mark, colour)
-    for r, row in enumerate(grid):
+    for r, cells in enumerate(grid):
         value = y1 - (y1 - y0) * r / (height - 1)
         label = _decade(value) if r in (0, height // 2, height - 1) else ""
         text.append(f"{label:>{label_width - 1}} " + ("┤" if label else "│"))
-        for mark, colour in row:
+        for mark, colour in cells:
             text.append(mark, style=colour or None)
         text.append("\n")
     text.append(" " * label_width + "└" + "─" * plot_width + "\n")
@@ -144,7 +144,9 @@ def _bars(chart: BarChart, width: int, color: bool) -> Any:
         text.append(mark * length, style=colour)
         text.append(" " * (bar_width - length) + f" {value:6.1%}\n")
     if len(groups) < len(chart.values):
-        text.append(f"(lengths grouped {len(chart.values) // len(groups) or 1} or so to a row; bars scaled to the largest)\n")
+        text.append(
+            f"(lengths grouped {len(chart.values) // len(groups) or 1} or so to a row; bars scaled to the largest)\n"
+        )
     else:
         text.append("(bars scaled to the largest)\n")
     return text
@@ -257,10 +259,16 @@ def _draw_lines(axes: Any, chart: LineChart) -> None:
         xs, values = zip(*series.points, strict=True)
         every = max(len(xs) // 25, 1)
         axes.plot(
-            xs, values, label=series.name, color=OKABE_ITO[series.style % len(OKABE_ITO)],
-            marker=MARKERS[series.style % len(MARKERS)], linestyle=LINES[series.style % len(LINES)],
-            linewidth=2.2, markersize=7, markevery=every,
-        )  # fmt: skip
+            xs,
+            values,
+            label=series.name,
+            color=OKABE_ITO[series.style % len(OKABE_ITO)],
+            marker=MARKERS[series.style % len(MARKERS)],
+            linestyle=LINES[series.style % len(LINES)],
+            linewidth=2.2,
+            markersize=7,
+            markevery=every,
+        )
     axes.set_xlabel(chart.xlabel, fontsize=15)
     axes.set_ylabel(f"{chart.ylabel} (log scale)", fontsize=15)
     if ys:
@@ -305,18 +313,32 @@ def _draw_bars(axes: Any, chart: BarChart) -> None:
     ks = list(range(lo, hi + 1))
     colours = [OKABE_ITO[2] if band[0] <= k <= band[1] else OKABE_ITO[1] for k in ks]
     hatches = ["" if band[0] <= k <= band[1] else "//" for k in ks]
-    bars = axes.bar([chart.labels[k] for k in ks], [values[k] * 100 for k in ks], color=colours, edgecolor="white", linewidth=0.5)
+    bars = axes.bar(
+        [chart.labels[k] for k in ks], [values[k] * 100 for k in ks], color=colours, edgecolor="white", linewidth=0.5
+    )
     for bar, hatch in zip(bars, hatches, strict=True):
         bar.set_hatch(hatch)
-    axes.set_xlabel(chart.xlabel + (f" (lengths {lo}-{hi} shown; the rest carry under 0.05% of the largest)"
-                                    if (lo, hi) != (0, len(values) - 1) else ""), fontsize=15)  # fmt: skip
+    axes.set_xlabel(
+        chart.xlabel
+        + (
+            f" (lengths {lo}-{hi} shown; the rest carry under 0.05% of the largest)"
+            if (lo, hi) != (0, len(values) - 1)
+            else ""
+        ),
+        fontsize=15,
+    )
     axes.set_ylabel("share of |gradient|", fontsize=15)
     axes.yaxis.set_major_formatter(PercentFormatter(decimals=0 if top > 0.05 else 1))
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.grid(True, axis="y", color="#bbbbbb", linewidth=0.8)
     axes.set_axisbelow(True)
     axes.legend(
-        handles=[Patch(facecolor=OKABE_ITO[2], label=f"band {band[0]}-{band[1]}"),
-                 Patch(facecolor=OKABE_ITO[1], hatch="//", label="other lengths")],
-        loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=13, frameon=False,
-    )  # fmt: skip
+        handles=[
+            Patch(facecolor=OKABE_ITO[2], label=f"band {band[0]}-{band[1]}"),
+            Patch(facecolor=OKABE_ITO[1], hatch="//", label="other lengths"),
+        ],
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize=13,
+        frameon=False,
+    )

@@ -88,10 +88,14 @@ def _parameter(spec: options.Command, opt: options.Opt) -> inspect.Parameter:
         annotation = Annotated[Optional[bool], typer.Option(f"{opt.name}/{opt.off}", help=help, show_default=False)]
         default = None
     elif opt.kind == "multi":
-        annotation = Annotated[Optional[list[str]], typer.Option(opt.name, metavar=opt.metavar, help=help, show_default=False)]
+        annotation = Annotated[
+            Optional[list[str]], typer.Option(opt.name, metavar=opt.metavar, help=help, show_default=False)
+        ]
         default = None
     else:
-        annotation = Annotated[Optional[str], typer.Option(opt.name, metavar=opt.metavar, help=help, show_default=False)]
+        annotation = Annotated[
+            Optional[str], typer.Option(opt.name, metavar=opt.metavar, help=help, show_default=False)
+        ]
         default = None
     return inspect.Parameter(opt.dest, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
 
@@ -106,8 +110,14 @@ def callback(spec: options.Command) -> Any:
     parameters = []
     if spec.arguments:
         argument = typer.Argument(metavar=f"{spec.arguments}...", help=spec.argument_help, show_default=False)
-        parameters.append(inspect.Parameter("arguments", inspect.Parameter.KEYWORD_ONLY, default=None,
-                                            annotation=Annotated[Optional[list[str]], argument]))  # fmt: skip
+        parameters.append(
+            inspect.Parameter(
+                "arguments",
+                inspect.Parameter.KEYWORD_ONLY,
+                default=None,
+                annotation=Annotated[Optional[list[str]], argument],
+            )
+        )
     parameters += [_parameter(spec, opt) for opt in spec.options]
     command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     command.__annotations__ = {p.name: p.annotation for p in parameters}
@@ -135,14 +145,21 @@ def _version(value: bool) -> None:
 def build(only: str | None = None) -> typer.Typer:
     """The app; ``only`` builds just that command (Typer inspects each signature it builds)."""
     app = typer.Typer(
-        cls=Group, name="skipcalc", help=options.TOP_HELP, add_completion=True, rich_markup_mode=None,
-        pretty_exceptions_enable=False, no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]},
-    )  # fmt: skip
+        cls=Group,
+        name="skipcalc",
+        help=options.TOP_HELP,
+        add_completion=True,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        no_args_is_help=True,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
 
     @app.callback()
     def main(
-        version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
-                                                        help="Print the version.")] = None,  # fmt: skip
+        version: Annotated[
+            Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+        ] = None,
     ) -> None:
         """Exact gradients through plain, residual and other skip-connection networks."""
 
@@ -150,8 +167,13 @@ def build(only: str | None = None) -> typer.Typer:
         if only in (None, spec.name):
             _add(app, spec)
     if only in (None, "init"):
-        init = typer.Typer(cls=Group, help=options.INIT_HELP, no_args_is_help=True, rich_markup_mode=None,
-                           context_settings={"help_option_names": ["-h", "--help"]})  # fmt: skip
+        init = typer.Typer(
+            cls=Group,
+            help=options.INIT_HELP,
+            no_args_is_help=True,
+            rich_markup_mode=None,
+            context_settings={"help_option_names": ["-h", "--help"]},
+        )
         for spec in options.INIT_COMMANDS.values():
             _add(init, spec)
         app.add_typer(init, name="init", help=options.INIT_HELP)

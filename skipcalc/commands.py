@@ -81,7 +81,9 @@ def whole(text: str, name: str, low: int, high: int) -> int:
     except InputError:
         raise InputError(f"{name}: {quote(text)} is not a whole number; expected {low:,} to {high:,}") from None
     if value.denominator != 1 or not low <= value <= high:
-        raise InputError(f"{name}: {quote(text.strip())} is not accepted; expected a whole number from {low:,} to {high:,}")
+        raise InputError(
+            f"{name}: {quote(text.strip())} is not accepted; expected a whole number from {low:,} to {high:,}"
+        )
     return int(value)
 
 
@@ -89,7 +91,8 @@ def output_format(parsed: options.Parsed) -> str:
     fmt = parsed.values.get("format", "table")
     if fmt not in options.FORMATS:
         raise InputError(
-            f"--format: {quote(fmt)} is not a format; {suggest(fmt, options.FORMATS)}expected one of {', '.join(options.FORMATS)}"
+            f"--format: {quote(fmt)} is not a format; {suggest(fmt, options.FORMATS)}"
+            f"expected one of {', '.join(options.FORMATS)}"
         )
     return str(fmt)
 
@@ -227,15 +230,17 @@ def chain_or_backprop(call: Call) -> None:
     if call.mode.name == "random":
         from .jacobian import random_jacobians
 
-        result = random_jacobians(
-            call.integer("--dim", 1, 512, 64),
-            call.integer("--layers", 1, 1000, 50),
-            call.number("--scale", Fraction(1)),  # type: ignore[arg-type]
-            call.integer("--seed", 0, 2**63 - 1, 0),
-            blocks,
-            given_blocks,
+        emit(
+            call,
+            random_jacobians(
+                call.integer("--dim", 1, 512, 64),
+                call.integer("--layers", 1, 1000, 50),
+                call.number("--scale", Fraction(1)),  # type: ignore[arg-type]
+                call.integer("--seed", 0, 2**63 - 1, 0),
+                blocks,
+                given_blocks,
+            ),
         )
-        emit(call, result)
         return
     if call.mode.name == "jacobian":
         emit(call, jacobians(call, blocks, backprop), plot_default=False)
@@ -258,9 +263,14 @@ def chain_or_backprop(call: Call) -> None:
         local = repeated(read_derivatives(call.parsed.arguments), call)
         with progress.phase("computing exactly"):
             result = chain_result(
-                local, blocks, upstream, loss, per_layer=call.format != "value" or call.given("--dtype"),
-                require_exact=call.flag("--exact"), blocks_given=given_blocks,
-            )  # fmt: skip
+                local,
+                blocks,
+                upstream,
+                loss,
+                per_layer=call.format != "value" or call.given("--dtype"),
+                require_exact=call.flag("--exact"),
+                blocks_given=given_blocks,
+            )
     if call.given("--dtype"):
         result = with_dtype(result, call.required("--dtype"))
     emit(call, result, plot_default=False)
@@ -297,13 +307,19 @@ def jacobians(call: Call, blocks: tuple[Any, ...], backprop: bool) -> Any:
     vector = None
     if backprop:
         if not call.given("--loss-grad"):
-            raise InputError("--loss-grad: Jacobian layers take the loss gradient as a vector, e.g. --loss-grad '[1,-2]'")
+            raise InputError(
+                "--loss-grad: Jacobian layers take the loss gradient as a vector, e.g. --loss-grad '[1,-2]'"
+            )
         vector = parse_vector(call.required("--loss-grad"), "--loss-grad")
     value_only = call.format == "value"
     return jacobian_chain(
-        repeated(matrices, call), blocks, vector, per_layer=not value_only, spectra=not (value_only and backprop),
+        repeated(matrices, call),
+        blocks,
+        vector,
+        per_layer=not value_only,
+        spectra=not (value_only and backprop),
         blocks_given=call.given("--block"),
-    )  # fmt: skip
+    )
 
 
 def with_dtype(result: Any, name: str) -> Any:
@@ -397,9 +413,12 @@ def chain_batch(call: Call, blocks: tuple[Any, ...], upstream: Fraction | None, 
         from .exact import SIGNIFICANT, show_parts
 
         digits = call.integer("--digits", 1, 40, default=0) or SIGNIFICANT  # the value format's rule, as render's
-        quick = _kernels.ValueLines([b is CLASSIC[1] for b in blocks], upstream or Fraction(1),
-                                    lambda word: parse_number(word, "D"),
-                                    lambda n, d: show_parts(n, d, exact, digits, 0).text)  # fmt: skip
+        quick = _kernels.ValueLines(
+            [b is CLASSIC[1] for b in blocks],
+            upstream or Fraction(1),
+            lambda word: parse_number(word, "D"),
+            lambda n, d: show_parts(n, d, exact, digits, 0).text,
+        )
     run_batch(call, case, quick)
 
 
@@ -412,7 +431,10 @@ def key_values(line: str, keys: Sequence[str], name: str) -> dict[str, str]:
         if not equals:
             value = next(tokens, "")
         if key not in keys:
-            raise InputError(f"{token!r}: not a key of {name}; {suggest(key, keys, suffix='=')}expected {', '.join(k + '=' for k in keys)}")
+            raise InputError(
+                f"{token!r}: not a key of {name}; {suggest(key, keys, suffix='=')}"
+                f"expected {', '.join(k + '=' for k in keys)}"
+            )
         values[key] = value
     return values
 
@@ -434,7 +456,9 @@ def loss_command(call: Call) -> None:
                 values[key], named[key] = value, key
         for key in ("target", "pred"):
             if values[key] is None:
-                raise InputError(f"--{key}: missing; give --{key}" + (f" (or {key}= on each line)" if line is not None else ""))
+                raise InputError(
+                    f"--{key}: missing; give --{key}" + (f" (or {key}= on each line)" if line is not None else "")
+                )
         delta = values["delta"]
         return loss(
             values["kind"] or "mse",
@@ -462,7 +486,9 @@ def update_command(call: Call) -> None:
                 values[key], named[key] = value, key
         for key in keys:
             if values[key] is None:
-                raise InputError(f"--{key}: missing; give --{key}" + (f" (or {key}= on each line)" if line is not None else ""))
+                raise InputError(
+                    f"--{key}: missing; give --{key}" + (f" (or {key}= on each line)" if line is not None else "")
+                )
         return update(*(parse_number(values[k], named[k]) for k in keys))  # type: ignore[arg-type]
 
     if call.mode.name == "batch":
@@ -484,9 +510,13 @@ def depth_command(call: Call) -> None:
     else:
         listed = list(range(1, call.integer("--max", 1, MAX_ROWS, 50) + 1))
     result = depth_sweep(
-        local, listed, call.number("--loss-grad"), call.number("--vanish", Fraction(1, 10**6)),  # type: ignore[arg-type]
-        networks(call), call.given("--block"),
-    )  # fmt: skip
+        local,
+        listed,
+        call.number("--loss-grad"),
+        call.number("--vanish", Fraction(1, 10**6)),  # type: ignore[arg-type]
+        networks(call),
+        call.given("--block"),
+    )
     emit(call, result)
 
 
@@ -495,7 +525,7 @@ def paths_command(call: Call) -> None:
     from .paths import MAX_PATH_LAYERS, path_split, uniform_path_split
 
     mass = call.number("--mass", Fraction(9, 10))
-    block = parse_block(call.text("--block")) if call.given("--block") else RESIDUAL
+    block = parse_block(call.required("--block")) if call.given("--block") else RESIDUAL
     if call.mode.name == "uniform":
         layers = call.integer("--layers", 1, MAX_PATH_LAYERS) if call.given("--layers") else None
         if layers is None:

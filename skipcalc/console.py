@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .options import Parsed
 
 
 def main() -> None:
@@ -35,7 +39,7 @@ def main() -> None:
             run_app(args)
 
 
-def scripted(args: list[str]) -> object | None:
+def scripted(args: list[str]) -> Parsed | None:
     """The parsed call when it is a scripted chain/backprop call, else None (for Typer)."""
     if not args or args[0] not in ("chain", "backprop") or "_SKIPCALC_COMPLETE" in os.environ:
         return None

@@ -15,7 +15,7 @@ from .chains import backward_at, factors
 from .errors import InputError
 from .exact import Number
 from .formats import FORMATS
-from .results import DepthResult, DepthRow, FormatLimits
+from .results import Depth, DepthResult, DepthRow, FormatLimits
 
 DEFAULT_VANISH = Fraction(1, 10**6)
 
@@ -69,7 +69,7 @@ def depth_sweep(
     )
 
 
-def _plain_limits(d: Fraction, g: Fraction, normal: Fraction, subnormal: Fraction) -> tuple[int | None, int | None]:
+def _plain_limits(d: Fraction, g: Fraction, normal: Fraction, subnormal: Fraction) -> tuple[Depth, Depth]:
     # Below the smallest normal, a value is stored as a subnormal (fewer bits; flush-to-zero
     # hardware gives 0). At half the smallest subnormal or below, it rounds to zero (a tie
     # goes to the even neighbour, 0).
@@ -83,7 +83,9 @@ def block_limits(block: Block, d: Fraction, g: Fraction) -> tuple[FormatLimits, 
         return tuple(FormatLimits(f.name, None, None, None) for f in FORMATS)
     f = block.a + block.b * d
     return tuple(
-        FormatLimits(fmt.name, *_plain_limits(f, g, fmt.min_normal, fmt.min_subnormal), first_depth(f, g, fmt.max_finite, ">"))
+        FormatLimits(
+            fmt.name, *_plain_limits(f, g, fmt.min_normal, fmt.min_subnormal), first_depth(f, g, fmt.max_finite, ">")
+        )
         for fmt in FORMATS
     )
 
@@ -127,7 +129,7 @@ to as many digits, about 0.1 s); a deeper one (D within 1e-10000 of 0 or -1) is 
 correctly rounded to 40 significant digits."""
 
 
-def first_depth(base: Fraction, scale: Fraction, threshold: Fraction, relation: str) -> int | Decimal | None:
+def first_depth(base: Fraction, scale: Fraction, threshold: Fraction, relation: str) -> Depth:
     """The least n >= 1 with |scale * base^n| < threshold ("<"), <= threshold ("<=") or
     > threshold (">"); None if there is none.
 
@@ -136,7 +138,10 @@ def first_depth(base: Fraction, scale: Fraction, threshold: Fraction, relation: 
     asks for (floor(q) + 1, or ceil(q) for "<=") is the same at both ends; an exact crossing
     (|base|^k == r, possible only for k up to r's size in bits) is settled by exact powers."""
     b, s = abs(base), abs(scale)
-    holds = {"<": lambda v: v < threshold, "<=": lambda v: v <= threshold, ">": lambda v: v > threshold}[relation]
+
+    def holds(v: Fraction) -> bool:
+        return v < threshold if relation == "<" else v <= threshold if relation == "<=" else v > threshold
+
     if s == 0 or b == 0:
         return 1 if holds(Fraction(0)) else None
     if holds(s * b):
@@ -148,7 +153,9 @@ def first_depth(base: Fraction, scale: Fraction, threshold: Fraction, relation: 
     import mpmath
     from mpmath import iv
 
-    pick = (lambda x: mpmath.ceil(x)) if relation == "<=" else (lambda x: mpmath.floor(x) + 1)
+    def pick(x: Any) -> Any:  # the integer the relation asks for
+        return mpmath.ceil(x) if relation == "<=" else mpmath.floor(x) + 1
+
     digits, saved = 30, iv.prec
     try:
         while True:

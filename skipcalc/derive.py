@@ -127,18 +127,22 @@ def chain_derivation(result: ChainResult, digits: int = 12, full: bool = True) -
         symbols = [f"F_{i}'" for i in range(1, n + 1)]
         head = f"  {net.name:<{width}}  {out} = "
         pad = " " * (len(head) - 2) + "= "
-        written = [factor_text(block, i, a, b, s) for i, ((a, b), s) in enumerate(zip(coefficients, symbols, strict=True))]
+        written = [
+            factor_text(block, i, a, b, s) for i, ((a, b), s) in enumerate(zip(coefficients, symbols, strict=True))
+        ]
         if n > 8:
             written = [*written[:3], "...", *written[-2:]]
         lines.append(Equation(head, products(written)))
-        expression = sp.Mul(*[factor_expression(a, b, d) for (a, b), d in zip(coefficients, ds, strict=True)], evaluate=False)
+        expression = sp.Mul(
+            *[factor_expression(a, b, d) for (a, b), d in zip(coefficients, ds, strict=True)], evaluate=False
+        )
         entry: dict[str, Any] = {"str": plain(expression)}
         total = _product(net)
         if block is PLAIN:
             if n <= 8:
                 lines.append(Equation(pad, products(local_texts)))
         elif block.uniform or n <= EVERY_PRODUCT_UP_TO:
-            split = _split_or_none(lambda: path_contributions(result.local, block))
+            split = _split_or_none(lambda block=block: path_contributions(result.local, block))  # type: ignore[misc]
             if n <= EVERY_PRODUCT_UP_TO:
                 lines.append(Equation(pad, _every_product(block, n)))
             else:
@@ -157,7 +161,11 @@ def chain_derivation(result: ChainResult, digits: int = 12, full: bool = True) -
         lines.append(Equation(pad, (number(total, digits),)))
         if upstream is not None:
             lines.append(
-                Equation(f"  {net.name:<{width}}  dL/dx0 = ", products([number(upstream, digits), number(total, digits)]) + (f"= {number(net.gradient, digits)}",))
+                Equation(
+                    f"  {net.name:<{width}}  dL/dx0 = ",
+                    products([number(upstream, digits), number(total, digits)])
+                    + (f"= {number(net.gradient, digits)}",),
+                )
             )
         data[net.name] = entry
     for net in result.networks:
@@ -226,17 +234,19 @@ def _groups_line(block: Block, n: int) -> tuple[str, ...]:
     return signed_terms(parts)
 
 
-def _length_lines(
-    net: Network, n: int, split: list[Fraction] | None, digits: int, named: bool
-) -> list[Equation]:
+def _length_lines(net: Network, n: int, split: list[Fraction] | None, digits: int, named: bool) -> list[Equation]:
     block = net.block
     label = f", {block.spec}" if named else ""
     if split is None:
         return [Equation(f"  paths by length k{label}: too large to split exactly here (see skipcalc paths)")]
     lines = [Equation(f"  paths by length k{label} ({n} blocks are 2^{n} paths; Veit et al. 2016):")]
     if block.uniform and (block.a != 1 or block.b != 1):
-        lines.append(Equation(f"    a path through k branches and n - k skips carries b^k a^(n-k) (a = {_short(block.a)}, "
-                              f"b = {_short(block.b)}) times its D's"))  # fmt: skip
+        lines.append(
+            Equation(
+                f"    a path through k branches and n - k skips carries b^k a^(n-k) (a = {_short(block.a)}, "
+                f"b = {_short(block.b)}) times its D's"
+            )
+        )
     ks = list(range(n + 1)) if n + 1 <= LENGTH_LINES else [*range(LENGTH_LINES - 2), n - 1, n]
     grouped = n > EVERY_PRODUCT_UP_TO
     rows = []
@@ -245,12 +255,16 @@ def _length_lines(
         count = str(paths) if len(str(paths)) <= 24 else number(Fraction(paths), 6)
         noun = ("product" if grouped and k else "path") + ("s" if paths != 1 else "")
         what = f"{noun} of {k} layer{'s' if k != 1 else ''}" if grouped and k else noun
-        rows.append((f"k={k}", count, what, number(split[k], digits), "the path that skips every layer" if k == 0 else ""))
+        rows.append(
+            (f"k={k}", count, what, number(split[k], digits), "the path that skips every layer" if k == 0 else "")
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for k, row in zip(ks, rows, strict=True):
         if k == n - 1 and n + 1 > LENGTH_LINES:
             lines.append(Equation(f"    ... lengths {LENGTH_LINES - 2} to {n - 2}: skipcalc paths shows every length"))
-        text = f"    {row[0]:<{widths[0]}}  {row[1]:>{widths[1]}} {row[2]:<{widths[2]}}  {row[3]:<{widths[3]}}  {row[4]}"
+        text = (
+            f"    {row[0]:<{widths[0]}}  {row[1]:>{widths[1]}} {row[2]:<{widths[2]}}  {row[3]:<{widths[3]}}  {row[4]}"
+        )
         lines.append(Equation(text.rstrip()))
     return lines
 
@@ -274,9 +288,13 @@ def _tex_number(value: Number) -> str:
 
 
 def _tex_network(
-    net: Network, n: int, ds: list[sp.Symbol], coefficients: list[tuple[Fraction, Fraction]],
-    local: Sequence[Fraction], total: Number,
-) -> list[str]:  # fmt: skip
+    net: Network,
+    n: int,
+    ds: list[sp.Symbol],
+    coefficients: list[tuple[Fraction, Fraction]],
+    local: Sequence[Fraction],
+    total: Number,
+) -> list[str]:
     """The network's lines of the aligned block: symbols, expansion, numbers filled in, value."""
     name = net.name
     head = rf"\left.\frac{{\partial x_{{{n}}}}}{{\partial x_0}}\right|_{{\text{{{name}}}}} &= "
@@ -331,8 +349,9 @@ def loss_expression(kind: str, delta: Fraction | None = None) -> sp.Expr:
 def sympy_loss_gradient(kind: str, target: Fraction, pred: Fraction, delta: Fraction | None = None) -> Fraction:
     """dL/dP by SymPy's differentiation, at the given numbers (for cross-checks)."""
     derivative = sp.diff(loss_expression(kind, delta), P)
-    value = derivative.subs({T: sp.Rational(target.numerator, target.denominator),
-                             P: sp.Rational(pred.numerator, pred.denominator)})  # fmt: skip
+    value = derivative.subs(
+        {T: sp.Rational(target.numerator, target.denominator), P: sp.Rational(pred.numerator, pred.denominator)}
+    )
     value = sp.nsimplify(value) if not value.is_Rational else value
     return Fraction(int(value.p), int(value.q))
 
@@ -350,8 +369,12 @@ def loss_derivation(result: LossResult, digits: int = 12) -> Derivation:
         Equation(f"  dL/dP = {plain(derivative)}"),
         Equation(f"  at T = {number(target, digits)}, P = {number(pred, digits)}: dL/dP = {shown}"),
     )
-    data = {"loss": plain(expr), "derivative": plain(derivative),
-            "loss_latex": latex(expr), "derivative_latex": latex(derivative)}  # fmt: skip
+    data: dict[str, object] = {
+        "loss": plain(expr),
+        "derivative": plain(derivative),
+        "loss_latex": latex(expr),
+        "derivative_latex": latex(derivative),
+    }
     tex = f"L = {latex(expr)}\n\\frac{{\\partial L}}{{\\partial P}} = {latex(derivative)}"
     return Derivation(lines, data, tex)
 

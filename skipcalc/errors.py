@@ -106,12 +106,11 @@ def prepare_streams() -> None:
     closed stdin reads as empty."""
     for stream in (sys.stdout, sys.stderr):
         if stream is not None and not _is_utf(stream):
-            try:
-                stream.reconfigure(errors="skipcalc-ascii")  # type: ignore[union-attr]
-            except (AttributeError, ValueError):
-                pass
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                reconfigure(errors="skipcalc-ascii")
     if sys.stdin is None:
-        sys.stdin = _ClosedStdin()  # type: ignore[assignment]
+        sys.stdin = _ClosedStdin()
 
 
 class _ClosedStdin:
@@ -137,13 +136,55 @@ def _is_utf(stream: object) -> bool:
 
 
 ASCII = {
-    "≈": "~", "×": "x", "·": "*", "−": "-", "…": "...", "→": "->", "←": "<-", "⋯": "...",
-    "²": "^2", "³": "^3", "ⁿ": "^n", "≤": "<=", "≥": ">=", "σ": "sigma", "∂": "d", "√": "sqrt",
-    "┏": "+", "┓": "+", "┗": "+", "┛": "+", "┃": "|", "━": "-", "┳": "+", "┻": "+", "╇": "+", "╋": "+",
-    "┡": "+", "┩": "+", "│": "|", "─": "-", "┤": "|", "├": "|", "└": "+", "┘": "+", "┌": "+", "┐": "+",
-    "┼": "+", "┬": "+", "┴": "+", "█": "#", "▌": "#", "▐": "#", "●": "o", "■": "#", "▲": "^", "◆": "*",
-    "✕": "x", "★": "*",
-}  # fmt: skip
+    "≈": "~",
+    "×": "x",
+    "·": "*",
+    "−": "-",
+    "…": "...",
+    "→": "->",
+    "←": "<-",
+    "⋯": "...",
+    "²": "^2",
+    "³": "^3",
+    "ⁿ": "^n",
+    "≤": "<=",
+    "≥": ">=",
+    "σ": "sigma",
+    "∂": "d",
+    "√": "sqrt",
+    "┏": "+",
+    "┓": "+",
+    "┗": "+",
+    "┛": "+",
+    "┃": "|",
+    "━": "-",
+    "┳": "+",
+    "┻": "+",
+    "╇": "+",
+    "╋": "+",
+    "┡": "+",
+    "┩": "+",
+    "│": "|",
+    "─": "-",
+    "┤": "|",
+    "├": "|",
+    "└": "+",
+    "┘": "+",
+    "┌": "+",
+    "┐": "+",
+    "┼": "+",
+    "┬": "+",
+    "┴": "+",
+    "█": "#",
+    "▌": "#",
+    "▐": "#",
+    "●": "o",
+    "■": "#",
+    "▲": "^",
+    "◆": "*",
+    "✕": "x",
+    "★": "*",
+}
 """What each non-ASCII character skipcalc prints becomes on a stream that cannot hold it."""
 
 

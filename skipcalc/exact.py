@@ -288,7 +288,9 @@ CERTIFIED = 50
 """Correct significant digits every carried value has (at most 40 are ever printed)."""
 
 
-def certify_all(evaluate: Callable[[int], Sequence[Any]], where: str, start: int = 80, most: int = 20_480) -> list[Number]:
+def certify_all(
+    evaluate: Callable[[int], Sequence[Any]], where: str, start: int = 80, most: int = 20_480
+) -> list[Number]:
     """The values ``evaluate(working_digits)`` converges to, each with CERTIFIED correct digits.
 
     Evaluated at working precisions start, 2*start, 4*start, ... until two successive

@@ -125,9 +125,7 @@ def loss_scale(fmt: FloatFormat, gradients: tuple[Fraction, ...]) -> LossScale |
     if lowest <= highest:
         return LossScale(_power_of_two(lowest), _power_of_two(highest))
     holders = tuple(
-        other.name
-        for other in FORMATS
-        if _ceil_log2(other.min_normal / small) <= floor_log2(other.max_finite / large)
+        other.name for other in FORMATS if _ceil_log2(other.min_normal / small) <= floor_log2(other.max_finite / large)
     )
     return LossScale(None, None, lowest - highest, holders)
 

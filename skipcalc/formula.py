@@ -56,14 +56,14 @@ GRAMMAR = (
 )
 
 
-class tanh(sp.tanh):  # noqa: N801 - printed under SymPy's name
+class tanh(sp.tanh):  # type: ignore[misc]  # noqa: N801
     """tanh, differentiated as sech^2 (SymPy's 1 - tanh^2 cancels where tanh is near 1)."""
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         return sp.sech(self.args[0]) ** 2
 
 
-class relu(sp.Function):  # noqa: N801
+class relu(sp.Function):  # type: ignore[misc]  # noqa: N801
     """max(0, x), with relu'(0) = 0 (the convention of PyTorch and most frameworks)."""
 
     @classmethod
@@ -116,12 +116,12 @@ _REFUSED = {
 # Printing: relu' is an indicator, [x > 0], not Heaviside(x, 0)
 
 
-class _Str(StrPrinter):
+class _Str(StrPrinter):  # type: ignore[misc]
     def _print_Heaviside(self, expr: Any) -> str:  # relu' is an indicator: [x > 0]
         return f"[{self._print(expr.args[0])} > 0]"
 
 
-class _Latex(LatexPrinter):
+class _Latex(LatexPrinter):  # type: ignore[misc]
     def _print_Heaviside(self, expr: Any, exp: Any = None) -> str:
         tex = rf"\left[{self._print(expr.args[0])} > 0\right]"
         return tex if exp is None else f"{tex}^{{{exp}}}"
@@ -135,15 +135,12 @@ def latex(expr: Any) -> str:
     return str(_Latex().doprint(expr))
 
 
-
-
 def factor_expression(a: Fraction, b: Fraction, d: sp.Expr) -> sp.Expr:
     """The block's factor a + b*d, unevaluated so the skip term reads first (1 + F')."""
     branch = d if b == 1 else sp.Mul(sp.Rational(b.numerator, b.denominator), d, evaluate=False)
     if a == 0:
         return branch
     return sp.Add(sp.Rational(a.numerator, a.denominator), branch, evaluate=False)
-
 
 
 # ---------------------------------------------------------------------------
@@ -393,7 +390,7 @@ def _checked(evaluator: Evaluator, value: Any) -> Any:
 def text(value: Value) -> str:
     if isinstance(value, Fraction):
         return show(value, digits=12, fraction=6).text
-    return mpmath.nstr(value, 12)
+    return str(mpmath.nstr(value, 12))
 
 
 # ---------------------------------------------------------------------------
@@ -444,7 +441,12 @@ def formula_result(
     networks = []
     for i, block in enumerate(blocks):
         part = flat[i * size : (i + 1) * size]
-        points, local, factors, wrt = part[: n + 1], part[n + 1 : 2 * n + 1], part[2 * n + 1 : 3 * n + 1], part[3 * n + 1 : 4 * n + 2]
+        points, local, factors, wrt = (
+            part[: n + 1],
+            part[n + 1 : 2 * n + 1],
+            part[2 * n + 1 : 3 * n + 1],
+            part[3 * n + 1 : 4 * n + 2],
+        )
         own = None
         if own_loss is not None:
             kind, target, delta = own_loss
@@ -452,13 +454,31 @@ def formula_result(
             own = LossResult(kind, target, points[-1], part[-2], part[-1], formula, derivative, delta)
         closed, closed_latex = closed_form(block, layers, wrt[-1] if upstream is not None or own else None)
         networks.append(
-            Network(block, tuple(local), tuple(factors), wrt[0], tuple(wrt), wrt[-1], tuple(points), closed, closed_latex, own)
+            Network(
+                block,
+                tuple(local),
+                tuple(factors),
+                wrt[0],
+                tuple(wrt),
+                wrt[-1],
+                tuple(points),
+                closed,
+                closed_latex,
+                own,
+            )
         )
     command = "chain" if upstream is None and own_loss is None else "backprop"
     return FormulaResult(
-        command, tuple(layers_text(layers)), tuple(str(layer.df) for layer in layers), at, tuple(networks),
-        upstream, loss, own_loss is not None, blocks_given,
-    )  # fmt: skip
+        command,
+        tuple(layers_text(layers)),
+        tuple(str(layer.df) for layer in layers),
+        at,
+        tuple(networks),
+        upstream,
+        loss,
+        own_loss is not None,
+        blocks_given,
+    )
 
 
 def layers_text(layers: Sequence[Layer]) -> list[str]:
@@ -490,7 +510,9 @@ def _network_pass(
     if own_loss is not None:
         kind, target, delta = own_loss
         pred = points[-1]
-        losses.check(kind, target, pred, delta, pred_name=f"--kind {kind}: the {block.spec} network's output x_{len(layers)}")
+        losses.check(
+            kind, target, pred, delta, pred_name=f"--kind {kind}: the {block.spec} network's output x_{len(layers)}"
+        )
         t = target if isinstance(pred, Fraction) else mp(target)  # mpmath takes Fractions only on one side
         d = delta if delta is None or isinstance(pred, Fraction) else mp(delta)
         value, gradient = losses.evaluate(kind, t, pred, d, _mp_ln, _mp_ln1m)

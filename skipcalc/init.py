@@ -58,8 +58,13 @@ def deepnorm(layers: int) -> InitResult:
         constant("alpha", "scales the skip: x + G(x) becomes LayerNorm(alpha x + G(x))", sp.root(2 * n, 4)),
         constant("beta", "gain for the branch's weights (fc1, fc2, v_proj, out_proj) at init", 1 / sp.root(8 * n, 4)),
     )
-    return InitResult("deepnorm", f"DeepNorm: one stack of {layers} layers", constants, source=DEEPNORM,
-                      parameters={"layers": Fraction(layers)})  # fmt: skip
+    return InitResult(
+        "deepnorm",
+        f"DeepNorm: one stack of {layers} layers",
+        constants,
+        source=DEEPNORM,
+        parameters={"layers": Fraction(layers)},
+    )
 
 
 def deepnorm_encoder_decoder(encoder: int, decoder: int) -> InitResult:
@@ -68,8 +73,11 @@ def deepnorm_encoder_decoder(encoder: int, decoder: int) -> InitResult:
     constants = (
         constant("encoder alpha", "0.81 (N^4 M)^(1/16)", sp.Rational(81, 100) * x),
         constant("encoder beta", "0.87 (N^4 M)^(-1/16), the paper's", sp.Rational(87, 100) / x),
-        constant("encoder beta (code)", "1.15 (N^4 M)^(-1/16), torchscale's: it divides by (N^4 M)^(1/16) / 1.15",
-                 sp.Rational(115, 100) / x),  # fmt: skip
+        constant(
+            "encoder beta (code)",
+            "1.15 (N^4 M)^(-1/16), torchscale's: it divides by (N^4 M)^(1/16) / 1.15",
+            sp.Rational(115, 100) / x,
+        ),
         constant("decoder alpha", "(3M)^(1/4)", sp.root(3 * m, 4)),
         constant("decoder beta", "(12M)^(-1/4)", 1 / sp.root(12 * m, 4)),
     )
@@ -77,8 +85,14 @@ def deepnorm_encoder_decoder(encoder: int, decoder: int) -> InitResult:
         "The official code's encoder beta is 1.15/0.87 = 1.32 times the paper's: the code divides by "
         "(N^4 M)^(1/16)/1.15 where the paper multiplies by 0.87 (N^4 M)^(-1/16).",
     )
-    return InitResult("deepnorm", f"DeepNorm: {encoder}-layer encoder, {decoder}-layer decoder", constants, notes,
-                      source=DEEPNORM, parameters={"encoder_layers": Fraction(encoder), "decoder_layers": Fraction(decoder)})  # fmt: skip
+    return InitResult(
+        "deepnorm",
+        f"DeepNorm: {encoder}-layer encoder, {decoder}-layer decoder",
+        constants,
+        notes,
+        source=DEEPNORM,
+        parameters={"encoder_layers": Fraction(encoder), "decoder_layers": Fraction(decoder)},
+    )
 
 
 def fixup(branches: int, depth: int) -> InitResult:
@@ -86,29 +100,55 @@ def fixup(branches: int, depth: int) -> InitResult:
     if depth < 2:
         raise InputError("--branch-depth: Fixup's scale needs m >= 2 layers per branch")
     scale = sp.Pow(sp.Integer(branches), sp.Rational(-1, 2 * depth - 2))
-    constants = (constant("scale", f"multiplies the standard init of the weights inside each branch (L = {branches}, m = {depth})", scale),)
+    constants = (
+        constant(
+            "scale",
+            f"multiplies the standard init of the weights inside each branch (L = {branches}, m = {depth})",
+            scale,
+        ),
+    )
     notes = (
         "The exponent is negative, -1/(2m-2): more branches mean smaller branch weights. The last layer of each "
         "branch starts at zero, so each block starts as the identity; Fixup adds a scalar multiplier (1) and "
         "scalar biases (0) around each branch.",
     )
-    return InitResult("fixup", f"Fixup: {branches} branches of {depth} layers", constants, notes,
-                      source="Zhang, Dauphin and Ma 2019, Fixup Initialization, section 3",
-                      parameters={"branches": Fraction(branches), "branch_depth": Fraction(depth)})  # fmt: skip
+    return InitResult(
+        "fixup",
+        f"Fixup: {branches} branches of {depth} layers",
+        constants,
+        notes,
+        source="Zhang, Dauphin and Ma 2019, Fixup Initialization, section 3",
+        parameters={"branches": Fraction(branches), "branch_depth": Fraction(depth)},
+    )
 
 
 GAINS: dict[str, Any] = {
-    **{name: sp.Integer(1) for name in ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
-                                         "conv_transpose2d", "conv_transpose3d", "sigmoid")},
-    "tanh": sp.Rational(5, 3), "relu": sp.sqrt(2), "leaky_relu": None, "selu": sp.Rational(3, 4),
-}  # fmt: skip
+    **{
+        name: sp.Integer(1)
+        for name in (
+            "linear",
+            "conv1d",
+            "conv2d",
+            "conv3d",
+            "conv_transpose1d",
+            "conv_transpose2d",
+            "conv_transpose3d",
+            "sigmoid",
+        )
+    },
+    "tanh": sp.Rational(5, 3),
+    "relu": sp.sqrt(2),
+    "leaky_relu": None,
+    "selu": sp.Rational(3, 4),
+}
 """torch.nn.init.calculate_gain; leaky_relu's is sqrt(2 / (1 + a^2)), a = 0.01 by default."""
 
 
 def gain(nonlinearity: str, param: Fraction | None, fan_in: int | None, fan_out: int | None) -> InitResult:
     if nonlinearity not in GAINS:
         raise InputError(
-            f"NONLINEARITY: {quote(nonlinearity)} is not one; {suggest(nonlinearity, list(GAINS))}expected one of {', '.join(GAINS)}"
+            f"NONLINEARITY: {quote(nonlinearity)} is not one; {suggest(nonlinearity, list(GAINS))}"
+            f"expected one of {', '.join(GAINS)}"
         )
     if param is not None and nonlinearity != "leaky_relu":
         raise InputError(f"--param: only leaky_relu takes a parameter (its negative slope), not {nonlinearity}")
@@ -121,16 +161,26 @@ def gain(nonlinearity: str, param: Fraction | None, fan_in: int | None, fan_out:
     if fan_in is not None:
         constants.append(constant("kaiming std", f"gain / sqrt(fan_in), fan_in = {fan_in}", g / sp.sqrt(fan_in)))
     if fan_in is not None and fan_out is not None:
-        constants.append(constant("xavier std", f"gain * sqrt(2 / (fan_in + fan_out)), fan_out = {fan_out}",
-                                  g * sp.sqrt(sp.Rational(2, fan_in + fan_out))))  # fmt: skip
+        constants.append(
+            constant(
+                "xavier std",
+                f"gain * sqrt(2 / (fan_in + fan_out)), fan_out = {fan_out}",
+                g * sp.sqrt(sp.Rational(2, fan_in + fan_out)),
+            )
+        )
     parameters: dict[str, Number] = {}
     if fan_in is not None:
         parameters["fan_in"] = Fraction(fan_in)
     if fan_out is not None:
         parameters["fan_out"] = Fraction(fan_out)
-    return InitResult("gain", f"init gain: {nonlinearity}", tuple(constants), source=
-                      "torch.nn.init.calculate_gain; He et al. 2015 (Kaiming, fan_in mode); Glorot and Bengio 2010 (Xavier)",
-                      parameters={"nonlinearity": nonlinearity, **parameters})  # type: ignore[dict-item]  # fmt: skip
+    return InitResult(
+        "gain",
+        f"init gain: {nonlinearity}",
+        tuple(constants),
+        source="torch.nn.init.calculate_gain; He et al. 2015 (Kaiming, fan_in mode); Glorot and Bengio 2010 (Xavier)",
+        parameters={**parameters},
+        label=nonlinearity,
+    )
 
 
 def stochastic_depth(layers: int, last: Fraction) -> InitResult:
@@ -143,9 +193,18 @@ def stochastic_depth(layers: int, last: Fraction) -> InitResult:
         constant("expected depth", f"the sum of p_l over the {layers} blocks: L - (L + 1)(1 - p_L)/2", expected),
         constant("p_L", "the last block's survival probability", p_last),
     )
-    table = tuple((str(l), (1 - Fraction(l, layers) * (1 - last),)) for l in range(1, layers + 1))
-    notes = ("Block l of L survives a training step with probability p_l; at test time every block runs, its branch "
-             "scaled by p_l. For p_L = 1/2 the expected depth is (3L - 1)/4.",)  # fmt: skip
-    return InitResult("stochastic-depth", f"stochastic depth: {layers} blocks, p_L = {last}", constants, notes, table,
-                      ("block l", "survival p_l"), "Huang et al. 2016, Deep Networks with Stochastic Depth, eq. (4)",
-                      {"layers": Fraction(layers), "last": last})  # fmt: skip
+    table = tuple((str(k), (1 - Fraction(k, layers) * (1 - last),)) for k in range(1, layers + 1))
+    notes = (
+        "Block l of L survives a training step with probability p_l; at test time every block runs, its branch "
+        "scaled by p_l. For p_L = 1/2 the expected depth is (3L - 1)/4.",
+    )
+    return InitResult(
+        "stochastic-depth",
+        f"stochastic depth: {layers} blocks, p_L = {last}",
+        constants,
+        notes,
+        table,
+        ("block l", "survival p_l"),
+        "Huang et al. 2016, Deep Networks with Stochastic Depth, eq. (4)",
+        {"layers": Fraction(layers), "last": last},
+    )

@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Sequence
 from fractions import Fraction
+from typing import Any
 
 from .blocks import Block
 from .errors import InputError
@@ -69,7 +70,9 @@ def block_matrix(a: Fraction, b: Fraction, j: Matrix) -> Matrix:
 
 def matmul(a: Matrix, b: Matrix) -> Matrix:
     columns = list(zip(*b, strict=True))
-    return tuple(tuple(sum((x * y for x, y in zip(row, col, strict=True)), Fraction(0)) for col in columns) for row in a)
+    return tuple(
+        tuple(sum((x * y for x, y in zip(row, col, strict=True)), Fraction(0)) for col in columns) for row in a
+    )
 
 
 def transpose_times(m: Matrix, v: Vector) -> Vector:
@@ -162,7 +165,9 @@ def jacobian_chain(
         running = running[:0:-1]  # k = 0..n-1
         vector = None if loss_gradient is None else transpose_times(running[0], loss_gradient)
         wanted = running if per_layer else running[:1]
-        nets.append(JacobianNetwork(block, tuple(running), tuple(spectrum(m) for m in wanted) if spectra else (), vector))
+        nets.append(
+            JacobianNetwork(block, tuple(running), tuple(spectrum(m) for m in wanted) if spectra else (), vector)
+        )
     return JacobianResult(tuple(jacobians), tuple(nets), loss_gradient, blocks_given)
 
 
@@ -208,7 +213,7 @@ def random_jacobians(
     return RandomJacobianResult(dim, layers, scale, seed, nets, blocks_given)
 
 
-def load_numpy() -> object:
+def load_numpy() -> Any:
     """numpy, with its BLAS on one thread: skipcalc's products are small, and threads
     oversubscribe a small machine (0.77 s against minutes for 128 x 128 x 200 on 2 cores)."""
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -218,9 +223,7 @@ def load_numpy() -> object:
     return numpy
 
 
-def _svd(np: object, m: object) -> tuple[float, ...]:
-    import numpy
-
-    if not numpy.all(numpy.isfinite(m)):  # type: ignore[call-overload]
-        return tuple(float("inf") for _ in range(len(m)))  # type: ignore[arg-type]
-    return tuple(float(v) for v in numpy.linalg.svd(m, compute_uv=False))  # type: ignore[call-overload]
+def _svd(np: Any, m: Any) -> tuple[float, ...]:
+    if not np.all(np.isfinite(m)):
+        return tuple(float("inf") for _ in range(len(m)))
+    return tuple(float(v) for v in np.linalg.svd(m, compute_uv=False))

@@ -31,7 +31,7 @@ FORMULAS = {
 
 
 def _sign(r: Any) -> int:
-    return (r > 0) - (r < 0)
+    return int(r > 0) - int(r < 0)
 
 
 def mse(t: Any, p: Any) -> tuple[Any, Any]:
@@ -76,7 +76,9 @@ def bce_value(t: Any, p: Any, ln: Callable[[Any], Any], ln1m: Callable[[Any], An
 def check(kind: str, target: Any, pred: Any, delta: Fraction | None, pred_name: str = "--pred") -> None:
     """Refuse, by name, a loss that is not defined at these values."""
     if kind not in KINDS:
-        raise InputError(f"--kind: {quote(kind)} is not a loss; {suggest(kind, KINDS)}expected one of {', '.join(KINDS)}")
+        raise InputError(
+            f"--kind: {quote(kind)} is not a loss; {suggest(kind, KINDS)}expected one of {', '.join(KINDS)}"
+        )
     if delta is not None and kind != "huber":
         raise InputError(f"--delta: only the huber loss takes a delta, not {kind}")
     if kind == "huber" and delta is not None and delta <= 0:
@@ -96,7 +98,9 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def evaluate(kind: str, t: Any, p: Any, delta: Any, ln: Callable[[Any], Any], ln1m: Callable[[Any], Any]) -> tuple[Any, Any]:
+def evaluate(
+    kind: str, t: Any, p: Any, delta: Any, ln: Callable[[Any], Any], ln1m: Callable[[Any], Any]
+) -> tuple[Any, Any]:
     """(L, dL/dP) of ``kind`` at these numbers (already checked)."""
     if kind == "mse":
         return mse(t, p)

@@ -103,11 +103,22 @@ def _output(derivations: tuple[str, ...] = (), exact_modes: tuple[str, ...] = ()
     opts = [
         Opt("--format", "table, json, csv or value.", metavar="FORMAT", default="table"),
         Opt("--exact", "Print every number whole, however long.", "flag", modes=exact_modes, excludes=("--digits",)),
-        Opt("--digits", "Significant digits of rounded values (1-40).", metavar="N", default="12 in tables, 40 otherwise"),
+        Opt(
+            "--digits",
+            "Significant digits of rounded values (1-40).",
+            metavar="N",
+            default="12 in tables, 40 otherwise",
+        ),
     ]
     if derivations:
         opts += [
-            Opt("--symbolic", "Add the SymPy derivation (str and LaTeX) to the json.", "flag", modes=derivations, formats=("json",)),
+            Opt(
+                "--symbolic",
+                "Add the SymPy derivation (str and LaTeX) to the json.",
+                "flag",
+                modes=derivations,
+                formats=("json",),
+            ),
             Opt("--latex", "Print only the derivation, as LaTeX.", "flag", modes=derivations, formats=("table",)),
         ]
     return tuple(opts)
@@ -159,12 +170,20 @@ CHAIN = Command(
     "Example: skipcalc chain 0.1 0.1 0.1 --residual",
     (
         *_networks(),
-        Opt("--layers", "Repeat the layers given to N layers (with --random-jacobians: draw N).", metavar="N",
-            modes=(*LAYERED, "random")),  # fmt: skip
+        Opt(
+            "--layers",
+            "Repeat the layers given to N layers (with --random-jacobians: draw N).",
+            metavar="N",
+            modes=(*LAYERED, "random"),
+        ),
         Opt("--fn", "A layer F_i(x) as a formula, e.g. 'tanh(x)'; repeat, in forward order.", "multi", metavar="F"),
         Opt("--at", "x_0, where the --fn forward pass starts.", metavar="X0", modes=("formula",)),
-        Opt("--jacobian", "A layer's Jacobian, e.g. '[[0.1,0.2],[0,0.3]]'; repeat, in forward order.", "multi",
-            metavar="M"),  # fmt: skip
+        Opt(
+            "--jacobian",
+            "A layer's Jacobian, e.g. '[[0.1,0.2],[0,0.3]]'; repeat, in forward order.",
+            "multi",
+            metavar="M",
+        ),
         Opt("--random-jacobians", "Gaussian d x d Jacobians (--dim, --layers, --scale, --seed).", "flag"),
         Opt("--dim", "Their size d.", metavar="D", modes=("random",), default="64"),
         Opt("--scale", "Entries ~ N(0, s^2/d).", metavar="S", modes=("random",), default="1"),
@@ -192,8 +211,13 @@ BACKPROP = Command(
     "Example: skipcalc backprop 0.1 0.1 0.1 --target 10 --pred 8",
     (
         Opt("--target", "Target T.", metavar="T", modes=("numbers", "formula", "batch"), excludes=("--loss-grad",)),
-        Opt("--pred", "Prediction P = x_n (with --fn: default, each network's own output).", metavar="P",
-            modes=("numbers", "formula", "batch"), requires="--target"),  # fmt: skip
+        Opt(
+            "--pred",
+            "Prediction P = x_n (with --fn: default, each network's own output).",
+            metavar="P",
+            modes=("numbers", "formula", "batch"),
+            requires="--target",
+        ),
         Opt("--loss-grad", "dL/dx_n directly (a vector with --jacobian).", metavar="G"),
         Opt("--kind", "The loss: mse, mae, huber or bce.", metavar="KIND", requires="--target", default="mse"),
         Opt("--delta", "Huber's threshold (--kind huber).", metavar="D", requires="--kind", default="1"),
@@ -201,8 +225,12 @@ BACKPROP = Command(
         Opt("--layers", "Repeat the layers given to N layers.", metavar="N", modes=LAYERED),
         Opt("--fn", "A layer F_i(x) as a formula, e.g. 'tanh(x)'; repeat, in forward order.", "multi", metavar="F"),
         Opt("--at", "x_0, where the --fn forward pass starts.", metavar="X0", modes=("formula",)),
-        Opt("--jacobian", "A layer's Jacobian, e.g. '[[0.1,0.2],[0,0.3]]'; repeat, in forward order.", "multi",
-            metavar="M"),  # fmt: skip
+        Opt(
+            "--jacobian",
+            "A layer's Jacobian, e.g. '[[0.1,0.2],[0,0.3]]'; repeat, in forward order.",
+            "multi",
+            metavar="M",
+        ),
         _DTYPE,
         *_charts(LAYERED),
         _ALL_ROWS,
@@ -227,8 +255,12 @@ LOSS = Command(
     (
         Opt("--target", "The true value T.", metavar="T"),
         Opt("--pred", "The prediction P.", metavar="P"),
-        Opt("--kind", "mse: (T-P)^2 (one sample, not halved); mae; huber; bce (0 < P < 1).", metavar="KIND",
-            default="mse"),  # fmt: skip
+        Opt(
+            "--kind",
+            "mse: (T-P)^2 (one sample, not halved); mae; huber; bce (0 < P < 1).",
+            metavar="KIND",
+            default="mse",
+        ),
         Opt("--delta", "Huber's threshold (--kind huber).", metavar="D", default="1"),
         *_output(("single",)),
         _BATCH,
@@ -339,7 +371,8 @@ INIT = (
         "PyTorch's recommended gain for a nonlinearity, and the init std it gives.",
         "linear, conv1d/2d/3d, conv_transpose1d/2d/3d and sigmoid: 1; tanh: 5/3; relu: sqrt(2); leaky_relu: "
         "sqrt(2/(1 + a^2)) (--param a, default 0.01); selu: 3/4. With --fan-in, the Kaiming std gain/sqrt(fan_in); "
-        f"with --fan-in and --fan-out, the Xavier std gain*sqrt(2/(fan_in + fan_out)). Source: {_INIT_SOURCES['gain']}.\n\n"
+        "with --fan-in and --fan-out, the Xavier std gain*sqrt(2/(fan_in + fan_out)). "
+        f"Source: {_INIT_SOURCES['gain']}.\n\n"
         "Example: skipcalc init gain relu --fan-in 512",
         (
             Opt("--param", "leaky_relu's negative slope a.", metavar="A", default="0.01"),
@@ -391,7 +424,9 @@ def _lookup(table: dict[str, Command], name: str, prefix: str) -> Command:
     if name in table:
         return table[name]
     choices = list(table) + ([] if prefix else ["init"])
-    raise InputError(f"{prefix}{name}: no such command; {suggest(name, choices, prefix)}expected one of {', '.join(choices)}")
+    raise InputError(
+        f"{prefix}{name}: no such command; {suggest(name, choices, prefix)}expected one of {', '.join(choices)}"
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -428,7 +463,9 @@ def tokenize(command: Command, args: Sequence[str]) -> Parsed:
         i += 1
         if token == "--":
             if rest[i:] and not command.arguments:
-                raise InputError(f"{rest[i]!r}: {command.path.removeprefix('skipcalc ')} takes no arguments, only options")
+                raise InputError(
+                    f"{rest[i]!r}: {command.path.removeprefix('skipcalc ')} takes no arguments, only options"
+                )
             parsed.arguments.extend(rest[i:])
             break
         if token in ("-h", "--help"):
@@ -436,7 +473,9 @@ def tokenize(command: Command, args: Sequence[str]) -> Parsed:
             continue
         if not token.startswith("-") or token == "-" or is_number_like(token):
             if not command.arguments:
-                raise InputError(f"{token!r}: {command.path.removeprefix('skipcalc ')} takes no arguments, only options")
+                raise InputError(
+                    f"{token!r}: {command.path.removeprefix('skipcalc ')} takes no arguments, only options"
+                )
             parsed.arguments.append(token)
             continue
         name, equals, inline = token.partition("=") if token.startswith("--") else (token, "", "")
@@ -512,7 +551,9 @@ def check(parsed: Parsed, mode: Mode, fmt: str) -> None:
             raise InputError(f"{shown}: applies only {where}{here}")
         if opt.formats and fmt not in opt.formats:
             formats = " or ".join(f"--format {f}" for f in opt.formats)
-            raise InputError(f"{shown}: applies only with {formats}" + (" (the default)" if opt.formats == ("table",) else ""))
+            raise InputError(
+                f"{shown}: applies only with {formats}" + (" (the default)" if opt.formats == ("table",) else "")
+            )
         if opt.requires and not parsed.given(opt.requires):
             raise InputError(f"{shown}: applies only with {opt.requires}")
         for other in opt.excludes:

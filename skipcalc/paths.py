@@ -23,7 +23,6 @@ from . import _kernels
 from .blocks import RESIDUAL, Block
 from .chains import factors
 from .errors import InputError
-from .exact import Number
 from .results import PathsResult
 
 T = TypeVar("T", int, Fraction)
@@ -107,7 +106,7 @@ def _uniform_sums(d: Fraction, layers: int, block: Block) -> tuple[list[Fraction
 
 
 def _powers(x: T, n: int) -> list[T]:
-    out = [x**0]
+    out: list[T] = [x**0]
     for _ in range(n):
         out.append(out[-1] * x)
     return out
@@ -140,8 +139,9 @@ def mass_band(weights: Sequence[int], mass: Fraction) -> tuple[tuple[int, int], 
     return (best, best + width), _kernels.ratio(best_sum, total, SHARE_BITS)
 
 
-def _split(block: Block, layers: int, contributions: list[Fraction], scaled: list[int], total: Fraction,
-           mass: Fraction) -> PathsResult:  # fmt: skip
+def _split(
+    block: Block, layers: int, contributions: list[Fraction], scaled: list[int], total: Fraction, mass: Fraction
+) -> PathsResult:
     """The result, from the e_k, the same e_k as integers over one common denominator, and
     their sum, the product of the factors (built as a product: a sum of big fractions would
     cost a gcd per term)."""
@@ -162,7 +162,9 @@ def path_split(local: Sequence[Fraction], mass: Fraction = Fraction(9, 10), bloc
     return _split(block, len(local), contributions, numerators, total, mass)
 
 
-def uniform_path_split(d: Fraction, layers: int, mass: Fraction = Fraction(9, 10), block: Block = RESIDUAL) -> PathsResult:
+def uniform_path_split(
+    d: Fraction, layers: int, mass: Fraction = Fraction(9, 10), block: Block = RESIDUAL
+) -> PathsResult:
     _check(layers, mass)
     if not block.uniform:
         return path_split([d] * layers, mass, block)

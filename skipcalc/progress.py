@@ -44,9 +44,12 @@ class Display:
 
             console = Console(file=self.file or sys.stderr, force_terminal=self.file is None or None)
             self.progress = Progress(
-                SpinnerColumn(), TextColumn("skipcalc: {task.description}"), TimeElapsedColumn(),
-                console=console, transient=True,
-            )  # fmt: skip
+                SpinnerColumn(),
+                TextColumn("skipcalc: {task.description}"),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            )
             self.task = self.progress.add_task(self.phase or "working", total=None)
             self.progress.start()
 

@@ -33,8 +33,8 @@ from . import _kernels
 from .exact import SIGNIFICANT, TABLE_DIGITS, TABLE_FRACTION, Number, log10_abs, show, to_float
 from .results import (
     ChainResult,
-    Derivation,
     DepthResult,
+    Derivation,
     Equation,
     FormulaResult,
     InitResult,
@@ -194,7 +194,11 @@ def _stored_json(stored: Stored) -> dict[str, Any]:
         "stored": list(stored.values),
         "status": list(stored.status),
         "loss_scale": scale_json,
-        **({"loss_scale_short_by": scale.short, "held_by": list(scale.holders)} if scale is not None and scale.lowest is None else {}),
+        **(
+            {"loss_scale_short_by": scale.short, "held_by": list(scale.holders)}
+            if scale is not None and scale.lowest is None
+            else {}
+        ),
     }
 
 
@@ -210,7 +214,9 @@ def chain_report(result: ChainResult) -> Report:
     columns = {"layer": "layer", "local": "local D"}
     for net in nets:
         if with_factors:
-            columns[f"{net.name}_factor"] = f"{net.name} factor" + ("" if net.block.kind == "plain" else f" {net.block.factor_text(compact=True)}")
+            columns[f"{net.name}_factor"] = f"{net.name} factor" + (
+                "" if net.block.kind == "plain" else f" {net.block.factor_text(compact=True)}"
+            )
         columns[f"{net.name}_gradient"] = _gradient_header(net, n, backprop)
         if net.stored is not None:
             columns[f"{net.name}_stored"] = f"{net.name} as {net.stored.format}"
@@ -242,7 +248,9 @@ def chain_report(result: ChainResult) -> Report:
         summary.append(("residual / plain", result.ratio if result.ratio is not None else "undefined (plain is 0)"))
     notes = []
     if not with_factors:
-        notes.append("Each block's factor: " + "; ".join(f"{net.name}: {net.block.factor_text()}" for net in nets) + ".")
+        notes.append(
+            "Each block's factor: " + "; ".join(f"{net.name}: {net.block.factor_text()}" for net in nets) + "."
+        )
     if any(net.wrt is not None and not net.wrt_exact for net in nets):
         if all(isinstance(net.gradient, Fraction) for net in nets):
             notes.append(f"Per-layer gradients of this {n:,}-layer chain are correctly rounded; the totals are exact.")
@@ -277,7 +285,9 @@ def _stored_cell(net: Network, k: int) -> StoredCell:
     stored = net.stored
     assert stored is not None and net.wrt is not None
     status = stored.status[k]
-    return StoredCell(stored.values[k], status, status in ("inf", "saturated") or (status == "zero" and net.wrt[k] != 0))
+    return StoredCell(
+        stored.values[k], status, status in ("inf", "saturated") or (status == "zero" and net.wrt[k] != 0)
+    )
 
 
 def _stored_summary(nets: Sequence[Network], n: int) -> list[tuple[str, Any]]:
@@ -293,7 +303,12 @@ def _stored_summary(nets: Sequence[Network], n: int) -> list[tuple[str, Any]]:
             lines.append((f"{net.name} in {stored.format}: subnormal (precision lost)", _layers_text(sub)))
         scale = stored.loss_scale
         if scale is not None and scale.lowest is not None and scale.highest is not None:
-            lines.append((f"{net.name} loss scales that keep every gradient normal", f"{short(scale.lowest)} to {short(scale.highest)}"))
+            lines.append(
+                (
+                    f"{net.name} loss scales that keep every gradient normal",
+                    f"{short(scale.lowest)} to {short(scale.highest)}",
+                )
+            )
         elif scale is not None:
             lines.append((f"{net.name} loss scale", f"none works ({scale.short} powers of two short)"))
     return lines
@@ -327,7 +342,8 @@ def _stored_notes(nets: Sequence[Network], n: int) -> list[str]:
         notes.append(
             f"As {fmt} stores them: each exact gradient rounded to nearest (ties to even). Subnormal: below the "
             "smallest normal number, with fewer significant bits (flush-to-zero hardware makes it 0). LOST: "
-            "rounded to 0, or beyond the largest finite value (inf; float8_e4m3fn clamps to 448). A loss scale S multiplies the loss (so every "
+            "rounded to 0, or beyond the largest finite value (inf; float8_e4m3fn clamps to 448). A loss scale S "
+            "multiplies the loss (so every "
             "gradient) by a power of two before the backward pass."
         )
     return notes
@@ -357,9 +373,13 @@ def _gradient_chart(nets: Sequence[Network], n: int, backprop: bool, kind: str) 
 
     what = "dL/dx_k" if backprop else f"dx{n}/dx_k"
     series = tuple(
-        log10_series(net.name, list(range(n + 1)), list(net.wrt), i) for i, net in enumerate(nets) if net.wrt is not None
+        log10_series(net.name, list(range(n + 1)), list(net.wrt), i)
+        for i, net in enumerate(nets)
+        if net.wrt is not None
     )
-    return LineChart(f"|{what}|: the gradient reaching each layer's input ({n:,} layers)", "layer input k (x_k)", f"|{what}|", series)
+    return LineChart(
+        f"|{what}|: the gradient reaching each layer's input ({n:,} layers)", "layer input k (x_k)", f"|{what}|", series
+    )
 
 
 def formula_report(result: FormulaResult) -> Report:
@@ -388,28 +408,43 @@ def formula_report(result: FormulaResult) -> Report:
             records.append(record)
         return records
 
-    data: dict[str, Any] = {"command": result.command, "layers": n, "at": result.at, "fn": list(result.texts),
-                            "derivative": list(result.derivatives)}  # fmt: skip
+    data: dict[str, Any] = {
+        "command": result.command,
+        "layers": n,
+        "at": result.at,
+        "fn": list(result.texts),
+        "derivative": list(result.derivatives),
+    }
     summary = _backprop_summary(result, n, data)
     label = "dL/dx0" if backprop else f"dx{n}/dx0"
     for net in nets:
-        fields = {**_network_json(net), "points": list(net.points or ()), "local": list(net.local), "symbolic": net.closed_form}
+        fields = {
+            **_network_json(net),
+            "points": list(net.points or ()),
+            "local": list(net.local),
+            "symbolic": net.closed_form,
+        }
         if result.own_prediction and net.loss is not None:
             fields.update(prediction=net.loss.pred, loss=net.loss.value, loss_gradient=net.loss.gradient)
         if net.name in ("plain", "residual"):
             data[net.name] = fields
         summary.append((f"{net.name} x{n}", (net.points or ())[-1]))
         if result.own_prediction and net.loss is not None:
-            summary.append((f"{net.name} loss ({net.loss.kind}, T={short(net.loss.target)}, P = its x{n})", net.loss.value))
+            summary.append(
+                (f"{net.name} loss ({net.loss.kind}, T={short(net.loss.target)}, P = its x{n})", net.loss.value)
+            )
             summary.append((f"{net.name} dL/dx{n}", net.loss.gradient))
         summary.append((f"{net.name} {label}", net.gradient))
     if result.blocks_given:
         data["blocks"] = [{"block": net.name, **_network_json(net), "points": list(net.points or ())} for net in nets]
     tables = [
-        (f"{net.name} network", ["layer", "fn", f"{net.name}_x", f"{net.name}_local", f"{net.name}_gradient"]
-         + ([f"{net.name}_stored"] if net.stored is not None else []))
+        (
+            f"{net.name} network",
+            ["layer", "fn", f"{net.name}_x", f"{net.name}_local", f"{net.name}_gradient"]
+            + ([f"{net.name}_stored"] if net.stored is not None else []),
+        )
         for net in nets
-    ]  # fmt: skip
+    ]
     notes = [
         f"x_0 = {short(result.at)}; "
         + "; ".join(f"{net.name}: x_k = {_point_rule(net)}" for net in nets)
@@ -464,16 +499,29 @@ def loss_report(result: LossResult) -> Report:
     if isinstance(result.value, Decimal):
         notes.append("The loss involves logarithms: it is certified (two working precisions agree) and rounded.")
     data = {
-        "command": "loss", **record, **headline_fields(result.gradient), "loss_float": to_float(result.value),
-        "formula": result.formula, "derivative": result.derivative, "direction": result.direction, "note": result.note,
-    }  # fmt: skip
-    return Report(f"loss: {result.kind}", columns, [record], [result.value, result.gradient], data, notes=notes,
-                  vertical=True)  # fmt: skip
+        "command": "loss",
+        **record,
+        **headline_fields(result.gradient),
+        "loss_float": to_float(result.value),
+        "formula": result.formula,
+        "derivative": result.derivative,
+        "direction": result.direction,
+        "note": result.note,
+    }
+    return Report(
+        f"loss: {result.kind}", columns, [record], [result.value, result.gradient], data, notes=notes, vertical=True
+    )
 
 
 def update_report(result: UpdateResult) -> Report:
-    record: dict[str, Any] = {"weight": result.weight, "lr": result.lr, "grad": result.grad, "input": result.input,
-                              "new_weight": result.new_weight, "step": result.step}  # fmt: skip
+    record: dict[str, Any] = {
+        "weight": result.weight,
+        "lr": result.lr,
+        "grad": result.grad,
+        "input": result.input,
+        "new_weight": result.new_weight,
+        "step": result.step,
+    }
     columns = {key: key.replace("_", " ") for key in record}
     notes = ["new weight = weight - lr * grad * input; step = new weight - weight."]
     data = {"command": "update", **record, **headline_fields(result.new_weight)}
@@ -488,7 +536,9 @@ def depth_report(result: DepthResult) -> Report:
     blocks = result.blocks
     columns = {"depth": "depth n"}
     for block in blocks:
-        power = {"plain": "D^n", "residual": "(1+D)^n"}.get(block.kind, f"({block.factor_text()})^n" if block.uniform else "product")
+        power = {"plain": "D^n", "residual": "(1+D)^n"}.get(
+            block.kind, f"({block.factor_text()})^n" if block.uniform else "product"
+        )
         columns[block.spec] = f"{block.spec} {g}{power}"
     classic = {b.spec for b in blocks} >= {"plain", "residual"}
     if classic:
@@ -514,41 +564,71 @@ def depth_report(result: DepthResult) -> Report:
         summary_json[f"plain_zero_{fl.format}_at"] = fl.zero
     for fl in result.residual_limits:
         summary_json[f"residual_above_{fl.format}_at"] = fl.above
-    data: dict[str, Any] = {"command": "depth", "local": result.local, "loss_gradient": result.loss_gradient,
-                            "rows": records, "summary": summary_json}  # fmt: skip
+    data: dict[str, Any] = {
+        "command": "depth",
+        "local": result.local,
+        "loss_gradient": result.loss_gradient,
+        "rows": records,
+        "summary": summary_json,
+    }
     if result.blocks_given:
         data["blocks"] = [
-            {"block": block.spec, "values": [row.values[i] for row in result.rows],
-             **{f"{key}_{fl.format}_at": getattr(fl, key) for fl in limits for key in ("below", "zero", "above")}}
+            {
+                "block": block.spec,
+                "values": [row.values[i] for row in result.rows],
+                **{f"{key}_{fl.format}_at": getattr(fl, key) for fl in limits for key in ("below", "zero", "above")},
+            }
             for i, (block, limits) in enumerate(zip(blocks, result.block_limits, strict=True))
-        ]  # fmt: skip
+        ]
     formats_rows = [
         {"format": p.format, "below": _never(p.below), "zero": _never(p.zero), "above": _never(r.above)}
         for p, r in zip(result.plain_limits, result.residual_limits, strict=True)
     ]
-    extra = [(
-        "where a float format loses the gradient (first depth n; exact, for any depth)",
-        {"format": "format", "below": "plain turns subnormal", "zero": "plain rounds to 0", "above": "residual overflows"},
-        formats_rows,
-    )]  # fmt: skip
+    extra = [
+        (
+            "where a float format loses the gradient (first depth n; exact, for any depth)",
+            {
+                "format": "format",
+                "below": "plain turns subnormal",
+                "zero": "plain rounds to 0",
+                "above": "residual overflows",
+            },
+            formats_rows,
+        )
+    ]
     if result.blocks_given:
         for block, limits in zip(blocks, result.block_limits, strict=True):
             if block.spec in ("plain", "residual") or not block.uniform:
                 continue
-            extra.append((
-                f"{block.spec}: where each format loses G * ({block.factor_text()})^n",
-                {"format": "format", "below": "turns subnormal", "zero": "rounds to 0", "above": "overflows"},
-                [{"format": fl.format, "below": _never(fl.below), "zero": _never(fl.zero), "above": _never(fl.above)} for fl in limits],
-            ))  # fmt: skip
+            extra.append(
+                (
+                    f"{block.spec}: where each format loses G * ({block.factor_text()})^n",
+                    {"format": "format", "below": "turns subnormal", "zero": "rounds to 0", "above": "overflows"},
+                    [
+                        {
+                            "format": fl.format,
+                            "below": _never(fl.below),
+                            "zero": _never(fl.zero),
+                            "above": _never(fl.above),
+                        }
+                        for fl in limits
+                    ],
+                )
+            )
     depths = [row.depth for row in result.rows]
     chart = LineChart(
         f"|gradient| against depth, every layer's D = {short(result.local)}",
         "depth n",
         "|gradient|",
-        tuple(log10_series(block.spec, depths, [row.values[i] for row in result.rows], i) for i, block in enumerate(blocks)),
+        tuple(
+            log10_series(block.spec, depths, [row.values[i] for row in result.rows], i)
+            for i, block in enumerate(blocks)
+        ),
     )
     last = result.rows[-1]
-    summary: list[tuple[str, Any]] = [(f"|plain| first below --vanish {short(result.vanish)} at depth", _never(result.vanish_at))]
+    summary: list[tuple[str, Any]] = [
+        (f"|plain| first below --vanish {short(result.vanish)} at depth", _never(result.vanish_at))
+    ]
     return Report(
         title=f"depth: D = {short(result.local)}" + (f", dL/dx_n = {short(result.loss_gradient)}" if scaled else ""),  # type: ignore[arg-type]
         columns=columns,
@@ -580,11 +660,15 @@ def paths_report(result: PathsResult) -> Report:
 
     records = []
     for k, e in enumerate(result.contributions):
-        records.append({
-            "length": k, "paths": _comb(result.layers, k), "contribution": e,
-            "share": Share(result.shares[k]) if result.shares else None,
-            "cumulative": Share(result.cumulative[k]) if result.cumulative else None,
-        })  # fmt: skip
+        records.append(
+            {
+                "length": k,
+                "paths": _comb(result.layers, k),
+                "contribution": e,
+                "share": Share(result.shares[k]) if result.shares else None,
+                "cumulative": Share(result.cumulative[k]) if result.cumulative else None,
+            }
+        )
     a, b = result.band
     band = {"from": a, "to": b, "mass": result.mass, "share": result.band_share}
     magnitude = sum((abs(e) for e in result.contributions), Fraction(0)) if len(result.contributions) < 2000 else None
@@ -599,11 +683,20 @@ def paths_report(result: PathsResult) -> Report:
     data = {"command": "paths", "layers": result.layers, "total": result.total, "by_length": records, "band": band}
     if result.block.spec != "residual":
         data["block"] = result.block.spec
-    total_label = "total (1+D_1)...(1+D_n)" if result.block.spec == "residual" else f"total: the product of ({result.block.factor_text()})"
+    total_label = (
+        "total (1+D_1)...(1+D_n)"
+        if result.block.spec == "residual"
+        else f"total: the product of ({result.block.factor_text()})"
+    )
     return Report(
         title=f"paths: {result.layers:,} {result.block.spec} blocks, 2^{result.layers:,} paths",
-        columns={"length": "length k", "paths": "paths C(n,k)", "contribution": "contribution e_k", "share": "share",
-                 "cumulative": "cumulative"},  # fmt: skip
+        columns={
+            "length": "length k",
+            "paths": "paths C(n,k)",
+            "contribution": "contribution e_k",
+            "share": "share",
+            "cumulative": "cumulative",
+        },
         rows=records,
         headline=[result.total, Fraction(a), Fraction(b)],
         data=data,
@@ -687,7 +780,9 @@ def jacobian_report(result: JacobianResult) -> Report:
             summary.append((f"{net.name} smallest singular value", spectrum.singular_values[-1]))
             condition = spectrum.condition_number
             summary.append((f"{net.name} condition number", condition if condition is not None else "inf (singular)"))
-        product = {"plain": "J_n ... J_1", "residual": "(I + J_n) ... (I + J_1)"}.get(net.block.kind, f"({net.block.factor_text().replace('D', 'J')}) ... ")
+        product = {"plain": "J_n ... J_1", "residual": "(I + J_n) ... (I + J_1)"}.get(
+            net.block.kind, f"({net.block.factor_text().replace('D', 'J')}) ... "
+        )
         notes.append(f"{net.name} dx{n}/dx0 = {product} = {_matrix_text(net.gradient)}")
         if backprop:
             fields["gradient_vector"] = list(net.vector)  # type: ignore[arg-type]
@@ -700,7 +795,10 @@ def jacobian_report(result: JacobianResult) -> Report:
         entries.append({"block": net.name, **fields})
     if result.blocks_given:
         data["blocks"] = entries
-    notes.append("Products are exact; singular values are certified to 50 digits (two precisions agree), exact zeros from the exact rank.")
+    notes.append(
+        "Products are exact; singular values are certified to 50 digits (two precisions agree), exact zeros "
+        "from the exact rank."
+    )
     chart = None
     if per_layer:
         from .charts import LineChart, log10_series
@@ -709,10 +807,21 @@ def jacobian_report(result: JacobianResult) -> Report:
             f"||dx_n/dx_k||2, the gradient's norm at each layer's input ({n} layers, {d}x{d})",
             "layer input k (x_k)",
             "spectral norm",
-            tuple(log10_series(net.name, list(range(n)), [s.singular_values[0] for s in net.spectra], i) for i, net in enumerate(nets)),
+            tuple(
+                log10_series(net.name, list(range(n)), [s.singular_values[0] for s in net.spectra], i)
+                for i, net in enumerate(nets)
+            ),
         )
-    return Report(f"{result.command}: {n} Jacobian layer{'s' if n != 1 else ''}, {d}x{d}", columns, records, headline,
-                  data, summary, notes, chart=(lambda: chart) if chart is not None else None)  # fmt: skip
+    return Report(
+        f"{result.command}: {n} Jacobian layer{'s' if n != 1 else ''}, {d}x{d}",
+        columns,
+        records,
+        headline,
+        data,
+        summary,
+        notes,
+        chart=(lambda: chart) if chart is not None else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -747,8 +856,15 @@ def random_report(result: RandomJacobianResult) -> Report:
         for net in nets:
             record[f"{net.name}_max"], record[f"{net.name}_min"] = earned(net.singular_values[k], k + 1)
         records.append(record)
-    data: dict[str, Any] = {"command": "chain", "jacobians": "random", "dim": result.dim, "layers": result.layers,
-                            "scale": result.scale, "seed": result.seed, "rows": records}  # fmt: skip
+    data: dict[str, Any] = {
+        "command": "chain",
+        "jacobians": "random",
+        "dim": result.dim,
+        "layers": result.layers,
+        "scale": result.scale,
+        "seed": result.seed,
+        "rows": records,
+    }
     summary: list[tuple[str, Any]] = []
     series = []
     entries = []
@@ -756,7 +872,11 @@ def random_report(result: RandomJacobianResult) -> Report:
         final = net.singular_values[-1]
         top, low = earned(final, result.layers)
         condition: Any = None
-        fields: dict[str, Any] = {"singular_values": list(final), "spectral_norm": final[0], "min_singular_value": final[-1]}
+        fields: dict[str, Any] = {
+            "singular_values": list(final),
+            "spectral_norm": final[0],
+            "min_singular_value": final[-1],
+        }
         if low.digits and final[-1] > 0:
             condition = final[0] / final[-1]
             fields["condition_number"] = condition
@@ -766,10 +886,12 @@ def random_report(result: RandomJacobianResult) -> Report:
         summary.append((f"{net.name} sigma_max at depth {result.layers}", top))
         summary.append((f"{net.name} sigma_min at depth {result.layers}", low))
         cond_text = (
-            Float(condition, min(top.digits, low.digits)) if condition is not None
+            Float(condition, min(top.digits, low.digits))
+            if condition is not None
             else f"> {fields['condition_number_at_least']:.1e} (sigma_min is below float64 round-off)"
-            if fields.get("condition_number_at_least") else "undefined"
-        )  # fmt: skip
+            if fields.get("condition_number_at_least")
+            else "undefined"
+        )
         summary.append((f"{net.name} condition number", cond_text))
         import math
 
@@ -785,10 +907,16 @@ def random_report(result: RandomJacobianResult) -> Report:
         entries.append({"block": net.name, **fields})
     if result.blocks_given:
         data["blocks"] = entries
-    chart = LineChart(f"singular values of the running product J_k ... J_1 ({result.dim}x{result.dim}, scale "
-                      f"{short(result.scale)}, seed {result.seed})", "depth k", "singular value", tuple(series))  # fmt: skip
+    chart = LineChart(
+        f"singular values of the running product J_k ... J_1 ({result.dim}x{result.dim}, scale "
+        f"{short(result.scale)}, seed {result.seed})",
+        "depth k",
+        "singular value",
+        tuple(series),
+    )
     return Report(
-        title=f"chain: {result.layers} random {result.dim}x{result.dim} Jacobians, scale {short(result.scale)}, seed {result.seed}",
+        title=f"chain: {result.layers} random {result.dim}x{result.dim} Jacobians, scale {short(result.scale)}, "
+        f"seed {result.seed}",
         columns=columns,
         rows=records,
         headline=[earned(net.singular_values[-1], result.layers)[0] for net in nets],
@@ -819,18 +947,29 @@ def _earned(value: float, bound: float) -> Float:
 
 
 def init_report(result: InitResult) -> Report:
-    records = [{"name": c.name, "value": c.value, "closed_form": c.closed_form, "meaning": c.meaning} for c in result.constants]
+    records = [
+        {"name": c.name, "value": c.value, "closed_form": c.closed_form, "meaning": c.meaning} for c in result.constants
+    ]
     data: dict[str, Any] = {
-        "command": "init", "scheme": result.scheme, **result.parameters,
-        "constants": {c.name: {"value": c.value, "closed_form": c.closed_form, "float": to_float(c.value)} for c in result.constants},
+        "command": "init",
+        "scheme": result.scheme,
+        **({"nonlinearity": result.label} if result.label else {}),
+        **result.parameters,
+        "constants": {
+            c.name: {"value": c.value, "closed_form": c.closed_form, "float": to_float(c.value)}
+            for c in result.constants
+        },
         "source": result.source,
-    }  # fmt: skip
+    }
     extra = []
     if result.table:
         columns = {"layer": result.table_headers[0], **{f"c{i}": h for i, h in enumerate(result.table_headers[1:])}}
         rows = [{"layer": label, **{f"c{i}": v for i, v in enumerate(values)}} for label, values in result.table]
         extra.append(("survival by block", columns, rows))
-        data["blocks"] = [{"block": label, **{h: v for h, v in zip(result.table_headers[1:], values, strict=True)}} for label, values in result.table]
+        data["blocks"] = [
+            {"block": label, **{h: v for h, v in zip(result.table_headers[1:], values, strict=True)}}
+            for label, values in result.table
+        ]
     return Report(
         title=result.title,
         columns={"name": "constant", "value": "value", "closed_form": "exact", "meaning": "meaning"},
@@ -917,7 +1056,9 @@ def table_text(value: Any, digits: int, exact: bool) -> tuple[str, bool]:
 
 
 def percent_text(value: Number, digits: int) -> tuple[str, bool]:
-    shown = show(value * 100 if isinstance(value, Fraction) else _kernels.CARRIED.scaleb(value, 2), digits=digits, fraction=0)
+    shown = show(
+        value * 100 if isinstance(value, Fraction) else _kernels.CARRIED.scaleb(value, 2), digits=digits, fraction=0
+    )
     return (shown.text + "%", False) if shown.exact else ("≈" + shown.text + "%", True)
 
 
@@ -957,7 +1098,9 @@ def _jsonable_many(values: Sequence[Any], options: Options, rounded: list[bool])
     decimals = list(compress(values, is_decimal))
     if not decimals:
         return kind(_kernels.map_distinct(lambda v: _jsonable(v, options, rounded), values))
-    others = _kernels.map_distinct(lambda v: _jsonable(v, options, rounded), list(compress(values, map(not_, is_decimal))))
+    others = _kernels.map_distinct(
+        lambda v: _jsonable(v, options, rounded), list(compress(values, map(not_, is_decimal)))
+    )
     carried, exact = _kernels.decimal_shown(decimals, min(options.machine_digits, SIGNIFICANT))
     if not all(exact):
         rounded.append(True)
@@ -1057,11 +1200,30 @@ def write_table(report: Report, options: Options, out: TextIO, derivation: Deriv
     width = terminal_width(options)
     color = out is sys.stdout and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width, highlight=False, soft_wrap=False, emoji=False,
-                      force_terminal=color, no_color=not color, legacy_windows=False)  # fmt: skip
-    if getattr(out, "encoding", "utf-8") and not str(getattr(out, "encoding", "utf-8")).lower().replace("-", "").startswith("utf"):
-        console = Console(file=buffer, width=width, highlight=False, soft_wrap=False, emoji=False, force_terminal=color,
-                          no_color=not color, safe_box=True, legacy_windows=False)  # fmt: skip
+    console = Console(
+        file=buffer,
+        width=width,
+        highlight=False,
+        soft_wrap=False,
+        emoji=False,
+        force_terminal=color,
+        no_color=not color,
+        legacy_windows=False,
+    )
+    if getattr(out, "encoding", "utf-8") and not str(getattr(out, "encoding", "utf-8")).lower().replace(
+        "-", ""
+    ).startswith("utf"):
+        console = Console(
+            file=buffer,
+            width=width,
+            highlight=False,
+            soft_wrap=False,
+            emoji=False,
+            force_terminal=color,
+            no_color=not color,
+            safe_box=True,
+            legacy_windows=False,
+        )
         console.encoding  # noqa: B018 - Rich picks ASCII boxes for a non-UTF stream
     layout = TableLayout(console, width, options, color)
     layout.write(report, derivation)
@@ -1136,12 +1298,18 @@ class TableLayout:
         digits = self.options.table_digits
         numeric = any(isinstance(r.get(k), (Fraction, Decimal, Share, Float, StoredCell)) for r in shown for k in keys)
         # Columns of prose (a constant's meaning) wrap between words; numbers never do.
-        prose = {k for k in keys if any(isinstance(r.get(k), str) and " " in r.get(k) for r in shown)
-                 and all(isinstance(r.get(k), (str, type(None))) for r in shown)}  # fmt: skip
+        prose = {
+            k
+            for k in keys
+            if any(" " in str(r.get(k)) for r in shown if isinstance(r.get(k), str))
+            and all(isinstance(r.get(k), (str, type(None))) for r in shown)
+        }
         fitted: tuple[list[int], bool] | None = None
         while True:
             grid, rounded = self.cells(shown, keys, digits)
-            fitted = self.fit(columns, keys, grid, prose, light=False) or self.fit(columns, keys, grid, prose, light=True)
+            fitted = self.fit(columns, keys, grid, prose, light=False) or self.fit(
+                columns, keys, grid, prose, light=True
+            )
             if fitted or not numeric or digits <= 2 or self.options.exact:
                 break
             digits -= 1
@@ -1157,11 +1325,17 @@ class TableLayout:
                 half = ROWS_SHOWN // 2
                 first, last = _label(rows[half], keys[0]), _label(rows[-half - 1], keys[0])
                 caption = f"{row_name}s {first}-{last} ({elided:,}) elided: --all-rows shows them"
-            table = Table(title=title, box=box.SIMPLE_HEAD if light else box.HEAVY_HEAD, show_edge=not light,
-                          pad_edge=not light)  # fmt: skip
+            table = Table(
+                title=title, box=box.SIMPLE_HEAD if light else box.HEAVY_HEAD, show_edge=not light, pad_edge=not light
+            )
             for i, key in enumerate(keys):
-                table.add_column(_wrap_header(columns[key], widths[i]), width=widths[i], no_wrap=key not in prose, overflow="fold",
-                                 justify="left" if key in ("layer", "fn", "name", "format", "closed_form", "meaning") else "right")  # fmt: skip
+                table.add_column(
+                    _wrap_header(columns[key], widths[i]),
+                    width=widths[i],
+                    no_wrap=key not in prose,
+                    overflow="fold",
+                    justify="left" if key in ("layer", "fn", "name", "format", "closed_form", "meaning") else "right",
+                )
             for j, row in enumerate(grid):
                 if elided and j == ROWS_SHOWN // 2:
                     table.add_row(*["⋮" for _ in keys])
@@ -1172,8 +1346,9 @@ class TableLayout:
         if rounded:
             self.rounded_digits = digits if self.rounded_digits is None else min(digits, self.rounded_digits)
 
-    def fit(self, columns: dict[str, str], keys: list[str], grid: list[list[str]], prose: set[str],
-            light: bool) -> tuple[list[int], bool] | None:  # fmt: skip
+    def fit(
+        self, columns: dict[str, str], keys: list[str], grid: list[list[str]], prose: set[str], light: bool
+    ) -> tuple[list[int], bool] | None:
         """Column widths that fit the width (with heavy or light borders), or None."""
         n = len(keys)
         borders = 3 * (n - 1) if light else 3 * n + 1
@@ -1181,15 +1356,23 @@ class TableLayout:
         cells = [max((len(row[i]) for row in grid), default=1) for i in range(n)]
         words = [_header_min(columns[k]) for k in keys]
         least = [
-            max([len(w) for row in grid for w in row[i].split()] + [words[i], 8]) if k in prose else max(cells[i], words[i])
+            max([len(w) for row in grid for w in row[i].split()] + [words[i], 8])
+            if k in prose
+            else max(cells[i], words[i])
             for i, k in enumerate(keys)
         ]
         if sum(least) > room:  # headers broken inside words, down to six characters
-            least = [w if k in prose else max(c, min(h, 6)) for c, w, h, k in zip(cells, least, words, keys, strict=True)]
+            least = [
+                w if k in prose else max(c, min(h, 6)) for c, w, h, k in zip(cells, least, words, keys, strict=True)
+            ]
         if sum(least) > room:
             return None
-        wanted = [max(cells[i], words[i], _header_lines_width(columns[k], 2)) if k not in prose
-                  else max(len(row[i]) for row in grid) for i, k in enumerate(keys)]  # fmt: skip
+        wanted = [
+            max(cells[i], words[i], _header_lines_width(columns[k], 2))
+            if k not in prose
+            else max(len(row[i]) for row in grid)
+            for i, k in enumerate(keys)
+        ]
         spare = room - sum(least)
         for i in sorted(range(n), key=lambda i: keys[i] in prose):  # whole header words first, then prose
             grow = min(max(wanted[i] - least[i], 0), spare)
@@ -1203,15 +1386,22 @@ class TableLayout:
         half = ROWS_SHOWN // 2
         return rows[:half] + rows[-half:], len(rows) - ROWS_SHOWN
 
-    def stacked(self, title: str, columns: dict[str, str], rows: list[dict[str, Any]], grid: list[list[str]],
-                elided: int, row_name: str) -> None:  # fmt: skip
+    def stacked(
+        self,
+        title: str,
+        columns: dict[str, str],
+        rows: list[dict[str, Any]],
+        grid: list[list[str]],
+        elided: int,
+        row_name: str,
+    ) -> None:
         """One block per row: each cell on a line of its own, so no number is cut."""
         from rich.text import Text
 
         keys = list(columns)
         self.print(Text(title, style="bold" if self.color else ""), markup=False)
         labels = {k: " ".join(columns[k].split()) for k in keys}
-        for j, (row, texts) in enumerate(zip(rows, grid, strict=True)):
+        for j, texts in enumerate(grid):
             if elided and j == ROWS_SHOWN // 2:
                 self.print(f"... {elided:,} {row_name}s elided (--all-rows shows them) ...", markup=False)
             self.print(f"{labels[keys[0]]} {texts[0]}", markup=False, style="bold" if self.color else None)
@@ -1270,10 +1460,15 @@ class TableLayout:
         if self.rounded_digits is None:
             return
         if self.narrowed:
-            text = (f"≈ marks a value rounded to fit {self.width} columns (as few as {self.rounded_digits} significant "
-                    "digits; a wider terminal, --digits N or --format json show more).")  # fmt: skip
+            text = (
+                f"≈ marks a value rounded to fit {self.width} columns (as few as {self.rounded_digits} significant "
+                "digits; a wider terminal, --digits N or --format json show more)."
+            )
         else:
-            text = f"≈ marks a value rounded to {self.rounded_digits} significant digits (--digits N for more, --exact for all)."
+            text = (
+                f"≈ marks a value rounded to {self.rounded_digits} significant digits "
+                "(--digits N for more, --exact for all)."
+            )
         self.print(text, markup=False)
 
 
@@ -1332,8 +1527,14 @@ def wrap_equation(line: Equation, width: int) -> list[str]:
         import textwrap
 
         lead = len(line.head) - len(line.head.lstrip())
-        return textwrap.wrap(line.head, width, initial_indent="", subsequent_indent=" " * (lead + 2),
-                             break_long_words=False, break_on_hyphens=False) or [""]  # fmt: skip
+        return textwrap.wrap(
+            line.head,
+            width,
+            initial_indent="",
+            subsequent_indent=" " * (lead + 2),
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [""]
     indent = len(line.head) if len(line.head) <= width - 12 else len(line.head) - len(line.head.lstrip()) + 4
     room = max(width - indent, 20)
     pieces: list[str] = []

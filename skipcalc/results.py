@@ -11,6 +11,8 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Union
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from .blocks import Block
     from .exact import Number
 
@@ -153,16 +155,21 @@ class UpdateResult:
     new_weight: Fraction
 
 
+Depth = Union[int, "Decimal", None]
+"""A threshold depth: an exact integer, a Decimal correctly rounded beyond 10,000 digits, or
+None where it never happens."""
+
+
 @dataclass(frozen=True)
 class FormatLimits:
     """Where a float format loses a network's gradient G * f^n, for f = a + b*D: the first depth
     where it falls below the smallest normal (turns subnormal), where it rounds to zero, and
-    where it exceeds the largest finite value; None where that never happens."""
+    where it exceeds the largest finite value."""
 
     format: str
-    below: int | None
-    zero: int | None
-    above: int | None
+    below: Depth
+    zero: Depth
+    above: Depth
 
 
 @dataclass(frozen=True)
@@ -182,7 +189,7 @@ class DepthResult:
     plain_limits: tuple[FormatLimits, ...]  # G * D^n: below and zero
     residual_limits: tuple[FormatLimits, ...]  # G * (1 + D)^n: above
     block_limits: tuple[tuple[FormatLimits, ...], ...]  # per block shown
-    vanish_at: int | None  # first depth where |G * D^n| < vanish
+    vanish_at: Depth  # first depth where |G * D^n| < vanish
     blocks_given: bool = False
 
 
@@ -282,6 +289,7 @@ class InitResult:
     table_headers: tuple[str, ...] = ()
     source: str = ""
     parameters: dict[str, Number] = field(default_factory=dict)
+    label: str = ""  # gain: the nonlinearity
 
 
 Result = Union[

@@ -97,10 +97,13 @@ def run() -> Callable[..., Ran]:
     return skipcalc
 
 
-def run_script(command: str, input: str | None = None, timeout: float = 60, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_script(
+    command: str, input: str | None = None, timeout: float = 60, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """A shell command line with the installed console script first on PATH."""
     environment = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", COLUMNS="80", NO_COLOR="1")
     environment.pop("FORCE_COLOR", None)
     environment.update(env or {})
-    return subprocess.run(["bash", "-c", command], input=input, capture_output=True, text=True, env=environment,
-                          timeout=timeout)  # fmt: skip
+    return subprocess.run(
+        ["bash", "-c", command], input=input, capture_output=True, text=True, env=environment, timeout=timeout
+    )

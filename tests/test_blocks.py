@@ -15,15 +15,30 @@ from skipcalc.errors import InputError
 from skipcalc.paths import path_contributions, path_split, uniform_path_split
 
 fractions = st.fractions(min_value=-2, max_value=2, max_denominator=20)
-SPECS = ["plain", "residual", "scaled:0.5", "rezero:0.1", "rezero:0", "highway:0.7", "stochastic:0.8",
-         "stochastic:linear:0.5", "scaled:-1/3"]  # fmt: skip
+SPECS = [
+    "plain",
+    "residual",
+    "scaled:0.5",
+    "rezero:0.1",
+    "rezero:0",
+    "highway:0.7",
+    "stochastic:0.8",
+    "stochastic:linear:0.5",
+    "scaled:-1/3",
+]
 
 
 @pytest.mark.parametrize(
     "spec, a, b",
-    [("plain", 0, 1), ("residual", 1, 1), ("scaled:0.5", F(1, 2), 1), ("rezero:0.1", 1, F(1, 10)),
-     ("highway:0.7", F(3, 10), F(7, 10)), ("stochastic:0.8", 1, F(4, 5))],
-)  # fmt: skip
+    [
+        ("plain", 0, 1),
+        ("residual", 1, 1),
+        ("scaled:0.5", F(1, 2), 1),
+        ("rezero:0.1", 1, F(1, 10)),
+        ("highway:0.7", F(3, 10), F(7, 10)),
+        ("stochastic:0.8", 1, F(4, 5)),
+    ],
+)
 def test_each_block_is_a_choice_of_a_and_b(spec, a, b):
     block = parse_block(spec)
     assert (block.a, block.b) == (a, b)
@@ -65,10 +80,14 @@ def test_paths_sum_to_the_product_for_any_block(local, spec):
     coefficients = block.coefficients(n)
     for k in range(n + 1):  # every k-subset of branches, the rest skips
         brute = sum(
-            (math.prod((coefficients[i][1] * local[i] if i in chosen else coefficients[i][0] for i in range(n)), start=F(1))
-             for chosen in map(set, combinations(range(n), k))),
+            (
+                math.prod(
+                    (coefficients[i][1] * local[i] if i in chosen else coefficients[i][0] for i in range(n)), start=F(1)
+                )
+                for chosen in map(set, combinations(range(n), k))
+            ),
             start=F(0),
-        )  # fmt: skip
+        )
         assert e[k] == brute
 
 
@@ -91,9 +110,15 @@ def test_scaled_shortcut_brings_back_vanishing():
 
 @pytest.mark.parametrize(
     "spec, fragment",
-    [("resdual", "did you mean residual"), ("scaled", "needs a value"), ("highway:1.5", "not in [0, 1]"),
-     ("stochastic:-0.1", "not in [0, 1]"), ("plain:2", "takes no value"), ("scaled:x", "not a number")],
-)  # fmt: skip
+    [
+        ("resdual", "did you mean residual"),
+        ("scaled", "needs a value"),
+        ("highway:1.5", "not in [0, 1]"),
+        ("stochastic:-0.1", "not in [0, 1]"),
+        ("plain:2", "takes no value"),
+        ("scaled:x", "not a number"),
+    ],
+)
 def test_bad_blocks_are_refused_by_name(spec, fragment):
     with pytest.raises(InputError, match=re.escape(fragment)) as error:
         parse_block(spec)

@@ -126,9 +126,16 @@ def test_ratio_equals_the_quotient_of_the_gradients(local, upstream):
 
 @pytest.mark.parametrize(
     "kind, target, pred, delta, value, gradient",
-    [("mse", 10, 8, None, 4, -4), ("mse", 1, 3, None, 4, 4), ("mae", 10, 8, None, 2, -1), ("mae", 3, 3, None, 0, 0),
-     ("huber", 10, F(19, 2), 1, F(1, 8), F(-1, 2)), ("huber", 10, 8, 1, F(3, 2), -1), ("huber", 10, 8, 5, 2, -2)],
-)  # fmt: skip
+    [
+        ("mse", 10, 8, None, 4, -4),
+        ("mse", 1, 3, None, 4, 4),
+        ("mae", 10, 8, None, 2, -1),
+        ("mae", 3, 3, None, 0, 0),
+        ("huber", 10, F(19, 2), 1, F(1, 8), F(-1, 2)),
+        ("huber", 10, 8, 1, F(3, 2), -1),
+        ("huber", 10, 8, 5, 2, -2),
+    ],
+)
 def test_losses_by_hand(kind, target, pred, delta, value, gradient):
     result = loss(kind, F(target), F(pred), None if delta is None else F(delta))
     assert (result.value, result.gradient) == (value, gradient)
@@ -147,9 +154,15 @@ def test_bce_is_certified_even_where_one_minus_p_rounds_to_one():
 
 @pytest.mark.parametrize(
     "kind, target, pred, delta, argument",
-    [("bce", 1, 0, None, "--pred"), ("bce", 1, 1, None, "--pred"), ("bce", 2, F(1, 2), None, "--target"),
-     ("huber", 1, 0, 0, "--delta"), ("mse", 1, 0, 1, "--delta"), ("log", 1, 0, None, "--kind")],
-)  # fmt: skip
+    [
+        ("bce", 1, 0, None, "--pred"),
+        ("bce", 1, 1, None, "--pred"),
+        ("bce", 2, F(1, 2), None, "--target"),
+        ("huber", 1, 0, 0, "--delta"),
+        ("mse", 1, 0, 1, "--delta"),
+        ("log", 1, 0, None, "--kind"),
+    ],
+)
 def test_loss_refusals_name_the_argument(kind, target, pred, delta, argument):
     with pytest.raises(InputError, match=f"^{argument}"):
         loss(kind, F(target), F(pred), None if delta is None else F(delta))

@@ -19,18 +19,29 @@ def test_the_tour(run):
     assert run("backprop", *TENTHS, "--loss-grad", "-2", "--format", "value").ok == "-0.002\t-2.662\n"
     assert run("loss", "--target", "10", "--pred", "8", "--format", "value").ok == "4\t-4\n"
     assert run("backprop", *TENTHS, "--target", "10", "--pred", "8", "--format", "value").ok == "-0.004\t-5.324\n"
-    assert run("update", "--weight", "0.5", "--lr", "0.1", "--grad", "-5.324", "--input", "1", "--format", "value").ok == "1.0324\n"
+    assert (
+        run("update", "--weight", "0.5", "--lr", "0.1", "--grad", "-5.324", "--input", "1", "--format", "value").ok
+        == "1.0324\n"
+    )
 
 
 def test_json_keys_are_kept(run):
     data = json.loads(run("chain", "0.1", "0.1", "--format", "json").ok)
     assert data == {
-        "command": "chain", "layers": 2, "local": ["0.1", "0.1"],
+        "command": "chain",
+        "layers": 2,
+        "local": ["0.1", "0.1"],
         "plain": {"gradient": "0.01", "float": 0.01, "log10": -2.0, "wrt": ["0.01", "0.1", "1"], "wrt_exact": True},
-        "residual": {"gradient": "1.21", "float": 1.21, "log10": 0.08278537031645007, "wrt": ["1.21", "1.1", "1"],
-                     "wrt_exact": True},
-        "ratio": "121", "exact": True,
-    }  # fmt: skip
+        "residual": {
+            "gradient": "1.21",
+            "float": 1.21,
+            "log10": 0.08278537031645007,
+            "wrt": ["1.21", "1.1", "1"],
+            "wrt_exact": True,
+        },
+        "ratio": "121",
+        "exact": True,
+    }
     data = json.loads(run("backprop", *TENTHS, "--target", "10", "--pred", "8", "--format", "json").ok)
     assert (data["loss"], data["loss_gradient"], data["loss_kind"]) == ("4", "-4", "mse")
     assert data["plain"]["wrt"] == ["-0.004", "-0.04", "-0.4", "-4"]
@@ -38,7 +49,9 @@ def test_json_keys_are_kept(run):
 
 def test_numbers_for_scripts_never_print_fractions(run):
     """awk and float() read every csv and value field; json keeps the exact p/q."""
-    assert run("chain", "1/3", "1/3", "--plain", "--format", "value").ok == "0.1111111111111111111111111111111111111111\n"
+    assert (
+        run("chain", "1/3", "1/3", "--plain", "--format", "value").ok == "0.1111111111111111111111111111111111111111\n"
+    )
     value = run("depth", "--local", "0.8", "--depths", "50", "--format", "value").ok.split("\t")[0]
     assert float(value) == pytest.approx(1.4272476927059598e-05)
     for line in run("depth", "--local", "0.8", "--max", "50", "--format", "csv").ok.splitlines()[1:]:
@@ -56,7 +69,10 @@ def test_layers_repeats_the_derivatives(run):
 
 def test_negative_numbers_need_no_double_dash(run):
     assert run("chain", "-0.5", "0.1", "--plain", "--format", "value").ok == "-0.05\n"
-    assert run("chain", "--format", "value", "-1/3", "-1/3", "--plain").ok == "0.1111111111111111111111111111111111111111\n"
+    assert (
+        run("chain", "--format", "value", "-1/3", "-1/3", "--plain").ok
+        == "0.1111111111111111111111111111111111111111\n"
+    )
     assert run("backprop", "0.1", "--loss-grad", "-2", "--format", "value").ok == "-0.2\t-2.2\n"
 
 
@@ -121,19 +137,32 @@ def test_typos_get_the_fix_before_any_other_check(args, message):
 
 
 BAD = [
-    (["chain", "0.1", "abc"], "D2"), (["chain", "nan"], "D1"), (["chain", "1/0"], "D1"), (["chain"], "D:"),
-    (["chain", "1e999999999"], "D1"), (["chain", "0.1", "--digits", "0"], "--digits"),
-    (["chain", "0.1", "--digits", "many"], "--digits"), (["backprop", "0.1"], "--target/--pred"),
-    (["backprop", "0.1", "--target", "1"], "--pred"), (["backprop", "0.1", "--loss-grad", "1", "--target", "1"], "--loss-grad"),
-    (["backprop", "0.1", "--loss-grad", "x"], "--loss-grad"), (["loss", "--target", "1"], "--pred"),
-    (["loss", "--target", "ten", "--pred", "1"], "--target"), (["loss", "--target", "1", "--pred", "0", "--kind", "bce"], "--pred"),
-    (["update", "--weight", "1", "--lr", "0.1", "--grad", "1"], "--input"), (["backprop", "0.1", "--loss-grad"], "--loss-grad: needs a value"),
-    (["backprop", "0.1", "--loss-grad", "--residual"], "--loss-grad: needs a value"), (["chain", "--residual=yes", "0.1"], "takes no value"),
-    (["depth", "--local", "0.1", "--depths", "1,0"], "--depths"), (["paths", "--uniform", "0.1"], "--layers"),
-    (["chain", "--fn", "x.__class__", "--at", "1"], "--fn 1"), (["chain", "--fn", "x"], "--at"),
-    (["init", "gain", "relu", "--param", "0.2"], "--param: only leaky_relu"), (["init", "fixup", "--branches", "4", "--branch-depth", "1"], "--branch-depth"),
+    (["chain", "0.1", "abc"], "D2"),
+    (["chain", "nan"], "D1"),
+    (["chain", "1/0"], "D1"),
+    (["chain"], "D:"),
+    (["chain", "1e999999999"], "D1"),
+    (["chain", "0.1", "--digits", "0"], "--digits"),
+    (["chain", "0.1", "--digits", "many"], "--digits"),
+    (["backprop", "0.1"], "--target/--pred"),
+    (["backprop", "0.1", "--target", "1"], "--pred"),
+    (["backprop", "0.1", "--loss-grad", "1", "--target", "1"], "--loss-grad"),
+    (["backprop", "0.1", "--loss-grad", "x"], "--loss-grad"),
+    (["loss", "--target", "1"], "--pred"),
+    (["loss", "--target", "ten", "--pred", "1"], "--target"),
+    (["loss", "--target", "1", "--pred", "0", "--kind", "bce"], "--pred"),
+    (["update", "--weight", "1", "--lr", "0.1", "--grad", "1"], "--input"),
+    (["backprop", "0.1", "--loss-grad"], "--loss-grad: needs a value"),
+    (["backprop", "0.1", "--loss-grad", "--residual"], "--loss-grad: needs a value"),
+    (["chain", "--residual=yes", "0.1"], "takes no value"),
+    (["depth", "--local", "0.1", "--depths", "1,0"], "--depths"),
+    (["paths", "--uniform", "0.1"], "--layers"),
+    (["chain", "--fn", "x.__class__", "--at", "1"], "--fn 1"),
+    (["chain", "--fn", "x"], "--at"),
+    (["init", "gain", "relu", "--param", "0.2"], "--param: only leaky_relu"),
+    (["init", "fixup", "--branches", "4", "--branch-depth", "1"], "--branch-depth"),
     (["loss", "5"], "takes no arguments"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("args, named", BAD)
@@ -146,25 +175,65 @@ def test_bad_input_is_one_line_exit_2(args, named):
 # --- both ways in answer alike: every declared option, walked through both ------------------
 
 EXAMPLE = {
-    "--format": "json", "--digits": "5", "--block": "scaled:0.5", "--fn": "tanh(x)", "--at": "0.5",
-    "--jacobian": "[[0.5,0.1],[0,0.2]]", "--dim": "4", "--layers": "6", "--scale": "0.5", "--seed": "3",
-    "--dtype": "float16", "--target": "1", "--pred": "0.5", "--loss-grad": "2", "--kind": "mae", "--delta": "2",
-    "--local": "0.5", "--max": "4", "--depths": "1,3", "--vanish": "0.01", "--uniform": "0.2", "--mass": "0.8",
-    "--weight": "1", "--lr": "0.1", "--grad": "3", "--input": "2", "--encoder-layers": "6", "--decoder-layers": "6",
-    "--branches": "4", "--branch-depth": "3", "--param": "0.2", "--fan-in": "16", "--fan-out": "32", "--last": "0.5",
-}  # fmt: skip
+    "--format": "json",
+    "--digits": "5",
+    "--block": "scaled:0.5",
+    "--fn": "tanh(x)",
+    "--at": "0.5",
+    "--jacobian": "[[0.5,0.1],[0,0.2]]",
+    "--dim": "4",
+    "--layers": "6",
+    "--scale": "0.5",
+    "--seed": "3",
+    "--dtype": "float16",
+    "--target": "1",
+    "--pred": "0.5",
+    "--loss-grad": "2",
+    "--kind": "mae",
+    "--delta": "2",
+    "--local": "0.5",
+    "--max": "4",
+    "--depths": "1,3",
+    "--vanish": "0.01",
+    "--uniform": "0.2",
+    "--mass": "0.8",
+    "--weight": "1",
+    "--lr": "0.1",
+    "--grad": "3",
+    "--input": "2",
+    "--encoder-layers": "6",
+    "--decoder-layers": "6",
+    "--branches": "4",
+    "--branch-depth": "3",
+    "--param": "0.2",
+    "--fan-in": "16",
+    "--fan-out": "32",
+    "--last": "0.5",
+}
 
 BASES = {
-    "chain": [["0.1", "0.2"], ["--fn", "sin(x)", "--at", "1"], ["--jacobian", "[[0.5]]"], ["--random-jacobians", "--dim", "3",
-              "--layers", "3"], ["--batch", "--format", "value"]],
-    "backprop": [["0.1", "--loss-grad", "2"], ["--fn", "sin(x)", "--at", "1", "--target", "1"],
-                 ["--jacobian", "[[0.5]]", "--loss-grad", "[2]"], ["--batch", "--format", "value", "--loss-grad", "2"]],
+    "chain": [
+        ["0.1", "0.2"],
+        ["--fn", "sin(x)", "--at", "1"],
+        ["--jacobian", "[[0.5]]"],
+        ["--random-jacobians", "--dim", "3", "--layers", "3"],
+        ["--batch", "--format", "value"],
+    ],
+    "backprop": [
+        ["0.1", "--loss-grad", "2"],
+        ["--fn", "sin(x)", "--at", "1", "--target", "1"],
+        ["--jacobian", "[[0.5]]", "--loss-grad", "[2]"],
+        ["--batch", "--format", "value", "--loss-grad", "2"],
+    ],
     "loss": [["--target", "1", "--pred", "0.5"], ["--batch", "--format", "value"]],
     "update": [["--weight", "1", "--lr", "0.1", "--grad", "3", "--input", "2"], ["--batch", "--format", "value"]],
-    "depth": [["--local", "0.1"]], "paths": [["0.1", "0.3"], ["--uniform", "0.1", "--layers", "4"]],
-    "deepnorm": [["--layers", "18"]], "fixup": [["--branches", "16", "--branch-depth", "2"]], "gain": [["tanh"]],
+    "depth": [["--local", "0.1"]],
+    "paths": [["0.1", "0.3"], ["--uniform", "0.1", "--layers", "4"]],
+    "deepnorm": [["--layers", "18"]],
+    "fixup": [["--branches", "16", "--branch-depth", "2"]],
+    "gain": [["tanh"]],
     "stochastic-depth": [["--layers", "6"]],
-}  # fmt: skip
+}
 
 _names = count()
 
@@ -177,7 +246,7 @@ def _cases():
             for opt in command.options:
                 if opt.name in base:
                     continue
-                value = ([EXAMPLE.get(opt.name, "SAVE.svg")] if opt.takes_value else [])
+                value = [EXAMPLE.get(opt.name, "SAVE.svg")] if opt.takes_value else []
                 yield [*words, *base, opt.name, *value]
 
 
@@ -189,8 +258,12 @@ def test_both_ways_in_answer_alike(args, tmp_path):
     answers = []
     for way in (fast, typer):
         here = [a.replace("SAVE.svg", str(tmp_path / f"chart{next(_names)}.svg")) for a in args]
-        result = way(*here, input=stdin + ("target=1 pred=0.5\n" if args[0] == "loss" else "")
-                     + ("weight=1 lr=0.1 grad=3 input=2\n" if args[0] == "update" else ""))  # fmt: skip
+        result = way(
+            *here,
+            input=stdin
+            + ("target=1 pred=0.5\n" if args[0] == "loss" else "")
+            + ("weight=1 lr=0.1 grad=3 input=2\n" if args[0] == "update" else ""),
+        )
         answers.append((result.code, result.out.replace(str(tmp_path), "TMP"), result.err))
         assert result.code in (0, 2), (way, result)
         assert "Traceback" not in result.err
@@ -221,16 +294,26 @@ def test_batch_value_json_csv(run):
     assert run("chain", "--batch", "--format", "value", input="0.1 0.1 0.1\n\n0 0\n-0.5 1/3\n").ok == (
         "0.001\t1.331\n0\t1\n-0.1666666666666666666666666666666666666667\t0.6666666666666666666666666666666666666667\n"
     )
-    rows = [json.loads(line) for line in run("chain", "--batch", "--format", "json", "--residual", input="0.1\n\n0.5\n").ok.splitlines()]
+    rows = [
+        json.loads(line)
+        for line in run("chain", "--batch", "--format", "json", "--residual", input="0.1\n\n0.5\n").ok.splitlines()
+    ]
     assert [(r["line"], r["residual"]["gradient"]) for r in rows] == [(1, "1.1"), (3, "1.5")]
     assert run("chain", "--batch", "--format", "csv", "--plain", input="0.1 0.1\n0.5\n").ok.splitlines() == [
-        "line,layer,local,plain_factor,plain_gradient", "1,1,0.1,0.1,0.01", "1,2,0.1,0.1,0.1", "2,1,0.5,0.5,0.5"]
+        "line,layer,local,plain_factor,plain_gradient",
+        "1,1,0.1,0.1,0.01",
+        "1,2,0.1,0.1,0.1",
+        "2,1,0.5,0.5,0.5",
+    ]
 
 
 def test_a_bad_batch_line_stops_after_the_results_before_it(run):
     result = run("backprop", "--batch", "--loss-grad", "-2", "--format", "value", input="0.1\nx 1\n0.2\n")
     assert (result.code, result.out) == (2, "-0.2\t-2.2\n")
-    assert result.err == "skipcalc: error: stdin line 2: D1: 'x' is not a number; expected a decimal (0.1, -2.5, 1e-3, +4) or a fraction (1/3)\n"
+    assert (
+        result.err == "skipcalc: error: stdin line 2: D1: 'x' is not a number; "
+        "expected a decimal (0.1, -2.5, 1e-3, +4) or a fraction (1/3)\n"
+    )
     result = run("chain", "--batch", "--keep-going", "--format", "value", input="0.1\nx\n0.2\n")
     lines = result.out.splitlines()
     assert lines[0] == "0.1\t1.1" and lines[2] == "0.2\t1.2" and json.loads(lines[1])["line"] == 2
@@ -239,9 +322,20 @@ def test_a_bad_batch_line_stops_after_the_results_before_it(run):
 
 def test_loss_and_update_batch_lines_over_options(run):
     text = "target=10 pred=8\ntarget=1 pred=0.5 kind=mae\n--target 3 --pred 1\n"
-    assert run("loss", "--batch", "--kind", "huber", "--format", "value", input=text).ok == "1.5\t-1\n0.5\t-1\n1.5\t-1\n"
-    result = run("update", "--batch", "--lr", "0.1", "--input", "1", "--format", "value",
-                 input="weight=0.5 grad=-5.324\nweight=1 grad=2 input=0\n")  # fmt: skip
+    assert (
+        run("loss", "--batch", "--kind", "huber", "--format", "value", input=text).ok == "1.5\t-1\n0.5\t-1\n1.5\t-1\n"
+    )
+    result = run(
+        "update",
+        "--batch",
+        "--lr",
+        "0.1",
+        "--input",
+        "1",
+        "--format",
+        "value",
+        input="weight=0.5 grad=-5.324\nweight=1 grad=2 input=0\n",
+    )
     assert result.ok == "1.0324\n1\n"
     assert "did you mean grad=?" in run("update", "--batch", "--format", "value", input="weight=1 gard=2\n").err
 

@@ -15,7 +15,13 @@ def _scan(base, scale, threshold, relation, limit=20_000):
     value = abs(scale)
     for n in range(1, limit):
         value *= abs(base)
-        if (value < threshold) if relation == "<" else (value <= threshold) if relation == "<=" else (value > threshold):
+        if (
+            (value < threshold)
+            if relation == "<"
+            else (value <= threshold)
+            if relation == "<="
+            else (value > threshold)
+        ):
             return n
     return None
 
@@ -63,7 +69,9 @@ def test_tiny_d_depths_are_exact_integers(exponent):
     d = F(1, 10**exponent)
     got = first_depth(1 + d, F(1), BY_NAME["float64"].max_finite, ">")
     with mpmath.workdps(400):
-        q = mpmath.log(mpmath.mpf(BY_NAME["float64"].max_finite.numerator)) / mpmath.log1p(mpmath.mpf(d.numerator) / d.denominator)
+        q = mpmath.log(mpmath.mpf(BY_NAME["float64"].max_finite.numerator)) / mpmath.log1p(
+            mpmath.mpf(d.numerator) / d.denominator
+        )
         assert got == int(mpmath.floor(q)) + 1
 
 

@@ -13,18 +13,49 @@ from skipcalc.exact import certify, decimal_text, log10_abs, parse_number, round
 
 @pytest.mark.parametrize(
     "text, value",
-    [("0.1", F(1, 10)), ("-2.5", F(-5, 2)), ("1e-3", F(1, 1000)), ("+4", F(4)), ("1/3", F(1, 3)), ("-1/3", F(-1, 3)),
-     (".5", F(1, 2)), ("5.", F(5)), ("1E-1000", F(1, 10**1000)), ("-0", F(0)), ("2.5e2", F(250))],
-)  # fmt: skip
+    [
+        ("0.1", F(1, 10)),
+        ("-2.5", F(-5, 2)),
+        ("1e-3", F(1, 1000)),
+        ("+4", F(4)),
+        ("1/3", F(1, 3)),
+        ("-1/3", F(-1, 3)),
+        (".5", F(1, 2)),
+        ("5.", F(5)),
+        ("1E-1000", F(1, 10**1000)),
+        ("-0", F(0)),
+        ("2.5e2", F(250)),
+    ],
+)
 def test_parse_exact(text, value):
     assert parse_number(text, "D") == value
 
 
 @pytest.mark.parametrize(
     "text",
-    ["nan", "NaN", "inf", "-inf", "1/0", "0x10", "abc", "", " ", "1e", ".", "e5", "- 1", "1/2/3", "1.5/2", "١",
-     "1_000", "0.1.2", "1e999999999", "9" * 1001],
-)  # fmt: skip
+    [
+        "nan",
+        "NaN",
+        "inf",
+        "-inf",
+        "1/0",
+        "0x10",
+        "abc",
+        "",
+        " ",
+        "1e",
+        ".",
+        "e5",
+        "- 1",
+        "1/2/3",
+        "1.5/2",
+        "١",
+        "1_000",
+        "0.1.2",
+        "1e999999999",
+        "9" * 1001,
+    ],
+)
 def test_parse_refuses_naming_the_argument(text):
     with pytest.raises(InputError) as error:
         parse_number(text, "--target")
@@ -32,6 +63,7 @@ def test_parse_refuses_naming_the_argument(text):
 
 
 # --- the display rule, per output ------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "value, json, table, plain",
@@ -41,12 +73,16 @@ def test_parse_refuses_naming_the_argument(text):
         (F(250, 429), "250/429", "250/429", "0.5827505827505827505827505827505827505828"),
         (F(1, 10) ** 1000, "1e-1000", "1e-1000", "1e-1000"),
         (F(383216840181, 40000000000), "9.580421004525", "≈9.58042100452", "9.580421004525"),
-        (F(1, 3**100), "1.940325217482632837588506028804650381214e-48", "≈1.94032521748e-48",
-         "1.940325217482632837588506028804650381214e-48"),
+        (
+            F(1, 3**100),
+            "1.940325217482632837588506028804650381214e-48",
+            "≈1.94032521748e-48",
+            "1.940325217482632837588506028804650381214e-48",
+        ),
         (F(6727499949325611 * 10**5), "672749994932561100000", "≈6.72749994933e20", "672749994932561100000"),
         (F(0), "0", "0", "0"),
     ],
-)  # fmt: skip
+)
 def test_one_rule_three_outputs(value, json, table, plain):
     """json keeps short fractions exact; tables show 12 digits and fractions of up to 6 digits;
     csv and value never write p/q (awk would read the numerator)."""
@@ -106,7 +142,9 @@ def test_round_significant_is_correct_rounding(p, q, nudge, digits):
             continue
         sign, coefficient, exponent, _ = round_significant(value, digits)
         context = Context(prec=digits, rounding=ROUND_HALF_EVEN, Emax=10**6, Emin=-(10**6))
-        assert F(coefficient) * F(10) ** exponent == F(context.divide(Decimal(value.numerator), Decimal(value.denominator)))
+        assert F(coefficient) * F(10) ** exponent == F(
+            context.divide(Decimal(value.numerator), Decimal(value.denominator))
+        )
 
 
 def test_decimal_text_notation():

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skipcalc import chain, loss
-from skipcalc.blocks import CLASSIC, PLAIN, RESIDUAL, parse_block
+from skipcalc.blocks import CLASSIC, PLAIN, parse_block
 from skipcalc.derive import chain_derivation, local_symbols, residual_expansion, sympy_loss_gradient
 from skipcalc.errors import InputError
 from skipcalc.formula import formula_result, parse_formula
@@ -35,12 +35,22 @@ def test_relu_and_abs_at_zero():
 
 
 FUNCTIONS = {
-    "exp(x)": mpmath.exp, "log(x)": mpmath.log, "sqrt(x)": mpmath.sqrt, "sin(x)": mpmath.sin, "cos(x)": mpmath.cos,
-    "tan(x)": mpmath.tan, "tanh(x)": mpmath.tanh, "sigmoid(x)": lambda x: 1 / (1 + mpmath.exp(-x)),
-    "relu(x)": lambda x: max(x, 0), "softplus(x)": lambda x: mpmath.log(1 + mpmath.exp(x)),
-    "gelu(x)": lambda x: x / 2 * (1 + mpmath.erf(x / mpmath.sqrt(2))), "erf(x)": mpmath.erf, "abs(x)": abs,
-    "x**3/3 - x": lambda x: x**3 / 3 - x, "pi*x/e": lambda x: mpmath.pi * x / mpmath.e,
-}  # fmt: skip
+    "exp(x)": mpmath.exp,
+    "log(x)": mpmath.log,
+    "sqrt(x)": mpmath.sqrt,
+    "sin(x)": mpmath.sin,
+    "cos(x)": mpmath.cos,
+    "tan(x)": mpmath.tan,
+    "tanh(x)": mpmath.tanh,
+    "sigmoid(x)": lambda x: 1 / (1 + mpmath.exp(-x)),
+    "relu(x)": lambda x: max(x, 0),
+    "softplus(x)": lambda x: mpmath.log(1 + mpmath.exp(x)),
+    "gelu(x)": lambda x: x / 2 * (1 + mpmath.erf(x / mpmath.sqrt(2))),
+    "erf(x)": mpmath.erf,
+    "abs(x)": abs,
+    "x**3/3 - x": lambda x: x**3 / 3 - x,
+    "pi*x/e": lambda x: mpmath.pi * x / mpmath.e,
+}
 
 
 @pytest.mark.parametrize("text", list(FUNCTIONS))
@@ -84,7 +94,7 @@ def test_no_false_zeros_and_no_refusal_where_the_answer_is_finite(text, at, expe
 def test_erf_derivative_at_481_is_about_1e_minus_100479():
     value = formula_result(["erf(x)"], F(481), (PLAIN,)).networks[0].gradient
     with mpmath.workdps(60):
-        truth = 2 / mpmath.sqrt(mpmath.pi) * mpmath.exp(-mpmath.mpf(481) ** 2)
+        truth = 2 / mpmath.sqrt(mpmath.pi) * mpmath.exp(-(mpmath.mpf(481) ** 2))
         assert abs(mpmath.mpf(str(value)) / truth - 1) < mpmath.mpf(10) ** -45
 
 
@@ -94,7 +104,9 @@ def test_ten_layers_of_gelu_from_1_5_pass_741():
 
 
 LEAVES = st.sampled_from(["x", "2", "0.5", "pi", "e", "(x + 1)", "(2*x)"])
-FUNCTIONS_OF = st.sampled_from(["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "softplus", "gelu", "erf", "abs"])
+FUNCTIONS_OF = st.sampled_from(
+    ["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "softplus", "gelu", "erf", "abs"]
+)
 
 
 @st.composite
@@ -125,7 +137,9 @@ def test_every_digit_is_earned(text, at):
     got = result.networks[0].gradient
     if isinstance(got, F):
         with mpmath.workdps(3 * 80 * 4):
-            assert abs(mpmath.mpf(got.numerator) / got.denominator - reference) <= abs(reference) * mpmath.mpf(10) ** -900
+            assert (
+                abs(mpmath.mpf(got.numerator) / got.denominator - reference) <= abs(reference) * mpmath.mpf(10) ** -900
+            )
         return
     from decimal import Decimal
 
@@ -137,21 +151,49 @@ def test_every_digit_is_earned(text, at):
 
 @pytest.mark.parametrize(
     "text, fragment",
-    [("x.real", "attribute access"), ("x[0]", "subscripts"), ("(lambda: x)()", "not a function"), ("lambda: 1", "lambdas"),
-     ("[x for x in (1,)]", "comprehensions"), ("'x'", "only numbers"), ("sin(x=1)", "keyword"), ("y", "unknown name"),
-     ("__import__('os')", "not a function"), ("os.system('true')", "not a function"), ("sin(x, x)", "exactly one argument"),
-     ("x**1000", "exponents"), ("9**9**9", "exponents"), ("x if x else 1", "conditionals"), ("x < 1", "comparisons"),
-     ("1j", "only numbers"), ("x @ x", "operator"), ("x +", "not a formula"), ("", "empty"), ("x" * 301, "longer than"),
-     ("sin(" * 40 + "x" + ")" * 40, "nests deeper"), ("-" * 40 + "x", "nests deeper"), ("1/0", "division by zero")],
-)  # fmt: skip
+    [
+        ("x.real", "attribute access"),
+        ("x[0]", "subscripts"),
+        ("(lambda: x)()", "not a function"),
+        ("lambda: 1", "lambdas"),
+        ("[x for x in (1,)]", "comprehensions"),
+        ("'x'", "only numbers"),
+        ("sin(x=1)", "keyword"),
+        ("y", "unknown name"),
+        ("__import__('os')", "not a function"),
+        ("os.system('true')", "not a function"),
+        ("sin(x, x)", "exactly one argument"),
+        ("x**1000", "exponents"),
+        ("9**9**9", "exponents"),
+        ("x if x else 1", "conditionals"),
+        ("x < 1", "comparisons"),
+        ("1j", "only numbers"),
+        ("x @ x", "operator"),
+        ("x +", "not a formula"),
+        ("", "empty"),
+        ("x" * 301, "longer than"),
+        ("sin(" * 40 + "x" + ")" * 40, "nests deeper"),
+        ("-" * 40 + "x", "nests deeper"),
+        ("1/0", "division by zero"),
+    ],
+)
 def test_refused_formulas(text, fragment):
     with pytest.raises(InputError) as error:
         parse_formula(text, "--fn 1")
     assert fragment in str(error.value) and str(error.value).startswith("--fn 1")
 
 
-@pytest.mark.parametrize("text, at", [("exp(exp(exp(x)))", "10"), ("log(x)", "-1"), ("sqrt(x)", "-4"), ("1/x", "0"),
-                                      ("sin(x)", "1e2000"), ("x**x", "1000000")])  # fmt: skip
+@pytest.mark.parametrize(
+    "text, at",
+    [
+        ("exp(exp(exp(x)))", "10"),
+        ("log(x)", "-1"),
+        ("sqrt(x)", "-4"),
+        ("1/x", "0"),
+        ("sin(x)", "1e2000"),
+        ("x**x", "1000000"),
+    ],
+)
 def test_undefined_or_unaffordable_values_are_refused_by_name(text, at):
     with pytest.raises(InputError) as error:
         formula_result([text] * 3, F(at), CLASSIC)
@@ -221,7 +263,10 @@ def test_ring_expansion_is_sympy_expand(n):
 def test_derivation_numbers_follow_layer_order():
     from skipcalc.render import wrap_equation
 
-    lines = [" ".join(wrap_equation(line, 200)) for line in chain_derivation(chain([F(1, 10), F(2, 10), F(3, 10), F(4, 10)])).lines]
+    lines = [
+        " ".join(wrap_equation(line, 200))
+        for line in chain_derivation(chain([F(1, 10), F(2, 10), F(3, 10), F(4, 10)])).lines
+    ]
     text = "\n".join(lines)
     assert "F_1' * F_2' * F_3' * F_4'" in text and "0.1 * 0.2 * 0.3 * 0.4" in text
     negative = "\n".join(" ".join(wrap_equation(x, 200)) for x in chain_derivation(chain([F(-1, 2), F(1, 10)])).lines)

@@ -46,8 +46,15 @@ def test_fixup_scale_has_a_negative_exponent(branches, depth):
     assert init.fixup(16, 2).constants[0].value == F(1, 4)
 
 
-GAINS = {"linear": 1, "conv2d": 1, "sigmoid": 1, "tanh": 5 / 3, "relu": math.sqrt(2), "selu": 0.75,
-         "leaky_relu": math.sqrt(2 / (1 + 0.01**2))}  # fmt: skip
+GAINS = {
+    "linear": 1,
+    "conv2d": 1,
+    "sigmoid": 1,
+    "tanh": 5 / 3,
+    "relu": math.sqrt(2),
+    "selu": 0.75,
+    "leaky_relu": math.sqrt(2 / (1 + 0.01**2)),
+}
 
 
 @pytest.mark.parametrize("name", list(GAINS))

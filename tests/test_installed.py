@@ -71,7 +71,9 @@ def test_readme_fresh_machine_commands_are_what_ci_runs():
 
 def test_readme_tour_works_straight_after_the_set_up_lines(tmp_path):
     """The README says to activate the venv (or call .venv/bin/skipcalc): both work."""
-    result = subprocess.run(["bash", "-c", f". {BIN}/activate && skipcalc chain 0.1 --format value"], capture_output=True, text=True)
+    result = subprocess.run(
+        ["bash", "-c", f". {BIN}/activate && skipcalc chain 0.1 --format value"], capture_output=True, text=True
+    )
     assert result.stdout == "0.1\t1.1\n"
     assert "activate" in (ROOT / "README.md").read_text().split("## A tour")[0]
 
@@ -100,7 +102,9 @@ def test_closed_stderr_keeps_the_status():
 def test_a_reader_that_goes_away_is_141_quietly(fmt):
     feed = "yes '0.1 0.1' | head -100000 | " if "batch" in fmt else ""
     layers = "" if "batch" in fmt else "0.1 --layers 5000"
-    result = run_script(f'{feed}skipcalc chain {layers} --format {fmt} | head -c 100 >/dev/null; echo "${{PIPESTATUS[-2]}}"')
+    result = run_script(
+        f'{feed}skipcalc chain {layers} --format {fmt} | head -c 100 >/dev/null; echo "${{PIPESTATUS[-2]}}"'
+    )
     assert result.stdout.strip() == "141" and result.stderr == "", result
 
 
@@ -115,8 +119,13 @@ def test_columns_zero_is_treated_as_unset():
 
 
 def test_ctrl_c_is_130_without_a_traceback():
-    process = subprocess.Popen([str(BIN / "skipcalc"), "chain", "-", "--format", "value"], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    process = subprocess.Popen(
+        [str(BIN / "skipcalc"), "chain", "-", "--format", "value"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(1.5)  # waiting on stdin
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=10)
@@ -126,8 +135,13 @@ def test_ctrl_c_is_130_without_a_traceback():
 @pytest.mark.parametrize("delay", [0.05, 0.15, 0.3])
 def test_ctrl_c_during_imports_and_work(delay):
     """From the moment skipcalc's code runs, Ctrl-C ends it with 130 and no traceback."""
-    process = subprocess.Popen([str(BIN / "skipcalc"), "chain", "0.1", "--layers", "3000"], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=False)  # fmt: skip
+    process = subprocess.Popen(
+        [str(BIN / "skipcalc"), "chain", "0.1", "--layers", "3000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=False,
+    )
     time.sleep(delay)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=20)
@@ -145,7 +159,9 @@ def test_internal_errors_are_one_line(monkeypatch, capsys):
     with pytest.raises(SystemExit) as stop:
         console.main()
     err = capsys.readouterr().err
-    assert stop.value.code == 70 and err.startswith("skipcalc: internal error: ZeroDivisionError") and err.count("\n") == 1
+    assert (
+        stop.value.code == 70 and err.startswith("skipcalc: internal error: ZeroDivisionError") and err.count("\n") == 1
+    )
 
 
 # --- --save ---------------------------------------------------------------------------
@@ -184,8 +200,14 @@ def test_completion_offers_commands_and_options():
     assert complete("skipcalc ch", 1).split() == ["chain"]
     assert complete("skipcalc chain 0.1 --resi", 3).split() == ["--residual"]
     assert complete("skipcalc chain -0.5 --pl", 3).split() == ["--plain", "--plot"]
-    fish = run_script("skipcalc", env={"_SKIPCALC_COMPLETE": "complete_fish", "_TYPER_COMPLETE_ARGS": "skipcalc ini",
-                                        "_TYPER_COMPLETE_FISH_ACTION": "get-args"})  # fmt: skip
+    fish = run_script(
+        "skipcalc",
+        env={
+            "_SKIPCALC_COMPLETE": "complete_fish",
+            "_TYPER_COMPLETE_ARGS": "skipcalc ini",
+            "_TYPER_COMPLETE_FISH_ACTION": "get-args",
+        },
+    )
     assert fish.stdout.startswith("init")
 
 
@@ -204,14 +226,20 @@ def test_install_and_show_completion(shell, tmp_path):
 
 @pytest.mark.parametrize(
     "args",
-    [["chain", "0.1", "0.1", "--format", "json"], ["chain", "0.1", "--format", "value"], ["chain", "0.1", "--format", "csv"],
-     ["backprop", "0.1", "--target", "1", "--pred", "0", "--format", "json"], ["chain", "--batch", "--format", "value"]],
-)  # fmt: skip
+    [
+        ["chain", "0.1", "0.1", "--format", "json"],
+        ["chain", "0.1", "--format", "value"],
+        ["chain", "0.1", "--format", "csv"],
+        ["backprop", "0.1", "--target", "1", "--pred", "0", "--format", "json"],
+        ["chain", "--batch", "--format", "value"],
+    ],
+)
 def test_scripted_calls_import_neither_typer_nor_sympy_nor_rich(args):
     code = (
         "import sys\nsys.argv = ['skipcalc', *" + repr(args) + "]\nfrom skipcalc.console import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print('LOADED', *[m in sys.modules for m in ('typer', 'sympy', 'rich', 'numpy', 'matplotlib')], file=sys.stderr)"
+        "print('LOADED', *[m in sys.modules for m in ('typer', 'sympy', 'rich', 'numpy', 'matplotlib')],"
+        " file=sys.stderr)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, input="0.1\n")
     assert "LOADED False False False False False" in result.stderr, result.stderr

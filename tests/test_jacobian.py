@@ -12,7 +12,16 @@ from hypothesis import strategies as st
 from skipcalc import chain
 from skipcalc.blocks import CLASSIC, parse_block
 from skipcalc.errors import InputError
-from skipcalc.jacobian import identity, jacobian_chain, matmul, parse_matrix, parse_vector, random_jacobians, rank, spectrum
+from skipcalc.jacobian import (
+    identity,
+    jacobian_chain,
+    matmul,
+    parse_matrix,
+    parse_vector,
+    random_jacobians,
+    rank,
+    spectrum,
+)
 
 J1 = parse_matrix("[[0.1,0.2],[0,0.3]]", "J")
 J2 = parse_matrix("[[1,0],[0.5,-0.1]]", "J")
@@ -85,9 +94,15 @@ def test_random_jacobians_reproducible_and_isometric_for_small_scales():
 
 @pytest.mark.parametrize(
     "text, fragment",
-    [("[[1,2],[3]]", "different lengths"), ("[[1,2,3],[4,5,6]]", "not square"), ("[1,2]", "not a matrix"),
-     ("[[1,x],[0,1]]", "not a number"), ("[[1,2],[3,4]]]", "not a matrix"), ("", "not a matrix")],
-)  # fmt: skip
+    [
+        ("[[1,2],[3]]", "different lengths"),
+        ("[[1,2,3],[4,5,6]]", "not square"),
+        ("[1,2]", "not a matrix"),
+        ("[[1,x],[0,1]]", "not a number"),
+        ("[[1,2],[3,4]]]", "not a matrix"),
+        ("", "not a matrix"),
+    ],
+)
 def test_bad_matrices(text, fragment):
     with pytest.raises(InputError, match=fragment):
         parse_matrix(text, "--jacobian 1")
@@ -132,11 +147,17 @@ def test_random_jacobians_are_honest_about_floats(run):
 
 @pytest.mark.parametrize(
     "args, named",
-    [(["chain", "--jacobian", "[[1,2],[3]]"], "--jacobian 1"), (["chain", "--jacobian", "[[1]]", "--jacobian", "[[1,0],[0,1]]"], "--jacobian 2"),
-     (["backprop", "--jacobian", "[[1]]", "--loss-grad", "2"], "--loss-grad"), (["backprop", "--jacobian", "[[1]]", "--target", "1"], "--target"),
-     (["chain", "--random-jacobians", "--dim", "0"], "--dim"), (["chain", "--random-jacobians", "--layers", "100000"], "--layers"),
-     (["chain", "--random-jacobians", "--scale", "-1"], "--scale"), (["chain", "--random-jacobians", "--seed", "-1"], "--seed")],
-)  # fmt: skip
+    [
+        (["chain", "--jacobian", "[[1,2],[3]]"], "--jacobian 1"),
+        (["chain", "--jacobian", "[[1]]", "--jacobian", "[[1,0],[0,1]]"], "--jacobian 2"),
+        (["backprop", "--jacobian", "[[1]]", "--loss-grad", "2"], "--loss-grad"),
+        (["backprop", "--jacobian", "[[1]]", "--target", "1"], "--target"),
+        (["chain", "--random-jacobians", "--dim", "0"], "--dim"),
+        (["chain", "--random-jacobians", "--layers", "100000"], "--layers"),
+        (["chain", "--random-jacobians", "--scale", "-1"], "--scale"),
+        (["chain", "--random-jacobians", "--seed", "-1"], "--seed"),
+    ],
+)
 def test_cli_jacobian_errors(run, args, named):
     result = run(*args)
     assert (result.code, result.out) == (2, "") and result.err.count("\n") == 1 and named in result.err

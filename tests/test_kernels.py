@@ -40,7 +40,9 @@ def test_fraction_reduces_like_fraction(numerator, denominator):
         assert (result.numerator, result.denominator) == (expected.numerator, expected.denominator)
 
 
-@given(st.lists(st.sampled_from([*POOL[1:], F(7, 9)]), min_size=1, max_size=40), st.sampled_from([F(1), F(-4), F(1, 3)]))
+@given(
+    st.lists(st.sampled_from([*POOL[1:], F(7, 9)]), min_size=1, max_size=40), st.sampled_from([F(1), F(-4), F(1, 3)])
+)
 def test_suffix_products_are_the_backward_pass_to_50_digits(factors, upstream):
     exact = backward(factors, upstream)
     carried = _kernels.suffix_products(factors, upstream)
@@ -90,7 +92,9 @@ def test_round_carried_is_correct_rounding_or_one_digit_fewer_at_a_tie(coefficie
 
 
 def test_round_carried_shows_one_digit_fewer_at_an_undecided_tie():
-    tie = Decimal("1.25000000000000000000000000000000000000000000000000000001")  # within the 1e-50 error bound of the tie 1.25
+    tie = Decimal(
+        "1.25000000000000000000000000000000000000000000000000000001"
+    )  # within the 1e-50 error bound of the tie 1.25
     assert _kernels.round_carried([tie], 2) == [Decimal("1")]  # 1.2 or 1.3 undecided; 1 is certain
     assert _kernels.round_carried([Decimal("1.26")], 2) == [Decimal("1.3")]
 
@@ -117,13 +121,15 @@ def test_carried_values_that_never_round_stay_exact():
 
 
 @given(
-    st.lists(st.sampled_from(["0.1", "-0.5", "1/3", "0", "7e-30", "2.5e2", "123456789012345678901", "x", "1/0", "-"]),
-             max_size=7),
+    st.lists(
+        st.sampled_from(["0.1", "-0.5", "1/3", "0", "7e-30", "2.5e2", "123456789012345678901", "x", "1/0", "-"]),
+        max_size=7,
+    ),
     st.sampled_from([(False, True), (False,), (True,)]),
     st.sampled_from(["1", "-4", "1/3", "0"]),
     st.booleans(),
     st.sampled_from([None, 5]),
-)  # fmt: skip
+)
 def test_value_lines_agree_with_the_general_path(texts, skips, upstream, exact, digits):
     """The batch kernel against the core and the renderer, line by line, or it declines."""
     import io
@@ -136,8 +142,9 @@ def test_value_lines_agree_with_the_general_path(texts, skips, upstream, exact, 
 
     up = parse_number(upstream, "G")
     shown_digits = digits or SIGNIFICANT
-    kernel = _kernels.ValueLines(list(skips), up, lambda w: parse_number(w, "D"),
-                                 lambda n, d: show_parts(n, d, exact, shown_digits, 0).text)  # fmt: skip
+    kernel = _kernels.ValueLines(
+        list(skips), up, lambda w: parse_number(w, "D"), lambda n, d: show_parts(n, d, exact, shown_digits, 0).text
+    )
     line = kernel(" ".join(texts))
     try:
         result = chain_result(parse_numbers(texts, "D"), [RESIDUAL if s else PLAIN for s in skips], up, per_layer=False)

@@ -9,12 +9,46 @@ PACKAGE = Path(skipcalc.__file__).parent
 
 # Bottom to top: a module may import only modules listed before it.
 ORDER = [
-    "errors", "_kernels", "exact", "blocks", "results", "losses", "step", "formats", "chains", "depth", "paths",
-    "jacobian", "formula", "init", "derive", "charts", "progress", "render", "options", "commands", "cli", "console",
+    "errors",
+    "_kernels",
+    "exact",
+    "blocks",
+    "results",
+    "losses",
+    "step",
+    "formats",
+    "chains",
+    "depth",
+    "paths",
+    "jacobian",
+    "formula",
+    "init",
+    "derive",
+    "charts",
+    "progress",
+    "render",
+    "options",
+    "commands",
+    "cli",
+    "console",
     "__main__",
-]  # fmt: skip
-CORE = ["errors", "_kernels", "exact", "blocks", "results", "losses", "step", "formats", "chains", "depth", "paths",
-        "jacobian", "formula", "init"]  # fmt: skip
+]
+CORE = [
+    "errors",
+    "_kernels",
+    "exact",
+    "blocks",
+    "results",
+    "losses",
+    "step",
+    "formats",
+    "chains",
+    "depth",
+    "paths",
+    "jacobian",
+    "formula",
+    "init",
+]
 
 
 def _imports(name: str) -> set[str]:

@@ -71,13 +71,68 @@ def test_a_batch_of_100000_distinct_numbers(tmp_path):
 # --- fuzz: random argument lists from every command's options and hostile atoms ----------------
 
 ATOMS = [
-    "0.1", "-0.5", "1/3", "0", "2", "1e-3", "+4", "1e-100000", "1e100000", "1e999999999", "9" * 1001, "1/0", "nan",
-    "inf", "0x10", "١", "½", "", " ", "\x00", "1_0", "--1", "-", "--", "é", "💥", "1e", ".", "-0", "json", "csv",
-    "value", "table", "xml", "0", "41", "3", "mse", "bce", "huber", "sin(x)", "x**100", "exp(exp(exp(x)))",
-    "__import__('os').system('x')", "x.__class__", "lambda: 1", "9**9**9", "(" * 200, "1,2,5", "1000000000000",
-    "[[0.5]]", "[[1,2],[3]]", "[1,-2]", "float16", "scaled:0.5", "rezero:0", "stochastic:linear:2", "/nonexistent/x.svg",
-    "relu", "tanh", "SAVE.png",
-]  # fmt: skip
+    "0.1",
+    "-0.5",
+    "1/3",
+    "0",
+    "2",
+    "1e-3",
+    "+4",
+    "1e-100000",
+    "1e100000",
+    "1e999999999",
+    "9" * 1001,
+    "1/0",
+    "nan",
+    "inf",
+    "0x10",
+    "١",
+    "½",
+    "",
+    " ",
+    "\x00",
+    "1_0",
+    "--1",
+    "-",
+    "--",
+    "é",
+    "💥",
+    "1e",
+    ".",
+    "-0",
+    "json",
+    "csv",
+    "value",
+    "table",
+    "xml",
+    "0",
+    "41",
+    "3",
+    "mse",
+    "bce",
+    "huber",
+    "sin(x)",
+    "x**100",
+    "exp(exp(exp(x)))",
+    "__import__('os').system('x')",
+    "x.__class__",
+    "lambda: 1",
+    "9**9**9",
+    "(" * 200,
+    "1,2,5",
+    "1000000000000",
+    "[[0.5]]",
+    "[[1,2],[3]]",
+    "[1,-2]",
+    "float16",
+    "scaled:0.5",
+    "rezero:0",
+    "stochastic:linear:2",
+    "/nonexistent/x.svg",
+    "relu",
+    "tanh",
+    "SAVE.png",
+]
 
 
 @st.composite
@@ -98,7 +153,9 @@ def _alarm(signum, frame):
     raise Slow
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(calls(), st.sampled_from(["", "0.1 0.2\n", "x\n", "target=1 pred=0\n", "1e-100000 " * 40, "\n\n"]))
 def test_any_arguments_end_with_a_documented_status_quickly(tmp_path, args, stdin):
     args = [a.replace("SAVE.png", str(tmp_path / f"c{time.monotonic_ns()}.png")) for a in args]

@@ -24,13 +24,28 @@ CASES = {
     "paths-50": (["paths", "0.1", "0.2", "-0.3", "0.4", "0.5", "0.6", "--no-plot"], 50),
     "paths-110-80": (["paths", "--uniform", "0.1", "--layers", "110"], 80),
     "backprop-dtype-80": (["backprop", "0.1", "--layers", "8", "--loss-grad", "1", "--dtype", "float16"], 80),
-    "blocks-80": (["chain", "0.1", "--layers", "20", "--block", "plain", "--block", "residual", "--block",
-                   "scaled:0.5", "--block", "rezero:0.1"], 80),  # fmt: skip
+    "blocks-80": (
+        [
+            "chain",
+            "0.1",
+            "--layers",
+            "20",
+            "--block",
+            "plain",
+            "--block",
+            "residual",
+            "--block",
+            "scaled:0.5",
+            "--block",
+            "rezero:0.1",
+        ],
+        80,
+    ),
     "formula-80": (["backprop", "--fn", "tanh(x)", "--fn", "sigmoid(x)", "--at", "0.5", "--target", "1"], 80),
     "stacked-40": (["chain", "0.1", "-0.2"], 40),
     "loss-50": (["loss", "--target", "1", "--pred", "0.9", "--kind", "bce"], 50),
     "init-80": (["init", "deepnorm", "--encoder-layers", "6", "--decoder-layers", "6"], 80),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -63,8 +78,16 @@ def test_long_chains_show_their_first_and_last_layers():
     text = skipcalc("chain", "0.1", "--layers", "10000", "--plain").ok
     rows = [line for line in text.splitlines() if line.startswith("│ ")]
     assert len(rows) == 41 and "⋮" in rows[20] and "layers 21-9980 (9,960) elided: --all-rows shows them" in text
-    assert len([line for line in skipcalc("chain", "0.1", "--layers", "60", "--plain", "--all-rows").ok.splitlines()
-                if line.startswith("│ ")]) == 60  # fmt: skip
+    assert (
+        len(
+            [
+                line
+                for line in skipcalc("chain", "0.1", "--layers", "60", "--plain", "--all-rows").ok.splitlines()
+                if line.startswith("│ ")
+            ]
+        )
+        == 60
+    )
 
 
 def test_rounded_values_are_marked_and_exact_ones_never():
@@ -89,7 +112,11 @@ def test_terminal_bar_charts_group_100_lengths():
 
 
 def test_value_and_csv_fields_are_read_by_python_float():
-    for args in (["depth", "--local", "0.8", "--max", "50"], ["chain", "1/3", "--layers", "7"], ["paths", "--uniform", "0.1", "--layers", "12"]):
+    for args in (
+        ["depth", "--local", "0.8", "--max", "50"],
+        ["chain", "1/3", "--layers", "7"],
+        ["paths", "--uniform", "0.1", "--layers", "12"],
+    ):
         for row in csv.reader(io.StringIO(skipcalc(*args, "--format", "csv").ok)):
             if row[0].isalpha() or row[0] == "line":
                 continue
