@@ -443,29 +443,29 @@ def key_values(line: str, keys: Sequence[str], name: str) -> dict[str, str]:
 # loss and update
 
 
+def case_values(
+    call: Call, keys: tuple[str, ...], required: tuple[str, ...], line: str | None
+) -> dict[str, Fraction | str | None]:
+    """loss and update: the options given, overridden by a --batch line's key=value pairs; the
+    numbers read (named by where they came from), the rest as text."""
+    texts = {k: call.text("--" + k) for k in keys}
+    named = {k: "--" + k for k in keys}
+    if line is not None:
+        for key, value in key_values(line, keys, call.name).items():
+            texts[key], named[key] = value, key
+    for key in required:
+        if texts[key] is None:
+            where = f" (or {key}= on each line)" if line is not None else ""
+            raise InputError(f"--{key}: missing; give --{key}{where}")
+    return {k: v if v is None or k == "kind" else parse_number(v, named[k]) for k, v in texts.items()}
+
+
 def loss_command(call: Call) -> None:
     from .losses import loss
 
-    keys = ("target", "pred", "kind", "delta")
-
     def case(line: str | None = None) -> Any:
-        values = {k: call.text("--" + k) for k in keys}
-        named = {k: "--" + k for k in keys}
-        if line is not None:
-            for key, value in key_values(line, keys, "loss").items():
-                values[key], named[key] = value, key
-        for key in ("target", "pred"):
-            if values[key] is None:
-                raise InputError(
-                    f"--{key}: missing; give --{key}" + (f" (or {key}= on each line)" if line is not None else "")
-                )
-        delta = values["delta"]
-        return loss(
-            values["kind"] or "mse",
-            parse_number(values["target"], named["target"]),  # type: ignore[arg-type]
-            parse_number(values["pred"], named["pred"]),  # type: ignore[arg-type]
-            None if delta is None else parse_number(delta, named["delta"]),
-        )
+        values = case_values(call, ("target", "pred", "kind", "delta"), ("target", "pred"), line)
+        return loss(str(values["kind"] or "mse"), values["target"], values["pred"], values["delta"])  # type: ignore[arg-type]
 
     if call.mode.name == "batch":
         run_batch(call, case)
@@ -479,17 +479,8 @@ def update_command(call: Call) -> None:
     keys = ("weight", "lr", "grad", "input")
 
     def case(line: str | None = None) -> Any:
-        values = {k: call.text("--" + k) for k in keys}
-        named = {k: "--" + k for k in keys}
-        if line is not None:
-            for key, value in key_values(line, keys, "update").items():
-                values[key], named[key] = value, key
-        for key in keys:
-            if values[key] is None:
-                raise InputError(
-                    f"--{key}: missing; give --{key}" + (f" (or {key}= on each line)" if line is not None else "")
-                )
-        return update(*(parse_number(values[k], named[k]) for k in keys))  # type: ignore[arg-type]
+        values = case_values(call, keys, keys, line)
+        return update(*(values[k] for k in keys))  # type: ignore[arg-type]
 
     if call.mode.name == "batch":
         run_batch(call, case)

@@ -158,6 +158,21 @@ _DTYPE = Opt(
     metavar="FORMAT",
     modes=("numbers", "formula"),
 )
+_KINDS_OF_LAYERS = (
+    Opt("--fn", "A layer F_i(x) as a formula, e.g. 'tanh(x)'; repeat, in forward order.", "multi", metavar="F"),
+    Opt("--at", "x_0, where the --fn forward pass starts.", metavar="X0", modes=("formula",)),
+    Opt(
+        "--jacobian", "A layer's Jacobian, e.g. '[[0.1,0.2],[0,0.3]]'; repeat, in forward order.", "multi", metavar="M"
+    ),
+)
+
+
+def _chain_tail(charted: tuple[str, ...]) -> tuple[Opt, ...]:
+    """The options chain and backprop share after their own: formats, charts, output, --batch."""
+    exact = ("numbers", "formula", "jacobian", "batch")
+    return (_DTYPE, *_charts(charted), _ALL_ROWS, *_output(("numbers", "formula"), exact), _BATCH, _KEEP_GOING)
+
+
 _DERIVATIVES = "Local derivatives D1 ... Dn in forward order (D1 = F1'(x0)); - reads them from stdin."
 
 CHAIN = Command(
@@ -176,24 +191,12 @@ CHAIN = Command(
             metavar="N",
             modes=(*LAYERED, "random"),
         ),
-        Opt("--fn", "A layer F_i(x) as a formula, e.g. 'tanh(x)'; repeat, in forward order.", "multi", metavar="F"),
-        Opt("--at", "x_0, where the --fn forward pass starts.", metavar="X0", modes=("formula",)),
-        Opt(
-            "--jacobian",
-            "A layer's Jacobian, e.g. '[[0.1,0.2],[0,0.3]]'; repeat, in forward order.",
-            "multi",
-            metavar="M",
-        ),
+        *_KINDS_OF_LAYERS,
         Opt("--random-jacobians", "Gaussian d x d Jacobians (--dim, --layers, --scale, --seed).", "flag"),
         Opt("--dim", "Their size d.", metavar="D", modes=("random",), default="64"),
         Opt("--scale", "Entries ~ N(0, s^2/d).", metavar="S", modes=("random",), default="1"),
         Opt("--seed", "Random seed (0 to 2^63 - 1).", metavar="K", modes=("random",), default="0"),
-        _DTYPE,
-        *_charts(CHARTED),
-        _ALL_ROWS,
-        *_output(("numbers", "formula"), ("numbers", "formula", "jacobian", "batch")),
-        _BATCH,
-        _KEEP_GOING,
+        *_chain_tail(CHARTED),
     ),
     "D",
     _DERIVATIVES,
@@ -223,20 +226,8 @@ BACKPROP = Command(
         Opt("--delta", "Huber's threshold (--kind huber).", metavar="D", requires="--kind", default="1"),
         *_networks(),
         Opt("--layers", "Repeat the layers given to N layers.", metavar="N", modes=LAYERED),
-        Opt("--fn", "A layer F_i(x) as a formula, e.g. 'tanh(x)'; repeat, in forward order.", "multi", metavar="F"),
-        Opt("--at", "x_0, where the --fn forward pass starts.", metavar="X0", modes=("formula",)),
-        Opt(
-            "--jacobian",
-            "A layer's Jacobian, e.g. '[[0.1,0.2],[0,0.3]]'; repeat, in forward order.",
-            "multi",
-            metavar="M",
-        ),
-        _DTYPE,
-        *_charts(LAYERED),
-        _ALL_ROWS,
-        *_output(("numbers", "formula"), ("numbers", "formula", "jacobian", "batch")),
-        _BATCH,
-        _KEEP_GOING,
+        *_KINDS_OF_LAYERS,
+        *_chain_tail(LAYERED),
     ),
     "D",
     _DERIVATIVES,

@@ -33,22 +33,7 @@ ORDER = [
     "console",
     "__main__",
 ]
-CORE = [
-    "errors",
-    "_kernels",
-    "exact",
-    "blocks",
-    "results",
-    "losses",
-    "step",
-    "formats",
-    "chains",
-    "depth",
-    "paths",
-    "jacobian",
-    "formula",
-    "init",
-]
+CORE = ORDER[: ORDER.index("init") + 1]  # the math: below derive, render and the command line
 
 
 def _imports(name: str) -> set[str]:
