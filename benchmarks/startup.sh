@@ -10,7 +10,9 @@ py=$(dirname "$(command -v skipcalc)")/python
 hyperfine -N --warmup 5 --runs ${RUNS:-40} \
   'qalc -t "(1+0.1)^3"' \
   'skipcalc chain 0.1 0.1 0.1 --residual --format value' \
+  'skipcalc loss --target 10 --pred 8 --format value' \
   'skipcalc --help'
 hyperfine -N --warmup 3 --runs ${RUNS:-20} \
   "$py -c 'import sympy, typer, rich.table'" \
-  'skipcalc chain 0.1 0.1 0.1'
+  'skipcalc chain 0.1 0.1 0.1' \
+  'skipcalc chain 0.1 --layers 10000'

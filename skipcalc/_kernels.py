@@ -27,7 +27,7 @@ from decimal import ROUND_HALF_EVEN, Context, Decimal, Inexact, localcontext
 from fractions import Fraction
 from functools import cache, lru_cache
 from itertools import accumulate, compress, repeat
-from operator import add, eq, ne
+from operator import add, and_, eq, gt, itemgetter, lt, methodcaller, ne
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -158,10 +158,10 @@ def product_of(parts: Groups) -> Fraction:
     if any(n == 0 for n, _, _ in parts):
         return Fraction(0)
     if sum(c for _, _, c in parts) <= 64:
-        return Fraction(_tree([n**c for n, _, c in parts]), _tree([d**c for _, d, c in parts]))
+        return reduced(_tree([n**c for n, _, c in parts]), _tree([d**c for _, d, c in parts]))
     primes = _small_prime_support([d for _, d, _ in parts])
     if primes is None:
-        return Fraction(_tree([n**c for n, _, c in parts]), _tree([d**c for _, d, c in parts]))
+        return reduced(_tree([n**c for n, _, c in parts]), _tree([d**c for _, d, c in parts]))
     nums = [(n, c) for n, _, c in parts]
     dens = [(d, c) for _, d, c in parts]
     for p in primes:
@@ -183,6 +183,43 @@ def _tree(values: list[int]) -> int:
     return values[0]
 
 
+BIG = 20_000
+"""Bits from which gcd and exact division go to GMP (gmpy2): CPython's are quadratic (5 s for
+the gcd of two million-digit numbers, against 0.16 s)."""
+
+
+def gcd(a: int, b: int) -> int:
+    """math.gcd(a, b), by GMP for big numbers."""
+    if max(a.bit_length(), b.bit_length()) < BIG:
+        return math.gcd(a, b)
+    import gmpy2
+
+    return int(gmpy2.gcd(a, b))
+
+
+def reduced(numerator: int, denominator: int) -> Fraction:
+    """Fraction(numerator, denominator) (denominator > 0), the gcd by GMP when they are big."""
+    common = gcd(numerator, denominator)
+    if common == 1:
+        return coprime(numerator, denominator)
+    if max(numerator.bit_length(), denominator.bit_length()) >= BIG:
+        import gmpy2
+
+        return coprime(int(gmpy2.mpz(numerator) // common), int(gmpy2.mpz(denominator) // common))
+    return coprime(numerator // common, denominator // common)
+
+
+def multiply(a: Fraction, b: Fraction) -> Fraction:
+    """a * b, cross-reducing as Fraction does, the gcds by GMP when the parts are big."""
+    g1, g2 = gcd(a.numerator, b.denominator), gcd(b.numerator, a.denominator)
+    return coprime((a.numerator // g1) * (b.numerator // g2), (a.denominator // g2) * (b.denominator // g1))
+
+
+def reciprocal(a: Fraction) -> Fraction:
+    """1 / a (a != 0), without a gcd: the parts stay coprime."""
+    return coprime(a.denominator, a.numerator) if a.numerator > 0 else coprime(-a.denominator, -a.numerator)
+
+
 def fraction(numerator: int, denominator: int) -> Fraction:
     """Fraction(numerator, denominator) (denominator > 0), reduced without a gcd of big parts
     when the denominator is made of primes below 1000 (decimal inputs give 2s and 5s): a gcd
@@ -191,7 +228,7 @@ def fraction(numerator: int, denominator: int) -> Fraction:
         return Fraction(numerator, denominator)
     primes = _small_prime_support([denominator]) if denominator.bit_length() < 10**7 else None
     if primes is None or not numerator:
-        return Fraction(numerator, denominator)
+        return reduced(numerator, denominator)
     for p in primes:
         k = min(valuation(numerator, p), valuation(denominator, p))
         if k:
@@ -287,31 +324,41 @@ class Terminating(Decimal):
     __slots__ = ()
 
 
-def suffix_products(factors: Sequence[Any], upstream: Any) -> list[Any]:
-    """[upstream * prod(factors[k:]) for k in 0..n] as Decimals with CARRIED precision (both
-    ends as given): the values from the output side that never round (decimal factors whose
-    products fit 60 digits) are found by a loop that watches the Inexact flag and kept as
-    Terminating; from the first rounding on, one C-level accumulate carries the rest."""
+def suffix_products(factors: Sequence[Any], upstream: Any) -> tuple[list[Any], bool]:
+    """([upstream * prod(factors[k:]) for k in 0..n], all exact) as Decimals with CARRIED
+    precision (both ends as given). The values from the output side that never round (decimal
+    factors whose products fit 60 digits: 0.1^k) are kept as Terminating: accumulated in chunks
+    at C speed while the context's Inexact flag stays clear, the chunk where it is raised redone
+    step by step to find the first rounding; from there one accumulate carries the rest."""
     steps = map_distinct(_carried_and_exact, factors[::-1])
     start, exact = _carried_and_exact(upstream)
     values = [start]
     if exact:
         context = CARRIED.copy()
-        for step, step_exact in steps:
-            if not step_exact:
-                break
+        exact_steps = list(map(itemgetter(1), steps))
+        stop = exact_steps.index(False) if False in exact_steps else len(steps)
+        plain = list(map(itemgetter(0), steps[:stop]))
+        for begin in range(0, stop, 4096):
+            chunk = plain[begin : begin + 4096]
             context.clear_flags()
-            product = context.multiply(values[-1], step)
-            if context.flags[Inexact]:
-                break
-            values.append(product)
+            products = list(accumulate(chunk, context.multiply, initial=values[-1]))[1:]
+            if not context.flags[Inexact]:
+                values.extend(products)
+                continue
+            for step in chunk:  # the first rounding is in this chunk: find it
+                context.clear_flags()
+                product = context.multiply(values[-1], step)
+                if context.flags[Inexact]:
+                    break
+                values.append(product)
+            break
     exact_count = len(values) if exact else 0
-    rest = [step for step, _ in steps[len(values) - 1 :]]
+    rest = list(map(itemgetter(0), steps[len(values) - 1 :]))
     values.extend(list(accumulate(rest, CARRIED.multiply, initial=values[-1]))[1:])
     values[:exact_count] = map(Terminating, values[:exact_count])
     values[0] = upstream
     values.reverse()
-    return values
+    return values, exact_count == len(values)
 
 
 def _carried_and_exact(value: Any) -> tuple[Decimal, bool]:
@@ -394,23 +441,27 @@ def decimal_shown(values: Sequence[Decimal], digits: int) -> tuple[list[str], li
         rounded = round_carried(values, digits)
         for i in compress(range(len(values)), terminating):
             rounded[i] = context.normalize(values[i])
-    exact = [t and e for t, e in zip(terminating, map(eq, rounded, values), strict=True)]  # nothing rounded off
+    same = list(map(eq, rounded, values))  # nothing rounded off
+    exact = same if all(terminating) else [t and e for t, e in zip(terminating, same, strict=True)]
     with localcontext(_LOWER_E):
         texts = list(map(str, rounded))
     adjusted = list(map(Decimal.adjusted, rounded))
     # str() of a normalized Decimal is scientific below 1e-6, as show() is. From there on show()
     # writes plain digits while every integer digit is significant (below 10**digits, and
     # 1e21), else scientific - rounded digits are never padded with zeros - and 0 for -0.
-    for i in [i for i, a in enumerate(adjusted) if a > -7]:
+    # A normalized value of at most 60 digits from 1e61 on is written by str() as show() writes
+    # it (1.2e+70, but for the +); below that, the texts may differ and are checked one by one.
+    near = map(and_, map(gt, adjusted, repeat(-7)), map(lt, adjusted, repeat(61)))
+    for i in compress(range(len(adjusted)), near):
         value = rounded[i]
         if not value:
             texts[i] = "0"
         elif adjusted[i] >= (21 if exact[i] else min(digits, 21)):
             texts[i] = format(value, "e")
-        elif "e" in texts[i] or "E" in texts[i]:
+        elif "e" in texts[i]:
             texts[i] = format(value, "f")
     if max(adjusted, default=0) > 0:
-        texts = [text.replace("e+", "e") for text in texts]
+        texts = list(map(methodcaller("replace", "e+", "e"), texts))
     return texts, exact
 
 

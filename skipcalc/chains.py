@@ -61,7 +61,7 @@ def backward_at(factors: Sequence[Fraction], upstream: Fraction, indices: Sequen
     out: dict[int, Fraction] = {}
     value, at = upstream, len(factors)
     for k in sorted(set(indices), reverse=True):
-        value = value * _kernels.product(factors[k:at])
+        value = _kernels.multiply(value, _kernels.product(factors[k:at]))
         out[k], at = value, k
     return out
 
@@ -124,15 +124,17 @@ def network(block: Block, local: Sequence[Fraction], upstream: Fraction, per_lay
     if exact and per_layer and len(fs) <= EXACT_WRT_LAYERS:
         wrt = backward(fs, upstream)
         gradient = wrt[0]
+        wrt_exact = True
     elif exact:
-        gradient = upstream * _kernels.product(fs)
-        wrt = _kernels.suffix_products(fs, upstream) if per_layer else None
+        gradient = _kernels.multiply(upstream, _kernels.product(fs))
+        wrt, wrt_exact = _kernels.suffix_products(fs, upstream) if per_layer else (None, False)
         if wrt is not None:
             wrt[0] = gradient
     else:
-        wrt = _kernels.suffix_products(fs, upstream) if per_layer else None
+        wrt, wrt_exact = _kernels.suffix_products(fs, upstream) if per_layer else (None, False)
         gradient = wrt[0] if wrt is not None else _kernels.carried_product(fs, upstream)
-    return Network(block, tuple(local), tuple(fs), gradient, None if wrt is None else tuple(wrt), upstream)
+    wrt_tuple = None if wrt is None else tuple(wrt)
+    return Network(block, tuple(local), tuple(fs), gradient, wrt_tuple, upstream, wrt_exact=wrt_exact)
 
 
 def chain_result(
@@ -172,7 +174,7 @@ def ratio(networks: Sequence[Network], local: Sequence[Fraction]) -> Number | No
     if isinstance(r, Decimal) or isinstance(p, Decimal):
         return _kernels.CARRIED.divide(_kernels.to_carried(r), _kernels.to_carried(p))
     if _cheap_gcd(r.numerator, p.numerator) and _cheap_gcd(r.denominator, p.denominator):
-        return r / p  # Fraction division: those two gcds, then products
+        return _kernels.multiply(r, _kernels.reciprocal(p))  # two gcds, then products
     # Else prod((1 + D_i) / D_i), layer by layer: the gcds of two million-digit gradients are
     # quadratic in their size. (n + d)/n is in lowest terms when n/d is.
     return _kernels.product_of([(n + d if n > 0 else -(n + d), abs(n), c) for n, d, c in _kernels.groups(local)])

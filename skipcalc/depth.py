@@ -115,7 +115,7 @@ def _column(block: Block, d: Fraction, g: Fraction, depths: Sequence[int]) -> li
 
 def _divide(r: Number, p: Number) -> Number:
     if isinstance(r, Fraction) and isinstance(p, Fraction):
-        return r / p
+        return _kernels.multiply(r, _kernels.reciprocal(p))
     return _kernels.CARRIED.divide(_kernels.to_carried(r), _kernels.to_carried(p))
 
 

@@ -465,6 +465,7 @@ def formula_result(
                 closed,
                 closed_latex,
                 own,
+                wrt_exact=all(isinstance(v, Fraction) for v in wrt),
             )
         )
     command = "chain" if upstream is None and own_loss is None else "backprop"

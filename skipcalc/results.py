@@ -92,6 +92,7 @@ class Network:
     closed_form_latex: str | None = None
     loss: LossResult | None = None  # formula layers with --target: the loss at this network's own output
     stored: Stored | None = None  # --dtype
+    wrt_exact: bool = True  # every wrt value is exact (formula layers: whether all are Fractions)
 
     @property
     def name(self) -> str:
@@ -100,12 +101,6 @@ class Network:
     @property
     def exact(self) -> bool:
         return isinstance(self.gradient, Fraction)
-
-    @property
-    def wrt_exact(self) -> bool:
-        from ._kernels import Terminating
-
-        return self.wrt is not None and all(isinstance(v, (Fraction, Terminating)) for v in self.wrt)
 
 
 @dataclass(frozen=True)

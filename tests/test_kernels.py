@@ -45,7 +45,7 @@ def test_fraction_reduces_like_fraction(numerator, denominator):
 )
 def test_suffix_products_are_the_backward_pass_to_50_digits(factors, upstream):
     exact = backward(factors, upstream)
-    carried = _kernels.suffix_products(factors, upstream)
+    carried, _ = _kernels.suffix_products(factors, upstream)
     assert carried[0] == upstream * math.prod(factors, start=F(1)) or isinstance(carried[0], Decimal)
     for value, truth in zip(carried, exact, strict=True):
         assert abs(F(value) - truth) <= abs(truth) / 10**50
@@ -111,10 +111,12 @@ def test_ilog10_is_exact(n):
 
 def test_carried_values_that_never_round_stay_exact():
     """0.1^k carries exactly in 60 digits: those values are Terminating, shown without a mark."""
-    values = _kernels.suffix_products([F(1, 10)] * 3000, F(1))
+    values, all_exact = _kernels.suffix_products([F(1, 10)] * 3000, F(1))
+    assert all_exact
     assert all(isinstance(v, _kernels.Terminating) for v in values[:-1]) and F(values[0]) == F(1, 10**3000)
     assert show(values[0]).text == "1e-3000" and show(values[0]).exact
-    mixed = _kernels.suffix_products([F(11, 10)] * 100, F(1))
+    mixed, mixed_exact = _kernels.suffix_products([F(11, 10)] * 100, F(1))
+    assert not mixed_exact
     assert isinstance(mixed[-2], _kernels.Terminating) and not isinstance(mixed[0], _kernels.Terminating)
     texts, exact = _kernels.decimal_shown(mixed[-3:-1], 40)
     assert (texts, exact) == (["1.21", "1.1"], [True, True])

@@ -179,3 +179,11 @@ def test_any_arguments_end_with_a_documented_status_quickly(tmp_path, args, stdi
 def test_the_fuzz_reaches_every_command():
     assert len(options.COMMANDS) + len(options.INIT_COMMANDS) == 10
     assert os.path.exists(__file__)
+
+
+def test_big_gcds_are_quick(tmp_path):
+    """Denominators without small primes leave one gcd of million-digit numbers (24 s in Python)."""
+    data = tmp_path / "layers"
+    data.write_text("1009/1013 1013/1011 " * 150_000)
+    result = run_script(f"skipcalc chain - --format value < {data}", timeout=60)
+    assert result.returncode == 0 and result.stdout.startswith("1.003683735198744772830840153397846294315e-129")
