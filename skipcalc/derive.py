@@ -241,12 +241,8 @@ def _length_lines(net: Network, n: int, split: list[Fraction] | None, digits: in
         return [Equation(f"  paths by length k{label}: too large to split exactly here (see skipcalc paths)")]
     lines = [Equation(f"  paths by length k{label} ({n} blocks are 2^{n} paths; Veit et al. 2016):")]
     if block.uniform and (block.a != 1 or block.b != 1):
-        lines.append(
-            Equation(
-                f"    a path through k branches and n - k skips carries b^k a^(n-k) (a = {_short(block.a)}, "
-                f"b = {_short(block.b)}) times its D's"
-            )
-        )
+        lines.append(Equation("    a path through k branches and n - k skips carries b^k a^(n-k) times its D's,"))
+        lines.append(Equation(f"    with a = {_short(block.a)} and b = {_short(block.b)}"))
     ks = list(range(n + 1)) if n + 1 <= LENGTH_LINES else [*range(LENGTH_LINES - 2), n - 1, n]
     grouped = n > EVERY_PRODUCT_UP_TO
     rows = []
@@ -255,17 +251,14 @@ def _length_lines(net: Network, n: int, split: list[Fraction] | None, digits: in
         count = str(paths) if len(str(paths)) <= 24 else number(Fraction(paths), 6)
         noun = ("product" if grouped and k else "path") + ("s" if paths != 1 else "")
         what = f"{noun} of {k} layer{'s' if k != 1 else ''}" if grouped and k else noun
-        rows.append(
-            (f"k={k}", count, what, number(split[k], digits), "the path that skips every layer" if k == 0 else "")
-        )
+        rows.append((f"k={k}", count, what, number(split[k], digits)))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for k, row in zip(ks, rows, strict=True):
         if k == n - 1 and n + 1 > LENGTH_LINES:
             lines.append(Equation(f"    ... lengths {LENGTH_LINES - 2} to {n - 2}: skipcalc paths shows every length"))
-        text = (
-            f"    {row[0]:<{widths[0]}}  {row[1]:>{widths[1]}} {row[2]:<{widths[2]}}  {row[3]:<{widths[3]}}  {row[4]}"
-        )
+        text = f"    {row[0]:<{widths[0]}}  {row[1]:>{widths[1]}} {row[2]:<{widths[2]}}  {row[3]}"
         lines.append(Equation(text.rstrip()))
+    lines.append(Equation("    (k=0 is the path that skips every layer)"))
     return lines
 
 

@@ -39,10 +39,12 @@ class OutputError(OSError):
 
 
 def suggest(word: str, choices: Sequence[str], prefix: str = "", suffix: str = "") -> str:
-    """ "did you mean X? " (or "X or Y? ") for the choices nearest ``word``; "" when none is near."""
+    """ "did you mean X? " (or "X or Y? ") for the choices ``word`` begins (``ch``: chain) or, when
+    it begins none, the nearest by spelling; "" when none is near."""
     import difflib
 
-    near = difflib.get_close_matches(word, list(choices), n=2, cutoff=0.6)
+    starts = [c for c in choices if len(word.lstrip("-")) >= 2 and c.startswith(word)]
+    near = starts[:2] if starts else difflib.get_close_matches(word, list(choices), n=2, cutoff=0.6)
     return f"did you mean {' or '.join(prefix + n + suffix for n in near)}? " if near else ""
 
 

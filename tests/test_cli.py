@@ -127,6 +127,9 @@ TYPOS = [
     (["chain", "0.1", "--block", "resdual"], "did you mean residual?"),
     (["chain", "0.1", "--dtype", "flaot16"], "did you mean float16"),
     (["loss", "--target", "1", "--pred", "0", "--kind", "mea"], "mae?"),
+    (["ch", "0.1"], "ch: no such command; did you mean chain?"),
+    (["chain", "0.1", "--resi", "--format", "value"], "--resi: no such option; did you mean --residual?"),
+    (["depth", "--loc", "0.1"], "--loc: no such option; did you mean --local?"),
 ]
 
 
