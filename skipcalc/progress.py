@@ -20,14 +20,14 @@ DELAY = 1.0  # seconds of quiet work before the display appears
 
 
 class Display:
-    def __init__(self, file: Any = None, delay: float = DELAY) -> None:
+    def __init__(self, file: Any = None, delay: float | None = None) -> None:
         self.file = file
         self.phase = ""
         self.lock = threading.Lock()
         self.progress: Any = None
         self.task: Any = None
         self.stopped = False
-        self.timer = threading.Timer(delay, self._start)
+        self.timer = threading.Timer(DELAY if delay is None else delay, self._start)
         self.timer.daemon = True
         self.forget = errors.on_interrupt(self._restore_cursor)
 
@@ -49,6 +49,8 @@ class Display:
                 TimeElapsedColumn(),
                 console=console,
                 transient=True,
+                redirect_stdout=False,  # Rich would otherwise send stdout to the display's stream
+                redirect_stderr=False,
             )
             self.task = self.progress.add_task(self.phase or "working", total=None)
             self.progress.start()

@@ -248,3 +248,37 @@ def test_scripted_calls_import_neither_typer_nor_sympy_nor_rich(args):
 def test_value_json_reads_back():
     data = json.loads(run_script("skipcalc chain 1/3 --layers 100 --plain --format json").stdout)
     assert data["exact"] is False
+
+
+# --- the progress display ---------------------------------------------------------------
+
+
+def test_progress_on_a_terminal_leaves_stdout_to_the_output():
+    """With stderr a terminal and stdout a file, the display (started at once here) writes only to
+    stderr and the table only to stdout: Rich's display would otherwise redirect stdout to itself."""
+    import pty
+
+    leader, follower = pty.openpty()
+    code = "import sys; from skipcalc import progress; progress.DELAY = 0; from skipcalc.console import main; main()"
+    environment = dict(os.environ, COLUMNS="80", NO_COLOR="1")
+    with subprocess.Popen(
+        [sys.executable, "-c", code, "chain", "0.1", "--layers", "50"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        env=environment,
+    ) as process:
+        os.close(follower)
+        out, _ = process.communicate(timeout=60)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal's other end is closed: all read
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    assert process.returncode == 0 and b"skipcalc: " in seen  # the display ran
+    assert b"chain: 50 layers" in out and b"chain: 50 layers" not in seen and b"residual" not in seen
