@@ -187,6 +187,8 @@ def save(chart: Chart | None, path: str, force: bool) -> None:
         raise InputError(f"--save: {path!r} is not accepted; expected a file name ending in .png, .svg or .pdf")
     if chart is None:
         raise InputError("--save: this result has no chart")
+    if isinstance(chart, LineChart) and not any(series.points for series in chart.series):
+        raise InputError(f"--save: {path}: nothing to draw; every gradient is 0 (a log scale has no 0)")
     if os.path.islink(path):
         raise InputError(f"--save: {path} is a symbolic link; skipcalc does not write through links")
     if os.path.lexists(path) and not force:

@@ -35,6 +35,12 @@ class Call:
     def name(self) -> str:
         return self.parsed.command.name
 
+    @property
+    def per_layer(self) -> bool:
+        """Whether the values at every layer are wanted: every format but value prints them, and a
+        saved chart draws them."""
+        return self.format != "value" or self.given("--save")
+
     def text(self, name: str) -> str | None:
         return self.parsed.values.get(_dest(name))
 
@@ -267,7 +273,7 @@ def chain_or_backprop(call: Call) -> None:
                 blocks,
                 upstream,
                 loss,
-                per_layer=call.format != "value" or call.given("--dtype"),
+                per_layer=call.per_layer or call.given("--dtype"),
                 require_exact=call.flag("--exact"),
                 blocks_given=given_blocks,
             )
@@ -311,13 +317,12 @@ def jacobians(call: Call, blocks: tuple[Any, ...], backprop: bool) -> Any:
                 "--loss-grad: Jacobian layers take the loss gradient as a vector, e.g. --loss-grad '[1,-2]'"
             )
         vector = parse_vector(call.required("--loss-grad"), "--loss-grad")
-    value_only = call.format == "value"
     return jacobian_chain(
         repeated(matrices, call),
         blocks,
         vector,
-        per_layer=not value_only,
-        spectra=not (value_only and backprop),
+        per_layer=call.per_layer,
+        spectra=call.per_layer or not backprop,
         blocks_given=call.given("--block"),
     )
 
@@ -395,7 +400,7 @@ def chain_batch(call: Call, blocks: tuple[Any, ...], upstream: Fraction | None, 
     from .blocks import CLASSIC
     from .chains import chain_result
 
-    per_layer = call.format != "value"
+    per_layer = call.per_layer
     exact = call.flag("--exact")
 
     def case(line: str) -> Any:

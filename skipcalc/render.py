@@ -804,9 +804,9 @@ def jacobian_report(result: JacobianResult) -> Report:
         from .charts import LineChart, log10_series
 
         chart = LineChart(
-            f"||dx_n/dx_k||2, the gradient's norm at each layer's input ({n} layers, {d}x{d})",
+            f"||dx{n}/dx_k||2: the largest gain from each layer's input to the output ({n} layers, {d}x{d})",
             "layer input k (x_k)",
-            "spectral norm",
+            f"||dx{n}/dx_k||2",
             tuple(
                 log10_series(net.name, list(range(n)), [s.singular_values[0] for s in net.spectra], i)
                 for i, net in enumerate(nets)

@@ -182,6 +182,31 @@ def test_save_writes_each_format_and_refuses_to_clobber(tmp_path):
     assert missing.returncode == 2 and "/nonexistent/dir/x.svg" in missing.stderr
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        "chain 0.1 0.1",
+        "backprop 0.1 --layers 8 --loss-grad 1",
+        "chain --jacobian '[[0.1,0],[0,0.2]]' --layers 3",
+        "chain --fn 'tanh(x)' --layers 3 --at 1",
+        "chain 0.37 --layers 12 --block scaled:0.5 --block rezero:0.1",
+    ],
+)
+def test_a_saved_chart_draws_the_gradients_in_every_format(tmp_path, command):
+    """The value format computes only the totals; a chart saved beside it still gets every layer."""
+    for fmt in ("value", "table"):
+        chart = tmp_path / f"{fmt}.svg"
+        result = run_script(f"skipcalc {command} --save {chart} --format {fmt}")
+        assert result.returncode == 0 and result.stderr == "", result.stderr
+        assert 'id="legend_1"' in chart.read_text()  # drawn only around plotted lines
+
+
+def test_a_chart_with_nothing_to_draw_is_refused(tmp_path):
+    result = run_script(f"skipcalc backprop 0.1 0.2 --loss-grad 0 --save {tmp_path}/z.png --format value")
+    assert (result.returncode, result.stdout) == (2, "") and "nothing to draw" in result.stderr
+    assert not os.listdir(tmp_path)
+
+
 def test_save_on_a_full_disk_names_the_file():
     if not os.path.exists("/dev/full"):
         pytest.skip("no /dev/full")
