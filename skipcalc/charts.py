@@ -130,7 +130,7 @@ def _bars(chart: BarChart, width: int, color: bool) -> Any:
     is drawn solid (█), the rest light (░), so the caption reads the same without colour."""
     from rich.text import Text
 
-    groups = _bar_groups(chart)
+    groups, size, (lo, hi) = _bar_groups(chart)
     label_width = max(len(label) for label, _, _ in groups)
     bar_width = max(min(width - label_width - 10, 60), 5)
     top = max((v for _, v, _ in groups), default=0.0) or 1.0
@@ -143,25 +143,27 @@ def _bars(chart: BarChart, width: int, color: bool) -> Any:
         text.append(f"{label:>{label_width}} ")
         text.append(mark * length, style=colour)
         text.append(" " * (bar_width - length) + f" {value:6.1%}\n")
-    if len(groups) < len(chart.values):
-        text.append(
-            f"(lengths grouped {len(chart.values) // len(groups) or 1} or so to a row; bars scaled to the largest)\n"
-        )
-    else:
-        text.append("(bars scaled to the largest)\n")
+    caption = [f"lengths grouped {size} to a row"] if size > 1 else []
+    last = len(chart.values) - 1
+    if (lo, hi) != (0, last):
+        left_out = [f"{a}-{b}" if a != b else str(a) for a, b in ((0, lo - 1), (hi + 1, last)) if a <= b]
+        caption.append(f"lengths {' and '.join(left_out)} left out, each below 0.05% of the largest")
+    caption.append("bars scaled to the largest")
+    text.append(f"({'; '.join(caption)})\n")
     return text
 
 
-def _bar_groups(chart: BarChart, most: int = 40) -> list[tuple[str, float, bool]]:
-    """(label, summed share, in band) rows: every length, or ranges of lengths beyond ``most``,
-    leaving out the empty tails (below 0.05% of the largest)."""
+def _bar_groups(chart: BarChart, most: int = 40) -> tuple[list[tuple[str, float, bool]], int, tuple[int, int]]:
+    """(label, summed share, in band) rows: every length, or ranges of ``size`` lengths beyond
+    ``most``, leaving out the empty tails (below 0.05% of the largest); with the size and the
+    range of lengths shown."""
     values = chart.values
     top = max(values, default=0.0)
     visible = [i for i, v in enumerate(values) if v >= top * 5e-4] or list(range(len(values)))
     lo, hi = min(visible), max(visible)
     band = chart.highlight or (-1, -1)
     if hi - lo + 1 <= most:
-        return [(str(chart.labels[i]), values[i], band[0] <= i <= band[1]) for i in range(lo, hi + 1)]
+        return [(str(chart.labels[i]), values[i], band[0] <= i <= band[1]) for i in range(lo, hi + 1)], 1, (lo, hi)
     size = math.ceil((hi - lo + 1) / most)
     rows = []
     for start in range(lo, hi + 1, size):
@@ -169,7 +171,7 @@ def _bar_groups(chart: BarChart, most: int = 40) -> list[tuple[str, float, bool]
         share = sum(values[start : end + 1])
         in_band = not (end < band[0] or start > band[1])
         rows.append((f"{chart.labels[start]}-{chart.labels[end]}", share, in_band))
-    return rows
+    return rows, size, (lo, hi)
 
 
 # ---------------------------------------------------------------------------

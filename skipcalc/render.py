@@ -671,15 +671,17 @@ def paths_report(result: PathsResult) -> Report:
         )
     a, b = result.band
     band = {"from": a, "to": b, "mass": result.mass, "share": result.band_share}
-    magnitude = sum((abs(e) for e in result.contributions), Fraction(0)) if len(result.contributions) < 2000 else None
-    shares = tuple(_float_share(e, magnitude, result) for e in result.contributions)
-    chart = BarChart(
-        f"share of |gradient| by path length ({result.layers} {result.block.spec} blocks; band {a}-{b} solid)",
-        "path length k (branches passed)",
-        tuple(range(len(shares))),
-        shares,
-        (a, b),
-    )
+
+    def chart() -> BarChart:
+        shares = _magnitude_shares(result.contributions)
+        return BarChart(
+            f"share of |gradient| by path length ({result.layers} {result.block.spec} blocks; band {a}-{b} solid)",
+            "path length k (branches passed)",
+            tuple(range(len(shares))),
+            shares,
+            (a, b),
+        )
+
     data = {"command": "paths", "layers": result.layers, "total": result.total, "by_length": records, "band": band}
     if result.block.spec != "residual":
         data["block"] = result.block.spec
@@ -711,7 +713,7 @@ def paths_report(result: PathsResult) -> Report:
             "Veit et al. (2016) found that in a 110-layer residual net most of the gradient comes from paths 10-34 "
             "layers deep: the band plays that role here.",
         ],
-        chart=lambda: chart,
+        chart=chart,
         row_name="length",
     )
 
@@ -722,11 +724,15 @@ def _comb(n: int, k: int) -> int:
     return math.comb(n, k)
 
 
-def _float_share(e: Fraction, magnitude: Fraction | None, result: PathsResult) -> float:
-    if magnitude is not None:
-        return float(abs(e) / magnitude) if magnitude else 0.0
-    total = abs(float(_kernels.to_carried(result.total))) or 1.0
-    return min(abs(float(_kernels.to_carried(e))) / total, 1.0) if e else 0.0
+def _magnitude_shares(contributions: Sequence[Number]) -> tuple[float, ...]:
+    """|e_k| / sum |e_j| for the bars: carried to 60 digits, since a bar needs no more (exact
+    sums of e_k like 1e-1000^k cost seconds)."""
+    from decimal import localcontext
+
+    with localcontext(_kernels.CARRIED):
+        magnitudes = [abs(_kernels.to_carried(e)) for e in contributions]
+        total = sum(magnitudes, Decimal(0))
+        return tuple(float(m / total) if total else 0.0 for m in magnitudes)
 
 
 def _percent(value: Number) -> str:

@@ -196,13 +196,13 @@ class PathsResult:
 
     block: Block
     layers: int
-    contributions: tuple[Fraction, ...]  # e_0 .. e_n
-    total: Fraction
+    contributions: tuple[Number, ...]  # e_0 .. e_n (carried when too large to hold exactly)
+    total: Number
     shares: tuple[Number, ...] | None  # e_k / total (None when the total is 0)
     cumulative: tuple[Number, ...] | None
     mass: Fraction
     band: tuple[int, int]  # shortest run of lengths carrying `mass` of sum |e_k|
-    band_share: Fraction
+    band_share: Number
 
 
 @dataclass(frozen=True)

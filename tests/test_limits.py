@@ -23,6 +23,8 @@ HEAVY = [
     ("skipcalc depth --local 1e-27 --depths 1 --format json", 0, "709782712893383996732223390266"),
     ("skipcalc depth --local 9e-34 --depths 1 --format json", 0, "788647458770426663035803766567397184"),
     ("skipcalc paths --uniform 1e-1000 --layers 100 --format value", 0, "\t0\t0"),
+    ("skipcalc paths --uniform 1e-1000 --layers 100 --plot", 0, "lengths 1-100 left out"),
+    ("skipcalc paths --uniform 1e-1000 --layers 5000 --format json", 0, '"1e-5000000"'),
     ("skipcalc chain --random-jacobians --dim 128 --layers 200 --format value", 0, "\t"),
     ("skipcalc chain --random-jacobians --seed -1", 2, "--seed"),
     ("skipcalc chain $(printf -- '--jacobian [[0.5]] %.0s' $(seq 20000)) --format value", 2, "chain D1 ... Dn"),

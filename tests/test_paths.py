@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skipcalc import chain
+from skipcalc.blocks import parse_block
 from skipcalc.paths import mass_band, path_split, uniform_path_split
 
 
@@ -53,3 +54,36 @@ def test_big_numbers_stay_exact_where_they_are_affordable():
     tiny = F(1, 10**1000)
     result = path_split([tiny] * 20)
     assert result.contributions[20] == tiny**20 and result.band == (0, 0)
+
+
+def test_a_uniform_split_too_large_to_hold_exactly_is_carried(monkeypatch):
+    """Past the exact budget, one-signed terms are carried with 60 digits: each agrees with the
+    exact e_k to 50 digits, and the shares, band and total with the exact split's."""
+    from decimal import Decimal
+
+    from skipcalc import paths
+
+    exact = uniform_path_split(F(37, 100), 300)
+    monkeypatch.setattr(paths, "UNIFORM_BITS", 0)
+    carried = uniform_path_split(F(37, 100), 300)
+    assert all(isinstance(e, Decimal) for e in carried.contributions)
+    pairs = [
+        *zip(exact.contributions, carried.contributions, strict=True),
+        *zip(exact.shares, carried.shares, strict=True),
+        (exact.total, carried.total),
+    ]
+    for want, got in pairs:
+        assert abs(F(got) - want) <= abs(want) * F(1, 10**50)
+    assert carried.band == exact.band == (69, 94)
+    assert uniform_path_split(F(1, 10**1000), 2, block=parse_block("scaled:0.5")).band == (0, 0)
+
+
+def test_a_split_of_mixed_signs_past_the_budget_is_refused_by_name(monkeypatch):
+    import pytest
+
+    from skipcalc import paths
+    from skipcalc.errors import InputError
+
+    monkeypatch.setattr(paths, "UNIFORM_BITS", 0)
+    with pytest.raises(InputError, match="mixed sign"):
+        uniform_path_split(F(-1, 10), 30)
