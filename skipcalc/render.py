@@ -1484,7 +1484,7 @@ def _label(row: dict[str, Any], key: str) -> str:
 
 def _header_lines(header: str, width: int) -> list[str]:
     """A header wrapped to ``width``: between words, after a slash (dx3/ dx_in), and inside a
-    word only when it is longer than the column."""
+    word (with a hyphen: resid- ual) only when it is longer than the column."""
     import re
 
     pieces = [p for p in re.split(r"(?<=/)|\s+", header) if p]
@@ -1497,9 +1497,10 @@ def _header_lines(header: str, width: int) -> list[str]:
             current = ""
             gap = ""
         current += gap + piece
-        while len(current) > width:
-            lines.append(current[:width])
-            current = current[width:]
+        while len(current) > width:  # broken inside a word: marked with a hyphen where there is room
+            cut = width - 1 if width > 2 else width
+            lines.append(current[:cut] + ("-" if cut < width else ""))
+            current = current[cut:]
     if current:
         lines.append(current)
     return lines
