@@ -529,16 +529,6 @@ def int_text(n: int) -> str:
     return format(Decimal(n), "f")
 
 
-def ilog10(n: int) -> int:
-    """floor(log10(n)) for n >= 1, exactly (math.log10 is off near powers of ten)."""
-    guess = int((n.bit_length() - 1) * 0.30102999566398120)
-    while pow10(guess + 1) <= n:
-        guess += 1
-    while guess > 0 and pow10(guess) > n:
-        guess -= 1
-    return guess
-
-
 def log10_fraction(value: Fraction) -> float:
     """log10 of a positive Fraction of any size (math.log10 takes big ints whole)."""
     return math.log10(value.numerator) - math.log10(value.denominator)

@@ -20,11 +20,6 @@ from .exact import Number
 from .results import ChainResult, LossResult, Network
 
 
-def plain_factor(d: Fraction) -> Fraction:
-    """A plain layer passes on its local derivative."""
-    return d
-
-
 def residual_factor(d: Fraction) -> Fraction:
     """A residual block x + F(x) passes on 1 + D: the skip path's 1 plus the layer's D."""
     return 1 + d

@@ -36,6 +36,11 @@ class Call:
         return self.parsed.command.name
 
     @property
+    def digits(self) -> int | None:
+        """--digits N (1 to 40), or None for each format's own default."""
+        return self.integer("--digits", 1, 40, default=0) or None
+
+    @property
     def per_layer(self) -> bool:
         """Whether the values at every layer are wanted: every format but value prints them, and a
         saved chart draws them."""
@@ -118,12 +123,10 @@ def run(parsed: options.Parsed) -> None:
 def render_options(call: Call, **extra: Any) -> Any:
     from .render import Options
 
-    exact = call.flag("--exact")
-    digits = call.integer("--digits", 1, 40, default=0) or None
     return Options(
         format=call.format,
-        exact=exact,
-        digits=digits,
+        exact=call.flag("--exact"),
+        digits=call.digits,
         symbolic=call.flag("--symbolic"),
         latex=call.flag("--latex"),
         plot=call.switch("--plot", default=extra.pop("plot_default", True)),
@@ -278,6 +281,8 @@ def chain_or_backprop(call: Call) -> None:
                 blocks_given=given_blocks,
             )
     if call.given("--dtype"):
+        from .formats import with_dtype
+
         result = with_dtype(result, call.required("--dtype"))
     emit(call, result, plot_default=False)
 
@@ -327,18 +332,6 @@ def jacobians(call: Call, blocks: tuple[Any, ...], backprop: bool) -> Any:
     )
 
 
-def with_dtype(result: Any, name: str) -> Any:
-    """The result with each network's per-layer gradients as the format stores them."""
-    from dataclasses import replace
-
-    from .exact import fraction_of
-    from .formats import find, stored
-
-    fmt = find(name)
-    nets = tuple(replace(net, stored=stored(fmt, tuple(fraction_of(v) for v in net.wrt))) for net in result.networks)
-    return replace(result, networks=nets)
-
-
 # ---------------------------------------------------------------------------
 # --batch
 
@@ -369,7 +362,6 @@ def run_batch(call: Call, case: Callable[[str], Any], quick: Callable[[str], str
 
     keep_going = call.flag("--keep-going")
     exact = call.flag("--exact")
-    digits = call.integer("--digits", 1, 40, default=0) or None
     failed = 0
     header = True
     out = sys.stdout.write
@@ -390,7 +382,7 @@ def run_batch(call: Call, case: Callable[[str], Any], quick: Callable[[str], str
             failed += 1
             out(json.dumps({"line": number, "error": message}) + "\n")
             continue
-        write(result, Options(format=call.format, exact=exact, digits=digits, line=number, header=header))
+        write(result, Options(format=call.format, exact=exact, digits=call.digits, line=number, header=header))
         header = False
     if failed:
         refuse(f"--batch: {failed} line{'s' if failed != 1 else ''} failed (reported in-band)")
@@ -417,7 +409,7 @@ def chain_batch(call: Call, blocks: tuple[Any, ...], upstream: Fraction | None, 
         from . import _kernels
         from .exact import SIGNIFICANT, show_parts
 
-        digits = call.integer("--digits", 1, 40, default=0) or SIGNIFICANT  # the value format's rule, as render's
+        digits = call.digits or SIGNIFICANT  # the value format's rule, as render's
         quick = _kernels.ValueLines(
             [b is CLASSIC[1] for b in blocks],
             upstream or Fraction(1),

@@ -21,9 +21,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import TYPE_CHECKING, TypeVar
 
 from .errors import InputError, suggest
 from .results import LossScale, Stored
+
+if TYPE_CHECKING:
+    from .results import ChainResult, FormulaResult
+
+R = TypeVar("R", "ChainResult", "FormulaResult")
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,21 @@ GRADSCALER_INIT = 16
 overflow (backoff_factor 0.5, the step skipped) and doubles it after 2000 clean steps
 (growth_interval 2000); torch.amp.GradScaler's defaults."""
 GRADSCALER_GROWTH_INTERVAL = 2000
+
+
+def with_dtype(result: R, name: str) -> R:
+    """The result (chain or formula) with each network's per-layer gradients as the format
+    ``name`` stores them."""
+    from dataclasses import replace
+
+    from .exact import fraction_of
+
+    fmt = find(name)
+    nets = []
+    for net in result.networks:
+        assert net.wrt is not None, "--dtype computes every layer's gradient"
+        nets.append(replace(net, stored=stored(fmt, tuple(fraction_of(v) for v in net.wrt))))
+    return replace(result, networks=tuple(nets))
 
 
 def gradscaler_note(fmt: FloatFormat, scale: LossScale | None) -> str:

@@ -85,7 +85,6 @@ class Command:
 # ---------------------------------------------------------------------------
 # The declaration
 
-NUMBERS, STDIN_OR_NUMBERS = "numbers", "numbers"
 CHAIN_MODES = (
     Mode("random", "--random-jacobians", "with --random-jacobians"),
     Mode("jacobian", "--jacobian", "with --jacobian"),

@@ -259,16 +259,35 @@ def chain_report(result: ChainResult) -> Report:
                 f"The exact products of these {n:,} layers are too large to build: every value is correctly rounded "
                 "from 60 carried digits."
             )
-    notes.extend(_stored_notes(nets, n))
+    return _networks_report(
+        f"{result.command}: {n:,} layer{'s' if n != 1 else ''}", nets, n, backprop, columns, rows, data, summary, notes
+    )
+
+
+def _networks_report(
+    title: str,
+    nets: Sequence[Network],
+    n: int,
+    backprop: bool,
+    columns: dict[str, str],
+    rows: Callable[[], list[dict[str, Any]]],
+    data: dict[str, Any],
+    summary: list[tuple[str, Any]],
+    notes: list[str],
+    tables: list[tuple[str, list[str]]] | None = None,
+) -> Report:
+    """The report of networks side by side (numbers or formulas): each one's gradient on the
+    value line, what a float format stores of it, and the chart of the gradient per layer."""
     return Report(
-        title=f"{result.command}: {n:,} layer{'s' if n != 1 else ''}",
+        title=title,
         columns=columns,
         rows=rows,
         headline=[net.gradient for net in nets],
         data=data,
         summary=summary + _stored_summary(nets, n),
-        notes=notes,
-        chart=lambda: _gradient_chart(nets, n, backprop, "numbers"),
+        notes=notes + _stored_notes(nets, n),
+        tables=tables or [],
+        chart=lambda: _gradient_chart(nets, n, backprop),
     )
 
 
@@ -368,7 +387,7 @@ def _backprop_summary(result: Any, n: int, data: dict[str, Any]) -> list[tuple[s
     return summary
 
 
-def _gradient_chart(nets: Sequence[Network], n: int, backprop: bool, kind: str) -> Any:
+def _gradient_chart(nets: Sequence[Network], n: int, backprop: bool) -> Any:
     from .charts import LineChart, log10_series
 
     what = "dL/dx_k" if backprop else f"dx{n}/dx_k"
@@ -456,18 +475,8 @@ def formula_report(result: FormulaResult) -> Report:
         notes.append(f"Both networks get the same dL/dx{n}, from the --pred given (P = {short(result.loss.pred)}).")
     if result.own_prediction:
         notes.append(f"Each network's loss is taken at its own output x{n}, so each has its own dL/dx{n}.")
-    notes.extend(_stored_notes(nets, n))
-    return Report(
-        title=f"{result.command}: {n} formula layer{'s' if n != 1 else ''} from x0 = {short(result.at)}",
-        columns=columns,
-        rows=rows,
-        headline=[net.gradient for net in nets],
-        data=data,
-        summary=summary + _stored_summary(nets, n),
-        notes=notes,
-        tables=tables,
-        chart=lambda: _gradient_chart(nets, n, backprop, "formula"),
-    )
+    title = f"{result.command}: {n} formula layer{'s' if n != 1 else ''} from x0 = {short(result.at)}"
+    return _networks_report(title, nets, n, backprop, columns, rows, data, summary, notes, tables)
 
 
 def _point_rule(net: Network) -> str:

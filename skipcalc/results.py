@@ -287,19 +287,6 @@ class InitResult:
     label: str = ""  # gain: the nonlinearity
 
 
-Result = Union[
-    ChainResult,
-    FormulaResult,
-    LossResult,
-    UpdateResult,
-    DepthResult,
-    PathsResult,
-    JacobianResult,
-    RandomJacobianResult,
-    InitResult,
-]
-
-
 @dataclass(frozen=True)
 class Equation:
     """One line of a derivation: ``head`` (e.g. "  plain     dx3/dx0 = ") then terms, each

@@ -104,11 +104,6 @@ def test_pow10_is_the_power(k):
     assert _kernels.pow10(k) == 10**k
 
 
-@given(st.integers(min_value=1, max_value=10**400))
-def test_ilog10_is_exact(n):
-    assert _kernels.ilog10(n) == len(str(n)) - 1
-
-
 def test_carried_values_that_never_round_stay_exact():
     """0.1^k carries exactly in 60 digits: those values are Terminating, shown without a mark."""
     values, all_exact = _kernels.suffix_products([F(1, 10)] * 3000, F(1))
