@@ -4,7 +4,7 @@ Scripted calls - chain or backprop in a machine format (json, csv, value) - are 
 declaration's own reader and answered without importing Typer (about 50 ms of every call in a
 shell loop). Everything else goes to the Typer app: tables, help, completion and the other
 commands. Both read the arguments with options.tokenize and run commands.run, so they accept,
-refuse and print alike (tests/test_paths.py walks every declared option through both).
+refuse and print alike (tests/test_cli.py walks every declared option through both).
 """
 
 from __future__ import annotations

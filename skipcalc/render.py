@@ -1214,7 +1214,7 @@ def write_table(report: Report, options: Options, out: TextIO, derivation: Deriv
 
     width = terminal_width(options)
     color = out is sys.stdout and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    buffer = io.StringIO()
+    buffer = io.StringIO()  # a stream that cannot hold the box characters gets ASCII (errors.prepare_streams)
     console = Console(
         file=buffer,
         width=width,
@@ -1225,21 +1225,6 @@ def write_table(report: Report, options: Options, out: TextIO, derivation: Deriv
         no_color=not color,
         legacy_windows=False,
     )
-    if getattr(out, "encoding", "utf-8") and not str(getattr(out, "encoding", "utf-8")).lower().replace(
-        "-", ""
-    ).startswith("utf"):
-        console = Console(
-            file=buffer,
-            width=width,
-            highlight=False,
-            soft_wrap=False,
-            emoji=False,
-            force_terminal=color,
-            no_color=not color,
-            safe_box=True,
-            legacy_windows=False,
-        )
-        console.encoding  # noqa: B018 - Rich picks ASCII boxes for a non-UTF stream
     layout = TableLayout(console, width, options, color)
     layout.write(report, derivation)
     _flush_progress()

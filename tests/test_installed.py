@@ -111,6 +111,7 @@ def test_a_reader_that_goes_away_is_141_quietly(fmt):
 def test_ascii_streams_get_ascii():
     result = run_script("skipcalc chain 1/3 --layers 50 --plain", env={"PYTHONIOENCODING": "ascii"})
     assert result.returncode == 0 and result.stdout.isascii() and "~" in result.stdout and "+---" in result.stdout
+    assert "\\u" not in result.stdout and "| :" in result.stdout  # the elided rows' mark too, not an escape
 
 
 def test_columns_zero_is_treated_as_unset():

@@ -100,3 +100,19 @@ def test_user_text_never_reaches_eval_exec_sympify_or_parse_expr():
 def test_options_declaration_has_no_typer():
     source = (PACKAGE / "options.py").read_text()
     assert "import typer" not in source and "from typer" not in source
+
+
+def test_every_non_ascii_character_skipcalc_writes_has_an_ascii_fallback():
+    """On a stream that cannot hold them (PYTHONIOENCODING=ascii) they are written by errors.ASCII,
+    never as backslash escapes that break a table's columns."""
+    from skipcalc.errors import ASCII
+
+    found = {
+        ch: path.name
+        for path in PACKAGE.glob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        for ch in node.value
+        if not ch.isascii()
+    }
+    assert found and not {ch: name for ch, name in found.items() if ch not in ASCII}
