@@ -1,44 +1,47 @@
 """skipcalc: exact gradients through plain, residual and other skip-connection networks.
 
-The math is usable without the command line::
+The command line's every command is a function here, taking ordinary numbers::
 
-    >>> from fractions import Fraction
     >>> from skipcalc import chain
-    >>> chain([Fraction(1, 10)] * 3).network("residual").gradient
-    Fraction(1331, 1000)
+    >>> chain([0.1, 0.1, 0.1])
+    ChainResult(3 layers: plain 0.001, residual 1.331)
 
-Names are imported on first use (PEP 562): the console script imports this package before
-anything else, and a call loads only the modules its command needs.
+A float is read from its shortest repr (0.1 is 1/10); see :mod:`skipcalc.api`. Names are
+imported on first use (PEP 562): the console script imports this package before anything
+else, and a call loads only the modules its command needs.
 """
 
-from __future__ import annotations
-
 from importlib import import_module
-from typing import Any
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 _EXPORTS = {
-    "chain": "chains",
-    "backprop": "chains",
-    "backward": "chains",
-    "factors": "chains",
-    "residual_factor": "chains",
-    "loss": "losses",
-    "update": "step",
-    "depth_sweep": "depth",
-    "path_split": "paths",
-    "uniform_path_split": "paths",
-    "parse_block": "blocks",
-    "parse_number": "exact",
-    "show": "exact",
-    "InputError": "errors",
+    "chain": "api",
+    "backprop": "api",
+    "loss": "api",
+    "update": "api",
+    "depth": "api",
+    "paths": "api",
+    "init": None,
+    "InputError": "core.errors",
+    "Block": "core.blocks",
+    "parse_block": "core.blocks",
+    "parse_number": "core.exact",
+    "to_number": "core.exact",
+    "show": "core.exact",
 }
 
 __all__ = ["__version__", *_EXPORTS]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name in _EXPORTS:
-        return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+        module = _EXPORTS[name]
+        if module is None:
+            return import_module(f".{name}", __name__)
+        return getattr(import_module(f".{module}", __name__), name)
     raise AttributeError(f"module 'skipcalc' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

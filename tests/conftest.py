@@ -1,4 +1,4 @@
-"""Shared helpers: run skipcalc in-process by either way in, or as the installed console script."""
+"""Shared helpers: run skipcalc in-process as the console script does, or as the installed script."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ class Ran:
 
 def _invoke(entry: Callable[[list[str]], None], args: Sequence[str], input: str, columns: int) -> Ran:
     """Run ``entry(args)`` inside skipcalc's own exit handling, with captured stdio."""
-    from skipcalc import errors
+    from skipcalc.core import errors
 
     saved = sys.stdin, sys.stdout, sys.stderr, os.environ.get("COLUMNS"), os.environ.get("NO_COLOR")
     sys.stdin = io.TextIOWrapper(io.BytesIO(input.encode()), encoding="utf-8")
@@ -59,43 +59,24 @@ def _invoke(entry: Callable[[list[str]], None], args: Sequence[str], input: str,
     return Ran(code, out, err)
 
 
-def fast_entry(args: list[str]) -> None:
-    """The fast path's way: the declaration's reader, then commands.run (no Typer)."""
-    from skipcalc import commands, options
-
-    command, rest = options.find_command(args)
-    commands.run(options.tokenize(command, rest))
-
-
-def typer_entry(args: list[str]) -> None:
-    from skipcalc import cli
-
-    cli.run(args)
-
-
 def console_entry(args: list[str]) -> None:
     """What the console script does, without its Ctrl-C handler (pytest keeps its own)."""
-    from skipcalc import console
+    from skipcalc.cli import console
 
-    parsed = console.scripted(args)
-    if parsed is not None:
-        from skipcalc.commands import run
+    shown = console.for_typer(args)
+    if shown is not None:
+        from skipcalc.cli.app import run as show
 
-        run(parsed)  # type: ignore[arg-type]
+        show(shown)
     else:
-        typer_entry(args)
+        from skipcalc.cli.commands import run
+        from skipcalc.cli.reader import parse
+
+        run(parse(args))
 
 
 def skipcalc(*args: str, input: str = "", columns: int = 80) -> Ran:
     return _invoke(console_entry, args, input, columns)
-
-
-def fast(*args: str, input: str = "", columns: int = 80) -> Ran:
-    return _invoke(fast_entry, args, input, columns)
-
-
-def typer(*args: str, input: str = "", columns: int = 80) -> Ran:
-    return _invoke(typer_entry, args, input, columns)
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skipcalc.blocks import parse_block
-from skipcalc.chains import chain_result
-from skipcalc.errors import InputError
-from skipcalc.paths import path_contributions, path_split, uniform_path_split
+from skipcalc.core.blocks import parse_block
+from skipcalc.core.chains import chain_result
+from skipcalc.core.errors import InputError
+from skipcalc.core.paths import path_contributions, path_split, uniform_path_split
 
 fractions = st.fractions(min_value=-2, max_value=2, max_denominator=20)
 SPECS = [

@@ -9,10 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skipcalc import backprop, chain, loss, update
-from skipcalc.blocks import PLAIN, RESIDUAL
-from skipcalc.chains import EXACT_WRT_LAYERS, backward, backward_at, chain_result, factors, residual_factor
-from skipcalc.errors import InputError
+from skipcalc import backprop, chain, update
+from skipcalc.core.blocks import PLAIN, RESIDUAL, factor
+from skipcalc.core.chains import EXACT_WRT_LAYERS, backward, backward_at, chain_result
+from skipcalc.core.errors import InputError
+from skipcalc.core.losses import loss
 
 TENTH = F(1, 10)
 fractions = st.fractions(min_value=-3, max_value=3, max_denominator=1000)
@@ -26,9 +27,9 @@ def test_seed_plain_and_residual():
 
 
 def test_the_residual_factor_is_one_plus_d():
-    assert residual_factor(TENTH) == F(11, 10)
-    assert factors(RESIDUAL, [TENTH, F(-1, 2)]) == [F(11, 10), F(1, 2)]
-    assert factors(PLAIN, [TENTH, F(-1, 2)]) == [TENTH, F(-1, 2)]
+    assert factor(1, 1, TENTH) == RESIDUAL.factor(TENTH) == F(11, 10)
+    assert RESIDUAL.factors([TENTH, F(-1, 2)]) == [F(11, 10), F(1, 2)]
+    assert PLAIN.factors([TENTH, F(-1, 2)]) == [TENTH, F(-1, 2)]
 
 
 def test_gradient_reaching_each_layer():
@@ -45,7 +46,7 @@ def test_dead_layers_still_pass_the_gradient_through_the_skips():
 def test_seed_backprop():
     mse = loss("mse", F(10), F(8))
     assert (mse.value, mse.gradient) == (4, -4)  # -2(T - P), not the seed's 2(T - P)
-    result = backprop([TENTH] * 3, mse.gradient, loss=mse)
+    result = backprop([TENTH] * 3, target=10, pred=8)
     assert result.network("plain").gradient == F(-4, 1000)
     assert result.network("residual").gradient == F(-5324, 1000)
     assert result.network("residual").wrt[-1] == -4  # x_3 gets the full signal
@@ -79,7 +80,7 @@ def test_residual_is_the_sum_over_all_2n_paths(local):
 
 @given(st.lists(fractions, min_size=1, max_size=20), fractions)
 def test_backprop_is_the_loss_gradient_times_the_chain(local, g):
-    assert backprop(local, g).network("plain").wrt == tuple(g * w for w in chain(local).network("plain").wrt)
+    assert backprop(local, loss_grad=g).network("plain").wrt == tuple(g * w for w in chain(local).network("plain").wrt)
 
 
 @given(st.lists(fractions, min_size=1, max_size=20), st.sets(st.integers(0, 20), max_size=6), fractions)
@@ -117,7 +118,7 @@ def test_value_format_computes_only_the_gradient():
 
 @given(st.lists(st.fractions(max_denominator=50).filter(bool), min_size=1, max_size=90), st.sampled_from([None, F(-4)]))
 def test_ratio_equals_the_quotient_of_the_gradients(local, upstream):
-    result = chain(local) if upstream is None else backprop(local, upstream)
+    result = chain(local) if upstream is None else backprop(local, loss_grad=upstream)
     assert result.ratio == result.network("residual").gradient / result.network("plain").gradient
 
 

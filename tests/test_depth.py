@@ -6,8 +6,8 @@ from fractions import Fraction as F
 import pytest
 
 from skipcalc import chain
-from skipcalc.depth import depth_sweep, first_depth
-from skipcalc.formats import BY_NAME, FORMATS
+from skipcalc.core.depth import depth_sweep, first_depth
+from skipcalc.core.formats import BY_NAME, FORMATS
 
 
 def _scan(base, scale, threshold, relation, limit=20_000):

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skipcalc.errors import InputError
-from skipcalc.exact import certify, decimal_text, log10_abs, parse_number, round_significant, show, to_float
+from skipcalc.core.errors import InputError
+from skipcalc.core.exact import certify, decimal_text, log10_abs, parse_number, round_significant, show, to_float
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skipcalc.formats import BY_NAME, FORMATS, floor_log2, loss_scale, round_into
+from skipcalc.core.formats import BY_NAME, FORMATS, floor_log2, loss_scale, round_into
 
 # Limits as torch.finfo gives them (smallest_normal, max) and smallest subnormals, by hand.
 LIMITS = {

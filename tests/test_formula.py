@@ -9,12 +9,13 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skipcalc import chain, loss
-from skipcalc.blocks import CLASSIC, PLAIN, parse_block
-from skipcalc.derive import chain_derivation, local_symbols, residual_expansion, sympy_loss_gradient
-from skipcalc.errors import InputError
-from skipcalc.formula import formula_result, parse_formula
-from skipcalc.paths import path_contributions
+from skipcalc import chain
+from skipcalc.core.blocks import CLASSIC, PLAIN, parse_block
+from skipcalc.core.errors import InputError
+from skipcalc.core.formula import formula_result, parse_formula
+from skipcalc.core.losses import loss
+from skipcalc.core.paths import path_contributions
+from skipcalc.output.derive import chain_derivation, local_symbols, residual_expansion, sympy_loss_gradient
 
 
 def test_exact_where_sympy_is():
@@ -84,7 +85,7 @@ def test_gradients_match_central_differences(text, block):
     ],
 )
 def test_no_false_zeros_and_no_refusal_where_the_answer_is_finite(text, at, expected):
-    from skipcalc.exact import show
+    from skipcalc.core.exact import show
 
     result = formula_result([text], F(at), (PLAIN,))
     value = result.networks[0].gradient
@@ -124,8 +125,8 @@ def formulas(draw, depth=3):
 def test_every_digit_is_earned(text, at):
     """Random formulas and points, against the same evaluation at 3x the precision: where
     skipcalc answers, its 40 printed digits are those of the far more precise value."""
-    from skipcalc.exact import show
-    from skipcalc.formula import Evaluator, parse_layer
+    from skipcalc.core.exact import show
+    from skipcalc.core.formula import Evaluator, parse_layer
 
     try:
         result = formula_result([text], F(at), (PLAIN,))
@@ -261,7 +262,7 @@ def test_ring_expansion_is_sympy_expand(n):
 
 
 def test_derivation_numbers_follow_layer_order():
-    from skipcalc.render import wrap_equation
+    from skipcalc.output.table import wrap_equation
 
     lines = [
         " ".join(wrap_equation(line, 200))

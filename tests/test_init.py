@@ -7,7 +7,7 @@ from fractions import Fraction as F
 
 import pytest
 
-from skipcalc import init
+from skipcalc.core import init
 
 
 def _float(value):

@@ -151,12 +151,12 @@ def test_ctrl_c_during_imports_and_work(delay):
 
 def test_internal_errors_are_one_line(monkeypatch, capsys):
     """A bug (simulated) ends in one line, exit 70, no traceback."""
-    from skipcalc import commands, console
+    from skipcalc.cli import commands, console
 
     monkeypatch.setattr(sys, "argv", ["skipcalc", "chain", "0.1", "--format", "value"])
     monkeypatch.setattr(console, "_progress_on", lambda args: None)
     monkeypatch.setattr(commands, "run", lambda parsed: 1 / 0)
-    monkeypatch.setattr("skipcalc.errors.guard_interrupts", lambda: None)
+    monkeypatch.setattr("skipcalc.core.errors.guard_interrupts", lambda: None)
     with pytest.raises(SystemExit) as stop:
         console.main()
     err = capsys.readouterr().err
@@ -198,7 +198,7 @@ def test_a_saved_chart_draws_the_gradients_in_every_format(tmp_path, command):
     for fmt in ("value", "table"):
         chart = tmp_path / f"{fmt}.svg"
         result = run_script(f"skipcalc {command} --save {chart} --format {fmt}")
-        assert result.returncode == 0 and result.stderr == "", result.stderr
+        assert result.returncode == 0 and result.stderr == f"skipcalc: wrote {chart} (1600×900 SVG)\n", result.stderr
         assert 'id="legend_1"' in chart.read_text()  # drawn only around plotted lines
 
 
@@ -262,7 +262,7 @@ def test_install_and_show_completion(shell, tmp_path):
 )
 def test_scripted_calls_import_neither_typer_nor_sympy_nor_rich(args):
     code = (
-        "import sys\nsys.argv = ['skipcalc', *" + repr(args) + "]\nfrom skipcalc.console import main\n"
+        "import sys\nsys.argv = ['skipcalc', *" + repr(args) + "]\nfrom skipcalc.cli.console import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "print('LOADED', *[m in sys.modules for m in ('typer', 'sympy', 'rich', 'numpy', 'matplotlib')],"
         " file=sys.stderr)"
@@ -285,7 +285,10 @@ def test_progress_on_a_terminal_leaves_stdout_to_the_output():
     import pty
 
     leader, follower = pty.openpty()
-    code = "import sys; from skipcalc import progress; progress.DELAY = 0; from skipcalc.console import main; main()"
+    code = (
+        "import sys; from skipcalc.output import progress; progress.DELAY = 0; "
+        "from skipcalc.cli.console import main; main()"
+    )
     environment = dict(os.environ, COLUMNS="80", NO_COLOR="1")
     with subprocess.Popen(
         [sys.executable, "-c", code, "chain", "0.1", "--layers", "50"],

@@ -7,9 +7,9 @@ from fractions import Fraction as F
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skipcalc import _kernels
-from skipcalc.chains import backward
-from skipcalc.exact import show
+from skipcalc.core import _fast as _kernels
+from skipcalc.core.chains import backward
+from skipcalc.core.exact import show
 
 POOL = [F(n, d) for n in range(-12, 13) for d in (1, 2, 3, 4, 6, 8, 10, 12, 25, 49, 60)]
 fractions = st.fractions(min_value=-3, max_value=3, max_denominator=1000)
@@ -131,11 +131,12 @@ def test_value_lines_agree_with_the_general_path(texts, skips, upstream, exact, 
     """The batch kernel against the core and the renderer, line by line, or it declines."""
     import io
 
-    from skipcalc.blocks import PLAIN, RESIDUAL
-    from skipcalc.chains import chain_result
-    from skipcalc.errors import InputError
-    from skipcalc.exact import SIGNIFICANT, parse_number, parse_numbers, show_parts
-    from skipcalc.render import Options, write
+    from skipcalc.core.blocks import PLAIN, RESIDUAL
+    from skipcalc.core.chains import chain_result
+    from skipcalc.core.errors import InputError
+    from skipcalc.core.exact import SIGNIFICANT, parse_number, parse_numbers, show_parts
+    from skipcalc.output.machine import write_value
+    from skipcalc.output.view import View
 
     up = parse_number(upstream, "G")
     shown_digits = digits or SIGNIFICANT
@@ -149,5 +150,5 @@ def test_value_lines_agree_with_the_general_path(texts, skips, upstream, exact, 
         assert line is None
         return
     out = io.StringIO()
-    write(result, Options(format="value", exact=exact, digits=digits), out)
+    write_value(result, View(format="value", exact=exact, digits=digits), out)
     assert line is None or line == out.getvalue()

@@ -1,4 +1,5 @@
-"""The layout: imports go one way, the core has no Typer or Rich, user text reaches no eval."""
+"""The layout: three layers in three folders, imports going one way, no module past 800 lines,
+the core free of the command line and of tables, user text never reaching eval."""
 
 import ast
 from pathlib import Path
@@ -9,73 +10,125 @@ PACKAGE = Path(skipcalc.__file__).parent
 
 # Bottom to top: a module may import only modules listed before it.
 ORDER = [
-    "errors",
-    "_kernels",
-    "exact",
-    "blocks",
-    "results",
-    "losses",
-    "step",
-    "formats",
-    "chains",
-    "depth",
-    "paths",
-    "jacobian",
-    "formula",
-    "init",
-    "derive",
-    "charts",
-    "progress",
-    "render",
+    "core.errors",
+    "core.limits",
+    "core._fast",
+    "core.exact",
+    "core.blocks",
+    "core.results",
+    "core.losses",
+    "core.step",
+    "core.formats",
+    "core.chains",
+    "core.depth",
+    "core.paths",
+    "core.jacobian",
+    "core.formula",
+    "core.init",
+    "output.view",
+    "output.text",
+    "output.report",
+    "output.charts",
+    "output.networks",
+    "output.reports",
+    "output.progress",
+    "output.derive",
+    "output.machine",
+    "output.table",
+    "output.render",
+    "output.notebook",
+    "kinds",
     "options",
-    "commands",
-    "cli",
-    "console",
+    "api",
+    "init",
+    "cli.reader",
+    "cli.commands",
+    "cli.app",
+    "cli.console",
     "__main__",
 ]
-CORE = ORDER[: ORDER.index("init") + 1]  # the math: below derive, render and the command line
+CORE = [name for name in ORDER if name.startswith("core.")]
+DISPLAY = {"output.render", "output.notebook", "output.reports", "output.text"}
+"""What core/results.py's Result hands itself to when a person asks to see it (repr, print,
+Jupyter, to_dict, plot): imported inside those methods only, the one way up from the core."""
 
 
-def _imports(name: str) -> set[str]:
-    """The skipcalc modules a module imports, anywhere in it (lazy imports included)."""
-    tree = ast.parse((PACKAGE / f"{name}.py").read_text())
+def _module(path: Path) -> str:
+    return ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {_module(p): p for p in PACKAGE.rglob("*.py") if p.name != "__init__.py"}
+
+
+def _imports(name: str, top_level_only: bool = False) -> set[str]:
+    """The skipcalc modules a module imports (lazy ones too, unless ``top_level_only``)."""
+    path = _modules()[name]
+    tree = ast.parse(path.read_text())
+    package = name.split(".")[:-1]
     found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            if node.module:
-                found.add(node.module.split(".")[0])
-            else:
-                found.update(alias.name for alias in node.names)
-    return found
+    nodes = tree.body if top_level_only else ast.walk(tree)
+    for node in nodes:
+        if isinstance(node, ast.ImportFrom) and node.level:
+            prefix = [*package[: len(package) - node.level + 1], *(node.module.split(".") if node.module else [])]
+            found.add(".".join(prefix))
+            found.update(".".join([*prefix, alias.name]) for alias in node.names)
+    return found & set(_modules())
 
 
 def test_every_module_is_in_the_layer_order():
-    modules = {p.stem for p in PACKAGE.glob("*.py")} - {"__init__"}
-    assert modules == set(ORDER)
+    assert set(_modules()) == set(ORDER)
+
+
+def test_three_layers_in_three_folders():
+    folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert folders == {"core", "output", "cli"}
 
 
 def test_imports_go_down_only():
     for i, name in enumerate(ORDER):
         upward = _imports(name) & set(ORDER[i:])
+        if name == "core.results":
+            assert upward <= DISPLAY and not (_imports(name, top_level_only=True) & set(ORDER[i:])), upward
+            continue
         assert not upward, (name, upward)
 
 
+def test_the_core_imports_neither_output_nor_the_command_line():
+    for name in CORE:
+        if name == "core.results":
+            continue
+        assert not {m for m in _imports(name) if not m.startswith("core.")}, name
+
+
 def test_errors_imports_nothing_of_skipcalc():
-    assert _imports("errors") == set()
+    assert _imports("core.errors") == set()
 
 
 def test_the_core_has_no_command_line_and_no_tables():
     for name in CORE:
-        source = (PACKAGE / f"{name}.py").read_text()
+        source = _modules()[name].read_text()
         assert "import typer" not in source and "from rich" not in source and "import rich" not in source, name
 
 
+def test_rich_is_imported_only_by_tables_charts_and_the_progress_display():
+    for name, path in _modules().items():
+        source = path.read_text()
+        if "from rich" in source or "import rich" in source:
+            assert name in {"output.table", "output.charts", "output.progress", "output.render"}, name
+
+
 def test_results_hold_no_sympy():
-    assert "sympy" not in (PACKAGE / "results.py").read_text()
+    assert "sympy" not in (PACKAGE / "core" / "results.py").read_text()
+
+
+def test_no_module_is_longer_than_800_lines():
+    for name, path in _modules().items():
+        assert len(path.read_text().splitlines()) <= 800, name
 
 
 def test_renderers_are_chosen_by_type_not_by_name():
-    source = (PACKAGE / "render.py").read_text()
+    source = (PACKAGE / "output" / "reports.py").read_text()
     assert "__name__)" not in source and "REPORTS: dict[type" in source
 
 
@@ -83,11 +136,11 @@ def test_no_module_shadows_the_standard_library():
     import sys
 
     stdlib = set(sys.stdlib_module_names)
-    assert not ({p.stem for p in PACKAGE.glob("*.py")} & stdlib)
+    assert not ({p.stem for p in PACKAGE.rglob("*.py")} & stdlib)
 
 
 def test_user_text_never_reaches_eval_exec_sympify_or_parse_expr():
-    for path in PACKAGE.glob("*.py"):
+    for path in PACKAGE.rglob("*.py"):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.Call):
@@ -97,19 +150,25 @@ def test_user_text_never_reaches_eval_exec_sympify_or_parse_expr():
                 assert name not in ("sympify", "parse_expr", "S"), (path.name, node.lineno)
 
 
-def test_options_declaration_has_no_typer():
-    source = (PACKAGE / "options.py").read_text()
-    assert "import typer" not in source and "from typer" not in source
+def test_the_declaration_has_no_typer():
+    for name in ("options", "kinds"):
+        source = _modules()[name].read_text()
+        assert "import typer" not in source and "from typer" not in source
+
+
+def test_typer_is_used_through_its_public_names_only():
+    source = (PACKAGE / "cli" / "app.py").read_text()
+    assert "typer._" not in source and "_main_shell_completion" not in source
 
 
 def test_every_non_ascii_character_skipcalc_writes_has_an_ascii_fallback():
     """On a stream that cannot hold them (PYTHONIOENCODING=ascii) they are written by errors.ASCII,
     never as backslash escapes that break a table's columns."""
-    from skipcalc.errors import ASCII
+    from skipcalc.core.errors import ASCII
 
     found = {
         ch: path.name
-        for path in PACKAGE.glob("*.py")
+        for path in PACKAGE.rglob("*.py")
         for node in ast.walk(ast.parse(path.read_text()))
         if isinstance(node, ast.Constant) and isinstance(node.value, str)
         for ch in node.value

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skipcalc import chain
-from skipcalc.blocks import parse_block
-from skipcalc.paths import mass_band, path_split, uniform_path_split
+from skipcalc.core.blocks import parse_block
+from skipcalc.core.paths import mass_band, path_split, uniform_path_split
 
 
 @settings(max_examples=30)
@@ -61,7 +61,7 @@ def test_a_uniform_split_too_large_to_hold_exactly_is_carried(monkeypatch):
     exact e_k to 50 digits, and the shares, band and total with the exact split's."""
     from decimal import Decimal
 
-    from skipcalc import paths
+    from skipcalc.core import paths
 
     exact = uniform_path_split(F(37, 100), 300)
     monkeypatch.setattr(paths, "UNIFORM_BITS", 0)
@@ -81,8 +81,8 @@ def test_a_uniform_split_too_large_to_hold_exactly_is_carried(monkeypatch):
 def test_a_split_of_mixed_signs_past_the_budget_is_refused_by_name(monkeypatch):
     import pytest
 
-    from skipcalc import paths
-    from skipcalc.errors import InputError
+    from skipcalc.core import paths
+    from skipcalc.core.errors import InputError
 
     monkeypatch.setattr(paths, "UNIFORM_BITS", 0)
     with pytest.raises(InputError, match="mixed sign"):

@@ -12,13 +12,11 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
-from .blocks import Block
+from .blocks import Block, factor_matrix
 from .errors import InputError
 from .exact import Number, certify_all, parse_number, quote
+from .limits import MAX_DIM, RANDOM_LAYERS
 from .results import JacobianNetwork, JacobianResult, Matrix, RandomJacobianResult, RandomNetwork, Spectrum, Vector
-
-MAX_DIM = 32
-"""Largest d for exact --jacobian matrices (random ones go to 512)."""
 
 SVD_WORK = 60_000
 """Bound on the certified singular values' work, the sum of d^3 over the matrices whose
@@ -28,6 +26,19 @@ EXACT_BITS = 4 * 10**8
 """Bound on the bits of the exact running products' entries, all together (50 MB)."""
 
 _ROW = re.compile(r"\[([^\[\]]*)\]")
+
+
+def to_matrix(rows: Any, name: str) -> Matrix:
+    """A matrix given as rows of ordinary numbers (lists, tuples or a 2-D numpy array)."""
+    from .exact import to_numbers
+
+    try:
+        matrix = tuple(tuple(to_numbers(row, f"{name} row {i} entry ")) for i, row in enumerate(rows, 1))
+    except TypeError:
+        raise InputError(
+            f"{name}: {quote(repr(rows))} is not a matrix; expected rows like [[0.1, 0.2], [0, 0.3]]"
+        ) from None
+    return _square(matrix, name)
 
 
 def parse_matrix(text: str, name: str) -> Matrix:
@@ -41,6 +52,13 @@ def parse_matrix(text: str, name: str) -> Matrix:
     if ",".join(f"[{r}]" for r in rows) != inner:
         raise InputError(f"{name}: {quote(text)} is not a matrix; {shape}")
     matrix = tuple(tuple(parse_number(e, f"{name} row {i}") for e in row.split(",")) for i, row in enumerate(rows, 1))
+    return _square(matrix, name)
+
+
+def _square(matrix: Matrix, name: str) -> Matrix:
+    """The matrix, refused unless it is square and at most MAX_DIM wide."""
+    if not matrix or not matrix[0]:
+        raise InputError(f"{name}: an empty matrix; a Jacobian is d x d with d >= 1")
     widths = {len(row) for row in matrix}
     if len(widths) != 1:
         raise InputError(f"{name}: rows of different lengths {sorted(widths)}; a Jacobian has rows of one length")
@@ -61,11 +79,6 @@ def parse_vector(text: str, name: str) -> Vector:
 
 def identity(d: int) -> Matrix:
     return tuple(tuple(Fraction(int(i == j)) for j in range(d)) for i in range(d))
-
-
-def block_matrix(a: Fraction, b: Fraction, j: Matrix) -> Matrix:
-    """a*I + b*J: a block's local derivative (the residual block's I + J)."""
-    return tuple(tuple(a * (r == c) + b * x for c, x in enumerate(row)) for r, row in enumerate(j))
 
 
 def matmul(a: Matrix, b: Matrix) -> Matrix:
@@ -158,7 +171,7 @@ def jacobian_chain(
     eye = identity(d)
     nets = []
     for block in blocks:
-        factors = [block_matrix(a, b, j) for (a, b), j in zip(block.coefficients(n), jacobians, strict=True)]
+        factors = [factor_matrix(a, b, j) for (a, b), j in zip(block.coefficients(n), jacobians, strict=True)]
         running = [eye]
         for factor in reversed(factors):  # dx_n/dx_k = (dx_n/dx_{k+1}) F_{k+1}: the backward pass
             running.append(matmul(running[-1], factor))
@@ -183,14 +196,10 @@ def random_jacobians(
 ) -> RandomJacobianResult:
     """Gaussian J_k with entries of variance scale^2/dim (He/Xavier-style), reproducible by
     seed; the singular values of each network's running product J_k ... J_1 at every depth."""
-    if not 1 <= dim <= 512:
-        raise InputError(f"--dim: {dim} is not accepted; expected 1 to 512")
-    if not 1 <= layers <= 1000:
-        raise InputError(f"--layers: {layers} is not accepted; expected 1 to 1000")
-    if not 0 <= scale <= 100:
-        raise InputError(f"--scale: {scale} is not accepted; expected 0 to 100")
-    if not 0 <= seed < 2**63:
-        raise InputError(f"--seed: {seed} is not accepted; expected 0 to 2^63 - 1")
+    if not 1 <= layers <= RANDOM_LAYERS:
+        raise InputError(
+            f"--layers: {layers:,} is not accepted with --random-jacobians; expected 1 to {RANDOM_LAYERS:,}"
+        )
     if dim**3 * layers * len(blocks) > RANDOM_WORK:
         raise InputError(
             f"--random-jacobians: {layers:,} layers of {dim}x{dim} SVDs for {len(blocks)} networks would take "

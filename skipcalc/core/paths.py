@@ -23,19 +23,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from .exact import Number
 
-from . import _kernels
+from . import _fast
 from .blocks import RESIDUAL, Block
-from .chains import factors
 from .errors import InputError
+from .limits import MAX_PATH_LAYERS
 from .results import PathsResult
 
 T = TypeVar("T", int, Fraction)
 Weights = Sequence[Any]
 """The e_k as integers over one common denominator, or carried (Decimals)."""
 
-MAX_PATH_LAYERS = 5000
-"""Most layers a split accepts: its rows print the exact path counts C(n,k), about n^2/5
-digits in all (5.4 million for 5,000 layers, written in 1.4 s)."""
 
 WORK_LIMIT = 4 * 10**10
 """Bound on the recurrence's work, n^3 times the bits per layer: about two seconds here
@@ -57,7 +54,7 @@ SHARE_BITS = 4_000
 def path_contributions(local: Sequence[Fraction], block: Block = RESIDUAL) -> list[Fraction]:
     """e_0 .. e_n (see the module's docstring)."""
     numerators, denominator = _path_sums(local, block)
-    return [_kernels.fraction(e, denominator) for e in numerators]
+    return [_fast.fraction(e, denominator) for e in numerators]
 
 
 def _path_sums(local: Sequence[Fraction], block: Block) -> tuple[list[int], int]:
@@ -122,13 +119,13 @@ def _carried_uniform(a: Fraction, c: Fraction, n: int) -> tuple[list[Decimal], l
     carried with 60 digits: e_0 = a^n, then e_k = e_(k-1) (n-k+1)/k c/a. Each step rounds three
     times, so after 5,000 steps the relative error is below 1e-55 (the bound carried values
     promise is 1e-50); with every term of one sign no sum cancels."""
-    with localcontext(_kernels.CARRIED):
+    with localcontext(_fast.CARRIED):
         if not a or not c:  # one nonzero term: a^n at k = 0, or c^n at k = n
             terms = [Decimal(0)] * (n + 1)
-            terms[0 if c == 0 else n] = _kernels.to_carried(a or c) ** n
+            terms[0 if c == 0 else n] = _fast.to_carried(a or c) ** n
             return terms, terms
-        step = _kernels.to_carried(c / a)
-        terms = [_kernels.to_carried(a) ** n]
+        step = _fast.to_carried(c / a)
+        terms = [_fast.to_carried(a) ** n]
         for k in range(1, n + 1):
             terms.append(terms[-1] * (n - k + 1) / k * step)
     return terms, terms
@@ -171,8 +168,8 @@ def mass_band(weights: Weights, mass: Fraction) -> tuple[tuple[int, int], Number
 def _share(part: Any, whole: Any) -> Number:
     """part / whole: exact for integers (carried when they are large), carried for carried ones."""
     if isinstance(part, Decimal) or isinstance(whole, Decimal):
-        return _kernels.CARRIED.divide(part, whole)
-    share: Number = _kernels.ratio(part, whole, SHARE_BITS)
+        return _fast.CARRIED.divide(part, whole)
+    share: Number = _fast.ratio(part, whole, SHARE_BITS)
     return share
 
 
@@ -187,7 +184,7 @@ def _split(
     """The result, from the e_k, the same e_k as integers over one common denominator (or as
     the carried e_k themselves), and their sum, the product of the factors (built as a product:
     a sum of big fractions would cost a gcd per term)."""
-    with localcontext(_kernels.CARRIED):  # sums of carried terms keep their 60 digits
+    with localcontext(_fast.CARRIED):  # sums of carried terms keep their 60 digits
         whole = sum(scaled)
         shares = cumulative = None
         if whole:
@@ -198,29 +195,27 @@ def _split(
 
 
 def path_split(local: Sequence[Fraction], mass: Fraction = Fraction(9, 10), block: Block = RESIDUAL) -> PathsResult:
-    _check(len(local), mass)
+    _check(len(local))
     numerators, denominator = _path_sums(local, block)
-    contributions = [_kernels.fraction(e, denominator) for e in numerators]
-    total = _kernels.product(factors(block, local))
+    contributions = [_fast.fraction(e, denominator) for e in numerators]
+    total = _fast.product(block.factors(local))
     return _split(block, len(local), contributions, numerators, total, mass)
 
 
 def uniform_path_split(
     d: Fraction, layers: int, mass: Fraction = Fraction(9, 10), block: Block = RESIDUAL
 ) -> PathsResult:
-    _check(layers, mass)
+    _check(layers)
     if not block.uniform:
         return path_split([d] * layers, mass, block)
     contributions, scaled = _uniform_sums(d, layers, block)
-    factor = block.a + block.b * d
+    factor = block.factor(d)
     if isinstance(contributions[0], Decimal) and factor:
-        with localcontext(_kernels.CARRIED):
-            return _split(block, layers, contributions, scaled, _kernels.to_carried(factor) ** layers, mass)
+        with localcontext(_fast.CARRIED):
+            return _split(block, layers, contributions, scaled, _fast.to_carried(factor) ** layers, mass)
     return _split(block, layers, contributions, scaled, factor**layers, mass)
 
 
-def _check(layers: int, mass: Fraction) -> None:
+def _check(layers: int) -> None:
     if not 1 <= layers <= MAX_PATH_LAYERS:
-        raise InputError(f"--layers: {layers:,} is not accepted; expected 1 to {MAX_PATH_LAYERS:,} layers")
-    if not 0 < mass <= 1:
-        raise InputError(f"--mass: {mass} is not accepted; expected a share 0 < mass <= 1")
+        raise InputError(f"D: {layers:,} layers are not accepted; expected 1 to {MAX_PATH_LAYERS:,} layers")

@@ -1,7 +1,7 @@
 """Speed tricks, kept apart from the math they speed up.
 
 Each function here computes something stated plainly elsewhere, only faster; the tests
-check each against its plain statement (tests/test_kernels.py):
+check each against its plain statement (tests/test_fast.py):
 
 - :func:`coprime` builds a Fraction from parts known to be in lowest terms, skipping the gcd
   (quadratic in the size of million-digit parts): ``Fraction(n, d)``.
@@ -92,7 +92,7 @@ class ValueLines:
     gcd, written by the one writer (exact.show_parts, what exact.show calls). A line it does not
     take (more than 64 layers,
     a number above 64 bits, anything that is not a number) returns None and goes the general
-    way, errors included; tests/test_kernels.py checks the two agree line by line."""
+    way, errors included; tests/test_fast.py checks the two agree line by line."""
 
     LAYERS = 64
     BITS = 64

@@ -24,10 +24,11 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
 from . import losses
-from .blocks import Block
+from .blocks import Block, factor, factor_sympy
 from .chains import backward
 from .errors import InputError
 from .exact import certify_all, parse_number, show
+from .limits import MAX_FORMULA_LAYERS
 from .results import FormulaResult, LossResult, Network
 
 X = sp.Symbol("x", real=True)
@@ -38,7 +39,6 @@ MAX_NESTING = 30
 """Deepest nesting of operations in one --fn."""
 MAX_POWER = 100
 """Largest |n| accepted in a numeric exponent x**n."""
-MAX_FORMULA_LAYERS = 200
 MAX_NODES = 5000
 """Largest derivative, in SymPy nodes, of one formula layer (a guard on SymPy's work)."""
 EXACT_BITS = 20_000
@@ -127,20 +127,14 @@ class _Latex(LatexPrinter):  # type: ignore[misc]
         return tex if exp is None else f"{tex}^{{{exp}}}"
 
 
-def plain(expr: Any) -> str:
+def sympy_text(expr: Any) -> str:
+    """A SymPy expression as text, relu' as the indicator [x > 0] (the one printed form)."""
     return str(_Str().doprint(expr))
 
 
-def latex(expr: Any) -> str:
+def sympy_latex(expr: Any) -> str:
+    """A SymPy expression as LaTeX, relu' as the indicator [x > 0]."""
     return str(_Latex().doprint(expr))
-
-
-def factor_expression(a: Fraction, b: Fraction, d: sp.Expr) -> sp.Expr:
-    """The block's factor a + b*d, unevaluated so the skip term reads first (1 + F')."""
-    branch = d if b == 1 else sp.Mul(sp.Rational(b.numerator, b.denominator), d, evaluate=False)
-    if a == 0:
-        return branch
-    return sp.Add(sp.Rational(a.numerator, a.denominator), branch, evaluate=False)
 
 
 # ---------------------------------------------------------------------------
@@ -472,7 +466,7 @@ def formula_result(
     return FormulaResult(
         command,
         tuple(layers_text(layers)),
-        tuple(str(layer.df) for layer in layers),
+        tuple(sympy_text(layer.df) for layer in layers),
         at,
         tuple(networks),
         upstream,
@@ -505,7 +499,7 @@ def _network_pass(
         d = evaluator(layer.df, x)
         fx = evaluator(layer.f, x)
         local.append(d)
-        factors.append(affine(a, Fraction(1), b, d))  # a + b*D
+        factors.append(factor(a, b, d) if isinstance(d, Fraction) else factor(mp(a), mp(b), d))
         points.append(affine(a, x, b, fx))  # a*x + b*F(x)
     tail: list[Value] = []
     if own_loss is not None:
@@ -551,11 +545,13 @@ def closed_form(block: Block, layers: Sequence[Layer], upstream: Any) -> tuple[s
     everything, minutes for nested tanh)."""
     xs = [sp.Symbol(f"x_{k}", real=True) for k in range(len(layers))]
     terms = [
-        factor_expression(a, b, layer.df.xreplace({X: xs[k]}))
+        factor_sympy(a, b, layer.df.xreplace({X: xs[k]}))
         for k, ((a, b), layer) in enumerate(zip(block.coefficients(len(layers)), layers, strict=True))
     ][::-1]
-    texts = [f"({plain(t)})" if isinstance(t, sp.Add) and len(terms) > 1 else plain(t) for t in terms]
-    tex = [rf"\left({latex(t)}\right)" if isinstance(t, sp.Add) and len(terms) > 1 else latex(t) for t in terms]
+    texts = [f"({sympy_text(t)})" if isinstance(t, sp.Add) and len(terms) > 1 else sympy_text(t) for t in terms]
+    tex = [
+        rf"\left({sympy_latex(t)}\right)" if isinstance(t, sp.Add) and len(terms) > 1 else sympy_latex(t) for t in terms
+    ]
     if upstream is not None:
         n = len(layers)
         texts.insert(0, f"dL/dx_{n}")

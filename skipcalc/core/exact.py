@@ -21,7 +21,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any, NamedTuple, Union
 
-from . import _kernels
+from . import _fast
 from .errors import InputError
 
 Number = Union[Fraction, Decimal]
@@ -50,9 +50,16 @@ _DECIMAL = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?")
 _RATIO = re.compile(r"([+-]?)([0-9]+)/([0-9]+)")
 
 
-def parse_number(text: str, name: str) -> Fraction:
-    """Read ``text`` exactly. ``name`` is the argument it came from, for the error message.
-    The same text gives the same object, so long chains share their work per distinct value."""
+def parse_number(text: str, name: str = "number") -> Fraction:
+    """Read ``text`` exactly: a decimal (0.1 is 1/10) or a fraction (1/3). ``name`` is the
+    argument it came from, for the error message. The same text gives the same object, so
+    long chains share their work per distinct value.
+
+    >>> parse_number("0.1")
+    Fraction(1, 10)
+    >>> parse_number("−2.5e-3")  # a minus sign pasted from a PDF reads as one
+    Fraction(-1, 400)
+    """
     cached = _PARSED.get(text)
     if cached is not None:
         return cached
@@ -76,7 +83,7 @@ def parse_numbers(texts: Sequence[str], name: str) -> list[Fraction]:
 
 
 def _parse(text: str, name: str) -> Fraction:
-    stripped = text.strip()
+    stripped = text.strip().replace("\u2212", "-")  # U+2212, the minus sign of typeset text
     if len(stripped) > MAX_TEXT:
         raise InputError(f"{name}: a number of {len(stripped)} characters is longer than the {MAX_TEXT} accepted")
     ratio = _RATIO.fullmatch(stripped)
@@ -88,7 +95,7 @@ def _parse(text: str, name: str) -> Fraction:
         return -value if sign == "-" else value
     match = _DECIMAL.fullmatch(stripped)
     if not match or not (match.group(2) or match.group(3)):
-        raise InputError(f"{name}: {quote(text)} is not a number; expected {ACCEPTED}")
+        raise InputError(f"{name}: {quote(text)} is not a number; {_look_alike(stripped)}expected {ACCEPTED}")
     sign, whole, frac, exp = match.groups()
     frac = frac or ""
     exponent = int(exp) if exp else 0
@@ -99,10 +106,81 @@ def _parse(text: str, name: str) -> Fraction:
     if sign == "-":
         digits = -digits
     if scale >= 0:
-        return _kernels.coprime(digits * 10**scale, 1)
+        return _fast.coprime(digits * 10**scale, 1)
     power = 10**-scale
     common = math.gcd(digits, power)
-    return _kernels.coprime(digits // common, power // common)
+    return _fast.coprime(digits // common, power // common)
+
+
+def _look_alike(text: str) -> str:
+    """What a text that is almost a number has instead: the hint an error message gives."""
+    import unicodedata
+
+    if any(not ch.isascii() and unicodedata.category(ch) == "Nd" for ch in text):
+        return "it has digits that are not ASCII 0-9 (a full-width or other script's digit); "
+    if any(ch in "\u2010\u2011\u2012\u2013\u2014\ufe63\uff0d" for ch in text):
+        return "it has a dash that is not a minus sign (type -); "
+    if text.endswith("%"):
+        return "a percent is not read; write 10% as 0.1; "
+    if "," in text:
+        return "a comma is neither a decimal point nor a separator (0.5, not 0,5; numbers apart: 0.1 0.1); "
+    return ""
+
+
+def to_number(value: Any, name: str = "number") -> Fraction:
+    """An ordinary Python number, read exactly: a str in the command line's syntax, an int, a
+    Fraction or Decimal as they are, and a float from its shortest repr, so 0.1 means 1/10, as
+    it was typed (``Fraction(0.1)`` gives the binary value to anyone who wants it). numpy's
+    scalars read the same way. nan, infinities, bools, None and complex numbers are refused.
+
+    >>> to_number(0.1), to_number("1/3"), to_number(2)
+    (Fraction(1, 10), Fraction(1, 3), Fraction(2, 1))
+    """
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, str):
+        return parse_number(value, name)
+    if isinstance(value, bool) or value is None:
+        raise InputError(f"{name}: {value!r} is not a number; expected {ACCEPTED}, as a str, int, float or Fraction")
+    if isinstance(value, int):
+        if value.bit_length() > 3 * MAX_TEXT:
+            raise InputError(
+                f"{name}: an integer of {value.bit_length():,} bits is longer than the {MAX_TEXT} digits accepted"
+            )
+        return _fast.coprime(value, 1)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise InputError(f"{name}: {value} is not a finite number; expected {ACCEPTED}")
+        return parse_number(format(value, "e").replace("e+", "e"), name)
+    numpy_scalar = type(value).__module__ == "numpy"
+    if isinstance(value, float) and not numpy_scalar:
+        if not math.isfinite(value):
+            raise InputError(f"{name}: {value!r} is not a finite number; expected {ACCEPTED}")
+        return parse_number(repr(value), name)
+    import numbers
+
+    if isinstance(value, numbers.Integral):
+        return to_number(int(value), name)
+    if isinstance(value, numbers.Rational):
+        return Fraction(int(value.numerator), int(value.denominator))
+    if isinstance(value, numbers.Real):  # numpy's floats: str() is the shortest repr at their own precision
+        if not math.isfinite(float(value)):
+            raise InputError(f"{name}: {value!r} is not a finite number; expected {ACCEPTED}")
+        return parse_number(str(value) if numpy_scalar else repr(float(value)), name)
+    if isinstance(value, numbers.Complex):
+        raise InputError(f"{name}: {value!r} is complex; gradients here are real numbers")
+    raise InputError(f"{name}: {quote(repr(value))} is not a number; expected {ACCEPTED}")
+
+
+def to_numbers(values: Any, name: str) -> list[Fraction]:
+    """A sequence of ordinary numbers (a list, tuple, generator or numpy array; or one number
+    alone), each read by :func:`to_number`; an error names the first bad one f"{name}{i}"."""
+    if isinstance(values, (str, int, float, Fraction, Decimal)) or not hasattr(values, "__iter__"):
+        values = [values]
+    out = []
+    for i, value in enumerate(values, start=1):
+        out.append(to_number(value, f"{name}{i}"))
+    return out
 
 
 def quote(text: str) -> str:
@@ -147,10 +225,10 @@ def show(value: Number, exact: bool = False, digits: int = SIGNIFICANT, fraction
     A Decimal is a carried approximation, always rounded (to at most 40 digits), unless it
     is a Terminating one: an exact decimal.
     """
-    if isinstance(value, _kernels.Terminating) and exact:
+    if isinstance(value, _fast.Terminating) and exact:
         return Shown(decimal_text(*terminating(*Fraction(value).as_integer_ratio())), True)  # type: ignore[misc]
     if isinstance(value, Decimal):
-        texts, exact_flags = _kernels.decimal_shown([value], min(digits, SIGNIFICANT))
+        texts, exact_flags = _fast.decimal_shown([value], min(digits, SIGNIFICANT))
         return Shown(texts[0], exact_flags[0])
     return show_parts(value.numerator, value.denominator, exact, digits, digits if fraction is None else fraction)
 
@@ -166,13 +244,13 @@ def show_parts(numerator: int, denominator: int, exact: bool, digits: int, fract
         decimal = terminating(numerator, denominator)
         if decimal is None:
             if exact or (_at_most(abs(numerator), fraction) and _at_most(denominator, fraction)):
-                return Shown(f"{_kernels.int_text(numerator)}/{_kernels.int_text(denominator)}", True)
+                return Shown(f"{_fast.int_text(numerator)}/{_fast.int_text(denominator)}", True)
         elif exact or decimal[1] < limit:
             return Shown(decimal_text(*decimal), True)
     elif fraction and _at_most(abs(numerator), fraction) and _at_most(denominator, fraction):
         if terminating(numerator, denominator) is None:
             return Shown(f"{numerator}/{denominator}", True)
-    sign, coefficient, exponent, was_exact = round_significant(_kernels.coprime(numerator, denominator), digits)
+    sign, coefficient, exponent, was_exact = round_significant(_fast.coprime(numerator, denominator), digits)
     return Shown(decimal_text(sign, coefficient, exponent, None if was_exact else digits), was_exact)
 
 
@@ -186,7 +264,7 @@ def terminating(numerator: int, q: int) -> tuple[int, int, int] | None:
     (numerator/q in lowest terms, q > 0)."""
     twos = (q & -q).bit_length() - 1
     rest = q >> twos
-    fives = 0 if rest == 1 else _kernels.five_power(rest)
+    fives = 0 if rest == 1 else _fast.five_power(rest)
     if fives is None:
         return None
     k = max(twos, fives)
@@ -196,7 +274,7 @@ def terminating(numerator: int, q: int) -> tuple[int, int, int] | None:
     if k > fives:
         coefficient *= 5 ** (k - fives)
     # numerator is coprime to q, so trailing zeros can only appear when q == 1.
-    zeros = _kernels.valuation(coefficient, 10) if q == 1 else 0
+    zeros = _fast.valuation(coefficient, 10) if q == 1 else 0
     return (-1 if numerator < 0 else 1, coefficient // 10**zeros if zeros else coefficient, zeros - k)
 
 
@@ -210,9 +288,9 @@ def round_significant(value: Fraction, digits: int) -> tuple[int, int, int, bool
     p, q = abs(value.numerator), value.denominator
     # e = floor(log10(p/q)), taken low by at most one: one power of ten, one division, and an
     # extra digit, if any, rounded off exactly below.
-    e = math.floor(_kernels.log10_fraction(_kernels.coprime(p, q)) - 1e-6)
+    e = math.floor(_fast.log10_fraction(_fast.coprime(p, q)) - 1e-6)
     shift = digits - 1 - e  # value * 10**shift has `digits` or `digits + 1` integer digits
-    scale = _kernels.pow10(abs(shift))
+    scale = _fast.pow10(abs(shift))
     num, den = (p * scale, q) if shift >= 0 else (p, q * scale)
     coefficient, remainder = divmod(num, den)
     if coefficient >= 10**digits:  # e was one low: drop the extra digit, keeping the rest exact
@@ -225,7 +303,7 @@ def round_significant(value: Fraction, digits: int) -> tuple[int, int, int, bool
         above, tie = twice > den, twice == den
     if above or (tie and coefficient % 2 == 1):
         coefficient += 1
-    zeros = _kernels.valuation(coefficient, 10)
+    zeros = _fast.valuation(coefficient, 10)
     return (sign, coefficient // 10**zeros, zeros - shift, remainder == 0)
 
 
@@ -233,7 +311,7 @@ def decimal_text(sign: int, coefficient: int, exponent: int, rounded_to: int | N
     """sign * coefficient * 10**exponent as text: plain digits while the leading digit is
     between 1e-6 and 1e20, else scientific (1e-1000, 1.2e21). A rounded value (``rounded_to``
     digits) is scientific as soon as plain digits would pad it with zeros."""
-    text = _kernels.int_text(coefficient)
+    text = _fast.int_text(coefficient)
     adjusted = exponent + len(text) - 1
     top = 21 if rounded_to is None else min(21, rounded_to)
     minus = "-" if sign < 0 and coefficient else ""
@@ -269,13 +347,13 @@ def log10_abs(value: Number) -> float | None:
         return math.log10(abs(near))  # a normal double: as accurate as log10 gets
     if isinstance(value, Decimal):  # mantissa and exponent apart: 1e-100000 is outside double range
         exponent = value.adjusted()
-        return math.log10(abs(float(_kernels.CARRIED.scaleb(value, -exponent)))) + exponent
-    return _kernels.log10_fraction(abs(value))
+        return math.log10(abs(float(_fast.CARRIED.scaleb(value, -exponent)))) + exponent
+    return _fast.log10_fraction(abs(value))
 
 
 def to_decimal(value: Number, digits: int = 60) -> Decimal:
     """``value`` as a Decimal of ``digits`` significant digits (correctly rounded)."""
-    context = _kernels.rounding_context(digits)
+    context = _fast.rounding_context(digits)
     if isinstance(value, Decimal):
         return context.plus(value)
     return context.divide(Decimal(value.numerator), Decimal(value.denominator))
@@ -321,7 +399,7 @@ def _agree(a: Any, b: Any) -> bool:
     a, b = _to_decimal_any(a), _to_decimal_any(b)
     if not a or not b:
         return False
-    context = _kernels.rounding_context(CERTIFIED + 10)
+    context = _fast.rounding_context(CERTIFIED + 10)
     return context.abs(context.subtract(a, b)) <= context.multiply(context.abs(b), Decimal(10) ** -(CERTIFIED + 5))
 
 

@@ -9,20 +9,17 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from . import _kernels
+from . import _fast
 from .blocks import CLASSIC, PLAIN, RESIDUAL, Block
-from .chains import backward_at, factors
+from .chains import backward_at
 from .errors import InputError
 from .exact import Number
 from .formats import FORMATS
+from .limits import MAX_ROWS
 from .results import Depth, DepthResult, DepthRow, FormatLimits
 
 DEFAULT_VANISH = Fraction(1, 10**6)
 
-MAX_ROWS = 5000
-"""Most depths one sweep lists."""
-MAX_LISTED_DEPTH = 1_000_000
-"""Deepest depth a row may ask for."""
 ROW_DIGITS = 20_000_000
 """Budget for the exact values of all rows together (digits, about 2 s of work); beyond,
 rows are carried with 60 digits and printed correctly rounded."""
@@ -40,10 +37,6 @@ def depth_sweep(
 ) -> DepthResult:
     if len(depths) > MAX_ROWS:
         raise InputError(f"--max/--depths: {len(depths):,} depths are more than the {MAX_ROWS:,} one sweep lists")
-    if any(not 1 <= n <= MAX_LISTED_DEPTH for n in depths):
-        raise InputError(f"--max/--depths: depths must lie between 1 and {MAX_LISTED_DEPTH:,}")
-    if vanish <= 0:
-        raise InputError(f"--vanish: {vanish} is not accepted; expected a threshold > 0")
     g = Fraction(1) if loss_gradient is None else loss_gradient
     columns = [_column(block, local, g, depths) for block in blocks]
     plain_at = {block.spec: i for i, block in enumerate(blocks)}
@@ -62,7 +55,9 @@ def depth_sweep(
         tuple(blocks),
         tuple(rows),
         tuple(FormatLimits(f.name, *_plain_limits(local, g, f.min_normal, f.min_subnormal), None) for f in FORMATS),
-        tuple(FormatLimits(f.name, None, None, first_depth(1 + local, g, f.max_finite, ">")) for f in FORMATS),
+        tuple(
+            FormatLimits(f.name, None, None, first_depth(RESIDUAL.factor(local), g, f.max_finite, ">")) for f in FORMATS
+        ),
         tuple(block_limits(block, local, g) for block in blocks),
         first_depth(local, g, vanish, "<"),
         blocks_given,
@@ -81,7 +76,7 @@ def block_limits(block: Block, d: Fraction, g: Fraction) -> tuple[FormatLimits, 
     stochastic:linear stack changes with depth, so it has none)."""
     if not block.uniform:
         return tuple(FormatLimits(f.name, None, None, None) for f in FORMATS)
-    f = block.a + block.b * d
+    f = block.factor(d)
     return tuple(
         FormatLimits(
             fmt.name, *_plain_limits(f, g, fmt.min_normal, fmt.min_subnormal), first_depth(f, g, fmt.max_finite, ">")
@@ -94,13 +89,13 @@ def _column(block: Block, d: Fraction, g: Fraction, depths: Sequence[int]) -> li
     """G times the product of the first n factors of this block, for each listed n."""
     deepest = max(depths)
     if block.uniform:
-        f = block.a + block.b * d
+        f = block.factor(d)
         bits = f.numerator.bit_length() + f.denominator.bit_length()
         if sum(depths) * bits * 0.30103 <= ROW_DIGITS or f in (0, 1, -1):
             at = backward_at([f] * deepest, g, [deepest - n for n in depths])
             return [at[deepest - n] for n in depths]
-        carried = _kernels.to_carried(f)
-        return [_kernels.CARRIED.multiply(_kernels.to_carried(g), _kernels.CARRIED.power(carried, n)) for n in depths]
+        carried = _fast.to_carried(f)
+        return [_fast.CARRIED.multiply(_fast.to_carried(g), _fast.CARRIED.power(carried, n)) for n in depths]
     if sum(depths) > LINEAR_LAYERS:
         raise InputError(
             f"--depths: {block.spec} has a different survival probability at every depth; the depths listed add "
@@ -108,15 +103,15 @@ def _column(block: Block, d: Fraction, g: Fraction, depths: Sequence[int]) -> li
         )
     out: list[Number] = []
     for n in depths:
-        fs = factors(block, [d] * n)
-        out.append(g * _kernels.product(fs) if n <= 5000 else _kernels.carried_product(fs, g))
+        fs = block.factors([d] * n)
+        out.append(g * _fast.product(fs) if n <= 5000 else _fast.carried_product(fs, g))
     return out
 
 
 def _divide(r: Number, p: Number) -> Number:
     if isinstance(r, Fraction) and isinstance(p, Fraction):
-        return _kernels.multiply(r, _kernels.reciprocal(p))
-    return _kernels.CARRIED.divide(_kernels.to_carried(r), _kernels.to_carried(p))
+        return _fast.multiply(r, _fast.reciprocal(p))
+    return _fast.CARRIED.divide(_fast.to_carried(r), _fast.to_carried(p))
 
 
 # ---------------------------------------------------------------------------
@@ -173,7 +168,7 @@ def first_depth(base: Fraction, scale: Fraction, threshold: Fraction, relation: 
                     return candidate + 1 if relation != "<=" else candidate
             else:  # rounded to 40 digits: +1 and ceil cannot move a value this large at its 40th digit
                 with mpmath.mp.workprec(iv.prec + 10):
-                    ends = [_kernels.rounding_context(40).plus(Decimal(mpmath.nstr(x, 60))) for x in (low, high)]
+                    ends = [_fast.rounding_context(40).plus(Decimal(mpmath.nstr(x, 60))) for x in (low, high)]
                 if ends[0] == ends[1]:
                     return ends[0]
             digits *= 2

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from . import errors
+from ..core import errors
 
 DELAY = 1.0  # seconds of quiet work before the display appears
 

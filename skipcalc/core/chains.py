@@ -11,34 +11,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
-from . import _kernels
+from . import _fast
 from .blocks import CLASSIC, PLAIN, RESIDUAL, Block
 from .errors import InputError
 from .exact import Number
+from .limits import MAX_LAYERS
 from .results import ChainResult, LossResult, Network
 
-
-def residual_factor(d: Fraction) -> Fraction:
-    """A residual block x + F(x) passes on 1 + D: the skip path's 1 plus the layer's D."""
-    return 1 + d
+T = TypeVar("T")
 
 
-def block_factor(a: Fraction, b: Fraction, d: Fraction) -> Fraction:
-    """A block a*x + b*F(x) passes on a + b*D."""
-    return a + b * d
-
-
-def factors(block: Block, local: Sequence[Fraction]) -> list[Fraction]:
-    """Each layer's factor in the chain rule, in forward order."""
-    if block is PLAIN:
-        return list(local)
-    if block is RESIDUAL:
-        return [1 + d for d in local] if len(local) <= 64 else _kernels.map_distinct(residual_factor, local)
-    if block.uniform:
-        return _kernels.map_distinct(lambda d: block_factor(block.a, block.b, d), local)
-    return [block_factor(a, b, d) for (a, b), d in zip(block.coefficients(len(local)), local, strict=True)]
+def repeat_layers(layers: Sequence[T], n: int | None) -> list[T]:
+    """--layers N: the layers given, repeated to N (N a multiple of how many were given)."""
+    if n is None:
+        return list(layers)
+    if not layers:
+        raise InputError("--layers: give the layers to repeat")
+    if n % len(layers):
+        count = len(layers)
+        raise InputError(
+            f"--layers: {n:,} is not a multiple of the {count} layer{'s' if count != 1 else ''} given; "
+            f"expected {count}, {2 * count}, {3 * count}, ..."
+        )
+    return list(layers) * (n // len(layers))
 
 
 def backward(factors: Sequence[Any], upstream: Any) -> list[Any]:
@@ -56,7 +53,7 @@ def backward_at(factors: Sequence[Fraction], upstream: Fraction, indices: Sequen
     out: dict[int, Fraction] = {}
     value, at = upstream, len(factors)
     for k in sorted(set(indices), reverse=True):
-        value = _kernels.multiply(value, _kernels.product(factors[k:at]))
+        value = _fast.multiply(value, _fast.product(factors[k:at]))
         out[k], at = value, k
     return out
 
@@ -77,9 +74,6 @@ EXACT_DIGITS = 3_000_000
 """Budget for the exact gradient of a longer chain (a million layers of 0.1 pass). Beyond a
 budget, values are carried with 60 digits instead and printed correctly rounded."""
 
-MAX_LAYERS = 2_000_000
-"""Most layers one chain accepts."""
-
 
 def exact_digits(local: Sequence[Fraction], upstream: Fraction, blocks: Sequence[Block]) -> int:
     """About how many digits (numerator and denominator) the widest exact product has."""
@@ -91,9 +85,9 @@ def exact_digits(local: Sequence[Fraction], upstream: Fraction, blocks: Sequence
             extra = 2 * len(local).bit_length() + 1
         widest = max(widest, extra)
     if len(local) <= 64:  # a --batch line: no grouping needed
-        bits += _kernels.parts_bits(local) + len(local) * (widest + 1)
+        bits += _fast.parts_bits(local) + len(local) * (widest + 1)
     else:
-        for n, d, count in _kernels.groups(local):
+        for n, d, count in _fast.groups(local):
             bits += count * (n.bit_length() + 2 * d.bit_length() + widest + 1)
     return int(bits * 0.30103) + 1
 
@@ -108,12 +102,10 @@ def is_exact_affordable(local: Sequence[Fraction], upstream: Fraction, blocks: S
 def network(block: Block, local: Sequence[Fraction], upstream: Fraction, per_layer: bool, exact: bool) -> Network:
     """One network's backward pass. ``per_layer`` False computes only the gradient at x_0 (and
     leaves ``wrt`` None, and for a short chain ``factors`` empty); ``exact`` False carries the
-    products with 60 significant digits (see _kernels.CARRIED)."""
+    products with 60 significant digits (see _fast.CARRIED)."""
     if exact and not per_layer and len(local) <= 64 and block in CLASSIC:  # a value line: the gradient alone
-        return Network(
-            block, tuple(local), (), _kernels.short_product(local, block is RESIDUAL, upstream), None, upstream
-        )
-    fs = factors(block, local)
+        return Network(block, tuple(local), (), _fast.short_product(local, block is RESIDUAL, upstream), None, upstream)
+    fs = block.factors(local)
     wrt: list[Number] | None
     gradient: Number
     if exact and per_layer and len(fs) <= EXACT_WRT_LAYERS:
@@ -121,13 +113,13 @@ def network(block: Block, local: Sequence[Fraction], upstream: Fraction, per_lay
         gradient = wrt[0]
         wrt_exact = True
     elif exact:
-        gradient = _kernels.multiply(upstream, _kernels.product(fs))
-        wrt, wrt_exact = _kernels.suffix_products(fs, upstream) if per_layer else (None, False)
+        gradient = _fast.multiply(upstream, _fast.product(fs))
+        wrt, wrt_exact = _fast.suffix_products(fs, upstream) if per_layer else (None, False)
         if wrt is not None:
             wrt[0] = gradient
     else:
-        wrt, wrt_exact = _kernels.suffix_products(fs, upstream) if per_layer else (None, False)
-        gradient = wrt[0] if wrt is not None else _kernels.carried_product(fs, upstream)
+        wrt, wrt_exact = _fast.suffix_products(fs, upstream) if per_layer else (None, False)
+        gradient = wrt[0] if wrt is not None else _fast.carried_product(fs, upstream)
     wrt_tuple = None if wrt is None else tuple(wrt)
     return Network(block, tuple(local), tuple(fs), gradient, wrt_tuple, upstream, wrt_exact=wrt_exact)
 
@@ -167,29 +159,14 @@ def ratio(networks: Sequence[Network], local: Sequence[Fraction]) -> Number | No
         return None
     r, p = by_name[RESIDUAL.spec], by_name[PLAIN.spec]
     if isinstance(r, Decimal) or isinstance(p, Decimal):
-        return _kernels.CARRIED.divide(_kernels.to_carried(r), _kernels.to_carried(p))
+        return _fast.CARRIED.divide(_fast.to_carried(r), _fast.to_carried(p))
     if _cheap_gcd(r.numerator, p.numerator) and _cheap_gcd(r.denominator, p.denominator):
-        return _kernels.multiply(r, _kernels.reciprocal(p))  # two gcds, then products
+        return _fast.multiply(r, _fast.reciprocal(p))  # two gcds, then products
     # Else prod((1 + D_i) / D_i), layer by layer: the gcds of two million-digit gradients are
     # quadratic in their size. (n + d)/n is in lowest terms when n/d is.
-    return _kernels.product_of([(n + d if n > 0 else -(n + d), abs(n), c) for n, d, c in _kernels.groups(local)])
+    return _fast.product_of([(n + d if n > 0 else -(n + d), abs(n), c) for n, d, c in _fast.groups(local)])
 
 
 def _cheap_gcd(a: int, b: int) -> bool:
     """gcd(a, b) is linear in their size: one is small, or they are equal."""
     return min(abs(a), abs(b)).bit_length() <= 64 or a == b
-
-
-def chain(local: Sequence[Fraction], blocks: Sequence[Block] = CLASSIC) -> ChainResult:
-    """dx_n/dx_k for every k, through each network (plain and residual by default)."""
-    return chain_result(local, blocks)
-
-
-def backprop(
-    local: Sequence[Fraction],
-    loss_gradient: Fraction,
-    blocks: Sequence[Block] = CLASSIC,
-    loss: LossResult | None = None,
-) -> ChainResult:
-    """dL/dx_k = dL/dx_n * dx_n/dx_k for every k, through each network."""
-    return chain_result(local, blocks, loss_gradient, loss)

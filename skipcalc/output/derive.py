@@ -17,11 +17,12 @@ from typing import Any
 
 import sympy as sp
 
-from .blocks import PLAIN, RESIDUAL, Block
-from .errors import InputError
-from .exact import Number, show
-from .formula import factor_expression, latex, parse_layer, plain
-from .results import ChainResult, Derivation, Equation, FormulaResult, LossResult, Network
+from ..core.blocks import PLAIN, RESIDUAL, Block, factor_sympy, factor_text
+from ..core.errors import InputError
+from ..core.exact import Number, show
+from ..core.formula import parse_layer, sympy_latex, sympy_text
+from ..core.results import ChainResult, FormulaResult, LossResult, Network
+from .report import Derivation, Equation
 
 EVERY_PRODUCT_UP_TO = 4
 """Up to this many layers the expansion writes every product; beyond, one group per length."""
@@ -80,16 +81,6 @@ def products(values: Sequence[str]) -> tuple[str, ...]:
     return (shown[0], *(f"* {v}" for v in shown[1:])) if shown else ()
 
 
-def factor_text(block: Block, k: int, a: Fraction, b: Fraction, symbol: str) -> str:
-    """Layer k's factor in text: F_k', (1 + F_k'), (0.5 + F_k'), (1 + 0.1 F_k')."""
-    if block is PLAIN:
-        return symbol
-    branch = symbol if b == 1 else f"{_short(b)}*{symbol}"
-    if a == 0:
-        return branch
-    return f"({_short(a)} + {branch})"
-
-
 def _short(value: Fraction) -> str:
     return show(value, digits=12, fraction=6).text
 
@@ -103,7 +94,7 @@ def chain_derivation(result: ChainResult, digits: int = 12, full: bool = True) -
     expansion grouped by path length (the residual one's "1" is the path that skips every
     layer), and the numbers in layer order. ``full`` adds the LaTeX and SymPy's own strings
     (for --symbolic and --latex; the table shows neither)."""
-    from .paths import path_contributions
+    from ..core.paths import path_contributions
 
     n = len(result.local)
     out = f"dx{n}/dx0"
@@ -127,16 +118,14 @@ def chain_derivation(result: ChainResult, digits: int = 12, full: bool = True) -
         symbols = [f"F_{i}'" for i in range(1, n + 1)]
         head = f"  {net.name:<{width}}  {out} = "
         pad = " " * (len(head) - 2) + "= "
-        written = [
-            factor_text(block, i, a, b, s) for i, ((a, b), s) in enumerate(zip(coefficients, symbols, strict=True))
-        ]
+        written = [factor_text(a, b, s, parenthesised=True) for (a, b), s in zip(coefficients, symbols, strict=True)]
         if n > 8:
             written = [*written[:3], "...", *written[-2:]]
         lines.append(Equation(head, products(written)))
         expression = sp.Mul(
-            *[factor_expression(a, b, d) for (a, b), d in zip(coefficients, ds, strict=True)], evaluate=False
+            *[factor_sympy(a, b, d) for (a, b), d in zip(coefficients, ds, strict=True)], evaluate=False
         )
-        entry: dict[str, Any] = {"str": plain(expression)}
+        entry: dict[str, Any] = {"str": sympy_text(expression)}
         total = _product(net)
         if block is PLAIN:
             if n <= 8:
@@ -150,12 +139,12 @@ def chain_derivation(result: ChainResult, digits: int = 12, full: bool = True) -
             if split is not None and n <= 12:
                 lines.append(Equation(pad, signed_terms([number(c, digits) for c in split])))
         if full:
-            entry["latex"] = latex(expression)
+            entry["latex"] = sympy_latex(expression)
             if block is RESIDUAL and n <= SYMPY_EXPANSION_UP_TO:
                 groups = residual_expansion(n)
                 parts = [groups.get(k, sp.Integer(0)) for k in range(n + 1)]
-                entry["expansion"] = [plain(g) for g in parts]
-                entry["expansion_latex"] = [latex(g) for g in parts]
+                entry["expansion"] = [sympy_text(g) for g in parts]
+                entry["expansion_latex"] = [sympy_latex(g) for g in parts]
                 entry["by_length"] = [_sympy_value(g, ds, result.local) for g in parts]
             tex_lines.extend(_tex_network(net, n, ds, coefficients, result.local, total))
         lines.append(Equation(pad, (number(total, digits),)))
@@ -179,11 +168,11 @@ def _product(net: Network) -> Number:
     """dx_n/dx_0 of this network (its gradient without the upstream factor)."""
     if net.upstream == 1:
         return net.gradient
-    from . import _kernels
+    from ..core import _fast
 
     if all(isinstance(f, Fraction) for f in net.factors):
-        return _kernels.product(net.factors)  # type: ignore[arg-type]
-    return _kernels.carried_product(net.factors, Fraction(1))
+        return _fast.product(net.factors)  # type: ignore[arg-type]
+    return _fast.carried_product(net.factors, Fraction(1))
 
 
 def _split_or_none(compute: Callable[[], list[Fraction]]) -> list[Fraction] | None:
@@ -292,14 +281,14 @@ def _tex_network(
     name = net.name
     head = rf"\left.\frac{{\partial x_{{{n}}}}}{{\partial x_0}}\right|_{{\text{{{name}}}}} &= "
     shown = n if n <= 8 else 3
-    factors = [factor_expression(a, b, d) for (a, b), d in zip(coefficients[:shown], ds[:shown], strict=True)]
-    product = " ".join(_tex_factor(latex(f), net.block) for f in factors)
+    factors = [factor_sympy(a, b, d) for (a, b), d in zip(coefficients[:shown], ds[:shown], strict=True)]
+    product = " ".join(_tex_factor(sympy_latex(f), net.block) for f in factors)
     if n > shown:
-        product += r" \cdots " + _tex_factor(latex(factor_expression(*coefficients[-1], ds[-1])), net.block)
+        product += r" \cdots " + _tex_factor(sympy_latex(factor_sympy(*coefficients[-1], ds[-1])), net.block)
     lines = [head + product]
     if net.block is RESIDUAL and n <= EVERY_PRODUCT_UP_TO:
         groups = residual_expansion(n)
-        parts = [latex(groups.get(k, sp.Integer(0))) for k in range(n + 1)]
+        parts = [sympy_latex(groups.get(k, sp.Integer(0))) for k in range(n + 1)]
         lines.append("&= " + " + ".join(f"\\left({p}\\right)" if "+" in p else p for p in parts))
     numbers = [_tex_number(d) for d in local[:shown]]
     if net.block is PLAIN:
@@ -355,20 +344,20 @@ def loss_derivation(result: LossResult, digits: int = 12) -> Derivation:
     target, pred = Fraction(result.target), Fraction(result.pred)
     at = {T: sp.Rational(target.numerator, target.denominator), P: sp.Rational(pred.numerator, pred.denominator)}
     value = derivative.subs(at)
-    shown = number(Fraction(int(value.p), int(value.q)), digits) if value.is_Rational else plain(value)
+    shown = number(Fraction(int(value.p), int(value.q)), digits) if value.is_Rational else sympy_text(value)
     lines = (
         Equation("Derivation (SymPy):"),
-        Equation(f"  L = {plain(expr)}"),
-        Equation(f"  dL/dP = {plain(derivative)}"),
+        Equation(f"  L = {sympy_text(expr)}"),
+        Equation(f"  dL/dP = {sympy_text(derivative)}"),
         Equation(f"  at T = {number(target, digits)}, P = {number(pred, digits)}: dL/dP = {shown}"),
     )
     data: dict[str, object] = {
-        "loss": plain(expr),
-        "derivative": plain(derivative),
-        "loss_latex": latex(expr),
-        "derivative_latex": latex(derivative),
+        "loss": sympy_text(expr),
+        "derivative": sympy_text(derivative),
+        "loss_latex": sympy_latex(expr),
+        "derivative_latex": sympy_latex(derivative),
     }
-    tex = f"L = {latex(expr)}\n\\frac{{\\partial L}}{{\\partial P}} = {latex(derivative)}"
+    tex = f"L = {sympy_latex(expr)}\n\\frac{{\\partial L}}{{\\partial P}} = {sympy_latex(derivative)}"
     return Derivation(lines, data, tex)
 
 
@@ -382,18 +371,18 @@ def formula_derivation(result: FormulaResult) -> Derivation:
     lines = [Equation("Derivation (SymPy):")]
     tex = []
     for i, layer in enumerate(layers, start=1):
-        lines.append(Equation(f"  F_{i}(x) = {plain(layer.f)}    F_{i}'(x) = {plain(layer.df)}"))
-        tex.append(f"F_{{{i}}}(x) &= {latex(layer.f)}, \\quad F'_{{{i}}}(x) = {latex(layer.df)}")
+        lines.append(Equation(f"  F_{i}(x) = {sympy_text(layer.f)}    F_{i}'(x) = {sympy_text(layer.df)}"))
+        tex.append(f"F_{{{i}}}(x) &= {sympy_latex(layer.f)}, \\quad F'_{{{i}}}(x) = {sympy_latex(layer.df)}")
     n = len(layers)
     what = "dL/dx0" if result.command == "backprop" else f"dx{n}/dx0"
     for net in result.networks:
         lines.append(Equation(f"  {net.name} {what} = ", (net.closed_form or "",)))
         tex.append(rf"\text{{{net.name}: }} &{net.closed_form_latex}")
     data: dict[str, Any] = {
-        "fn": [plain(layer.f) for layer in layers],
-        "fn_latex": [latex(layer.f) for layer in layers],
-        "derivative": [plain(layer.df) for layer in layers],
-        "derivative_latex": [latex(layer.df) for layer in layers],
+        "fn": [sympy_text(layer.f) for layer in layers],
+        "fn_latex": [sympy_latex(layer.f) for layer in layers],
+        "derivative": [sympy_text(layer.df) for layer in layers],
+        "derivative_latex": [sympy_latex(layer.df) for layer in layers],
         **{net.name: {"str": net.closed_form, "latex": net.closed_form_latex} for net in result.networks},
     }
     return Derivation(tuple(lines), data, "\\begin{aligned}\n" + " \\\\\n".join(tex) + "\n\\end{aligned}")

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import InputError, OutputError
+from ..core.errors import InputError, OutputError
 
 Point = tuple[float, float]
 
@@ -54,7 +54,7 @@ Chart = LineChart | BarChart
 
 def log10_series(name: str, xs: Sequence[int], values: Sequence[Any], style: int) -> Series:
     """log10 |value| against x, leaving out zeros (log10 0 is -infinity)."""
-    from .exact import log10_abs
+    from ..core.exact import log10_abs
 
     points = tuple((float(x), y) for x, v in zip(xs, values, strict=True) if (y := log10_abs(v)) is not None)
     return Series(name, points, style)
@@ -177,15 +177,15 @@ def _bar_groups(chart: BarChart, most: int = 40) -> tuple[list[tuple[str, float,
 # ---------------------------------------------------------------------------
 # Saved, for slides
 
-FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+IMAGE_TYPES = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 
 
-def save(chart: Chart | None, path: str, force: bool) -> None:
+def save(chart: Chart | None, path: str, force: bool, title: str | None = None) -> str:
     """Write the chart to ``path`` (the extension picks the format): never through a symlink,
     never over an existing file without --force, and through a temporary file in the same
     folder renamed into place, so a failure leaves no half-written chart."""
     extension = os.path.splitext(path)[1].lower()
-    if extension not in FORMATS:
+    if extension not in IMAGE_TYPES:
         raise InputError(f"--save: {path!r} is not accepted; expected a file name ending in .png, .svg or .pdf")
     if chart is None:
         raise InputError("--save: this result has no chart")
@@ -200,11 +200,11 @@ def save(chart: Chart | None, path: str, force: bool) -> None:
         raise InputError(f"--save: {path}: the folder {folder} does not exist")
     import tempfile
 
-    figure = draw(chart)
+    drawn = draw(chart, title)
     handle, temporary = tempfile.mkstemp(prefix=".skipcalc-", suffix=extension, dir=folder)
     try:
         with os.fdopen(handle, "wb") as file:
-            figure.savefig(file, format=FORMATS[extension], dpi=125, metadata=_metadata(extension))
+            drawn.savefig(file, format=IMAGE_TYPES[extension], dpi=125, metadata=_metadata(extension))
         os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     except OSError as error:
@@ -212,6 +212,8 @@ def save(chart: Chart | None, path: str, force: bool) -> None:
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+    width, height = (round(x * 125) for x in drawn.get_size_inches())
+    return f"{path} ({width}×{height} {IMAGE_TYPES[extension].upper()})"
 
 
 def _umask() -> int:
@@ -229,7 +231,7 @@ def _metadata(extension: str) -> dict[str, Any]:
     return {}
 
 
-def draw(chart: Chart) -> Any:
+def draw(chart: Chart, title: str | None = None) -> Any:
     """The chart as a matplotlib Figure, 16:9 (1600 x 900 pixels as PNG)."""
     import matplotlib
 
@@ -238,7 +240,7 @@ def draw(chart: Chart) -> Any:
 
     figure = Figure(figsize=(12.8, 7.2), layout="constrained")
     axes = figure.add_subplot()
-    axes.set_title(_wrap_title(chart.title), fontsize=17, loc="left")
+    axes.set_title(_wrap_title(title or chart.title), fontsize=17, loc="left")
     if isinstance(chart, BarChart):
         _draw_bars(axes, chart)
     else:

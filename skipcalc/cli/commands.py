@@ -1,0 +1,326 @@
+"""From parsed arguments to printed results: each command hands the texts it was given to its
+API function (which reads them by the declaration) and the result to the one renderer.
+
+``run(parsed)`` checks that every option given applies here (kinds.check, with the output
+format and the --batch mode the API does not know), builds the View from the command line's
+own options, and calls the command's handler.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from .. import api, kinds, options
+from ..core.errors import InputError, refuse, say
+from ..core.exact import parse_numbers
+from ..output.view import View
+from .reader import Parsed, is_number_like
+
+MAX_STDIN = 64 * 2**20
+"""Most bytes `-` reads from stdin (a million layers of 0.1 are 4 MiB)."""
+MAX_LINE = 2**20
+"""Longest --batch line, in bytes."""
+
+
+class Call:
+    """One command's parsed arguments, checked, with the view they ask for."""
+
+    def __init__(self, parsed: Parsed) -> None:
+        command = parsed.command
+        self.parsed = parsed
+        self.command = command
+        fmt = parsed.values.get("format", "table")
+        self.format: str = command.by_dest("format").kind.read(fmt, "--format")
+        self.mode = kinds.mode_of(command, parsed.values, bool(parsed.arguments))
+        kinds.check(command, parsed.values, self.mode, self.format, api=None)
+        digits = parsed.values.get("digits")
+        self.view = View(
+            format=self.format,
+            exact=self.flag("exact"),
+            digits=None if digits is None else options.DIGITS.read(digits, "--digits"),
+            symbolic=self.flag("symbolic"),
+            latex=self.flag("latex"),
+            plot=parsed.values.get("plot"),
+            save=parsed.values.get("save"),
+            title=parsed.values.get("title"),
+            force=self.flag("force"),
+            all_rows=self.flag("all_rows"),
+        )
+
+    def flag(self, dest: str) -> bool:
+        return bool(self.parsed.values.get(dest))
+
+    @property
+    def keywords(self) -> dict[str, Any]:
+        """The API's keyword arguments: the texts of the API options given."""
+        return {
+            opt.api: self.parsed.values[opt.dest]
+            for opt in self.command.options
+            if opt.api and opt.dest in self.parsed.values
+        }
+
+    @property
+    def per_layer(self) -> bool:
+        """Whether every layer's value is wanted: every format but value prints them, and a
+        saved chart draws them."""
+        return self.format != "value" or self.view.save is not None
+
+
+def run(parsed: Parsed) -> None:
+    call = Call(parsed)
+    HANDLERS[call.command.name](call)
+
+
+def emit(call: Call, result: Any) -> None:
+    from ..output.render import render
+
+    render(result, call.view)
+
+
+# ---------------------------------------------------------------------------
+# chain and backprop
+
+
+def derivatives(texts: Sequence[str]) -> Any:
+    """The positional local derivatives as the API takes them (the texts; a lone '-' reads
+    them from stdin); None when there are none."""
+    if not texts:
+        return None
+    if list(texts) == ["-"]:
+        words = read_stdin().split()
+        if not words:
+            raise InputError("stdin: no local derivatives were read; expected numbers separated by spaces or newlines")
+        return parse_numbers(words, "stdin number ")
+    if "-" in texts:
+        raise InputError("-: reads every derivative from stdin; give it alone, or give the numbers as arguments")
+    return list(texts)
+
+
+def read_stdin() -> str:
+    """All of stdin, up to MAX_STDIN bytes (refused beyond), with a hint on a terminal."""
+    stream = sys.stdin
+    hint_stdin()
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:
+        data = stream.read(MAX_STDIN + 1)
+        size = len(data.encode("utf-8", "surrogatepass"))
+    else:
+        raw = buffer.read(MAX_STDIN + 1)
+        size, data = len(raw), raw.decode("utf-8", "replace")
+    if size > MAX_STDIN:
+        raise InputError(f"stdin: more than the {MAX_STDIN // 2**20} MiB of derivatives skipcalc reads")
+    return data
+
+
+def hint_stdin() -> None:
+    if sys.stdin is not None and sys.stdin.isatty():
+        say("skipcalc: reading derivatives from standard input; end with Ctrl-D")
+
+
+def chain_or_backprop(call: Call) -> None:
+    if call.mode.name == "batch":
+        chain_batch(call)
+        return
+    function = api.backprop if call.command is options.BACKPROP else api.chain
+    from ..output import progress
+
+    with progress.phase("computing exactly"):
+        result = function(derivatives(call.parsed.arguments), **call.keywords, per_layer=call.per_layer)
+    emit(call, result)
+
+
+# ---------------------------------------------------------------------------
+# --batch
+
+
+def batch_lines() -> Iterator[tuple[int, str]]:
+    """(line number, text) for each stdin line, refusing one longer than MAX_LINE bytes."""
+    hint_stdin()
+    buffer = getattr(sys.stdin, "buffer", None)
+    number = 0
+    while True:
+        raw = buffer.readline(MAX_LINE + 1) if buffer is not None else sys.stdin.readline(MAX_LINE + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) > MAX_LINE:
+            refuse(f"stdin line {number}: longer than the {MAX_LINE // 2**20} MiB a --batch line may be")
+        yield number, raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+
+
+def run_batch(call: Call, case: Callable[[str], Any], quick: Callable[[str], str | None] | None = None) -> None:
+    """--batch: ``case`` turns a stdin line into a result, written as it is computed (json
+    lines, csv rows under one header with a `line` column, or value lines). A bad line stops
+    the run with exit 2 after the results before it, unless --keep-going writes
+    {"line": N, "error": ...} in its place and goes on (exit 2 at the end if any failed)."""
+    import json
+    from dataclasses import replace
+
+    from ..output.render import write_line
+
+    keep_going = call.flag("keep_going")
+    failed = 0
+    header = True
+    out = sys.stdout
+    for number, text in batch_lines():
+        if quick is not None:
+            answer = quick(text)
+            if answer is not None:
+                out.write(answer)
+                continue
+        if not text.strip():
+            continue
+        try:
+            result = case(text)
+        except InputError as error:
+            message = f"stdin line {number}: {error}"
+            if not keep_going:
+                refuse(message)
+            failed += 1
+            out.write(json.dumps({"line": number, "error": message}) + "\n")
+            continue
+        write_line(result, replace(call.view, line=number, header=header), out)
+        header = False
+    if failed:
+        refuse(f"--batch: {failed} line{'s' if failed != 1 else ''} failed (reported in-band)")
+
+
+def chain_batch(call: Call) -> None:
+    from fractions import Fraction
+
+    from ..core.blocks import CLASSIC
+
+    command = call.command
+    values = kinds.read(command, call.keywords, mode=kinds.mode_of(command, {}))
+    per_layer = call.per_layer
+
+    def case(line: str) -> Any:
+        words = line.split()
+        if words == ["-"]:
+            raise InputError("D1: '-' is not a number here; a --batch line holds the derivatives themselves")
+        for word in words:
+            if word.startswith("-") and len(word) > 1 and not is_number_like(word):
+                raise InputError(f"{word}: options go on the command line, not on a --batch line")
+        return api.networks(command, values, parse_numbers(words, "D"), per_layer)
+
+    quick = None
+    blocks = api.blocks_of(values)
+    if call.format == "value" and set(blocks) <= set(CLASSIC):
+        from ..core import _fast
+        from ..core.exact import parse_number, show_parts
+
+        upstream = api.upstream_of(values) if command is options.BACKPROP else None
+        quick = _fast.ValueLines(
+            [b is CLASSIC[1] for b in blocks],
+            upstream if upstream is not None else Fraction(1),
+            lambda word: parse_number(word, "D"),
+            lambda n, d: show_parts(n, d, call.view.exact, call.view.machine_digits, 0).text,
+        )
+    run_batch(call, case, quick)
+
+
+def key_values(line: str, keys: Sequence[str], name: str) -> dict[str, str]:
+    """A --batch line of loss/update: key=value pairs (or --key value)."""
+    from ..core.errors import suggest
+
+    values: dict[str, str] = {}
+    tokens = iter(line.split())
+    for token in tokens:
+        key, equals, value = token.lstrip("-").partition("=")
+        if not equals:
+            value = next(tokens, "")
+        if key not in keys:
+            raise InputError(
+                f"{token!r}: not a key of {name}; {suggest(key, keys, suffix='=')}"
+                f"expected {', '.join(k + '=' for k in keys)}"
+            )
+        values[key] = value
+    return values
+
+
+# ---------------------------------------------------------------------------
+# loss and update
+
+
+def case_keywords(call: Call, keys: tuple[str, ...], line: str | None) -> dict[str, Any]:
+    """loss and update: the options given, overridden by a --batch line's key=value pairs."""
+    keywords = {key: call.parsed.values.get(key) for key in keys}
+    if line is not None:
+        keywords.update(key_values(line, keys, call.command.name))
+        for key in keys:
+            opt = call.command.by_dest(key)
+            if keywords[key] is None and opt.required:
+                raise InputError(f"--{key}: missing; give --{key} (or {key}= on each line)")
+    return keywords
+
+
+def loss_command(call: Call) -> None:
+    keys = ("target", "pred", "kind", "delta")
+
+    def case(line: str | None = None) -> Any:
+        return api.loss(**case_keywords(call, keys, line))
+
+    if call.mode.name == "batch":
+        run_batch(call, case)
+    else:
+        emit(call, case())
+
+
+def update_command(call: Call) -> None:
+    keys = ("weight", "lr", "grad", "input")
+
+    def case(line: str | None = None) -> Any:
+        return api.update(**case_keywords(call, keys, line))
+
+    if call.mode.name == "batch":
+        run_batch(call, case)
+    else:
+        emit(call, case())
+
+
+# ---------------------------------------------------------------------------
+# depth, paths and init
+
+
+def depth_command(call: Call) -> None:
+    emit(call, api.depth(**call.keywords))
+
+
+def paths_command(call: Call) -> None:
+    emit(call, api.paths(derivatives(call.parsed.arguments), **call.keywords))
+
+
+def init_command(call: Call) -> None:
+    from .. import init
+
+    functions: dict[str, Callable[..., Any]] = {
+        "deepnorm": init.deepnorm,
+        "fixup": init.fixup,
+        "gain": init.gain,
+        "stochastic-depth": init.stochastic_depth,
+    }
+    function = functions[call.command.name]
+    arguments = call.parsed.arguments
+    if call.command.arguments is not None:
+        argument = call.command.arguments
+        if len(arguments) != 1:
+            raise InputError(f"{argument.metavar}: give one, e.g. relu; expected {argument.help}")
+        emit(call, function(arguments[0], **call.keywords))
+    else:
+        emit(call, function(**call.keywords))
+
+
+HANDLERS: dict[str, Callable[[Call], None]] = {
+    "chain": chain_or_backprop,
+    "backprop": chain_or_backprop,
+    "loss": loss_command,
+    "update": update_command,
+    "depth": depth_command,
+    "paths": paths_command,
+    "deepnorm": init_command,
+    "fixup": init_command,
+    "gain": init_command,
+    "stochastic-depth": init_command,
+}

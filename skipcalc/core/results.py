@@ -1,0 +1,462 @@
+"""Every result skipcalc computes: small frozen dataclasses holding raw numbers.
+
+The core builds them; :mod:`skipcalc.output` writes them. Each is a :class:`Result`, which
+shows itself the ways a person or a program reads it - a one-line repr, its table (print()
+and Rich), an HTML table in Jupyter, the command line's JSON (``to_dict()``) and its chart
+(``plot()``) - by handing itself to skipcalc.output, imported only when one is asked for.
+Nothing here imports SymPy, Rich or Typer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, TypeVar, Union
+
+from .errors import InputError, suggest
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from decimal import Decimal
+
+    from .blocks import Block
+    from .exact import Number
+
+
+class Result:
+    """What every result can do. ``headline`` holds the values a ``--format value`` line
+    prints, in order: the one place that choice is made."""
+
+    __slots__ = ()
+
+    @property
+    def headline(self) -> list[Any]:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        from ..output.reports import one_line
+
+        return one_line(self)
+
+    def __str__(self) -> str:
+        """The table the command line prints (at $COLUMNS or 80 columns, without colour)."""
+        from ..output.render import as_text
+
+        return as_text(self)
+
+    def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
+        """The same table in any Rich console, laid out for its width."""
+        from ..output.render import renderables
+
+        yield from renderables(self, options.max_width, console.is_terminal and not console.no_color)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the table as HTML, with the summary and notes under it."""
+        from ..output.notebook import html
+
+        return html(self)
+
+    def to_dict(self, digits: int | None = None, exact: bool = False, symbolic: bool = False) -> dict[str, Any]:
+        """The command line's ``--format json`` object (numbers as exact or correctly rounded
+        decimal strings); ``digits``, ``exact`` and ``symbolic`` as the flags of those names."""
+        from ..output.render import data
+
+        return data(self, digits=digits, exact=exact, symbolic=symbolic)
+
+    def plot(self, title: str | None = None) -> Any:
+        """The chart ``--save`` writes, as a matplotlib Figure (``fig.savefig(...)`` to keep it)."""
+        from ..output.render import figure
+
+        return figure(self, title)
+
+
+Matrix = tuple[tuple[Fraction, ...], ...]
+Vector = tuple[Fraction, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class LossScale:
+    """The power-of-two loss scales S that keep every nonzero per-layer gradient g within
+    [smallest normal, largest finite] of a format once multiplied: S from ``lowest`` to
+    ``highest``, or (both None) no single S, the gradients spanning ``short`` powers of two
+    more than the format's normal range; ``holders`` are formats whose range would hold them."""
+
+    lowest: Fraction | None
+    highest: Fraction | None
+    short: int = 0
+    holders: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class Stored:
+    """A network's per-layer gradients as a float format would store them (rounded exactly,
+    to nearest, ties to even): each a Fraction, or "inf", "-inf", "nan"; with a status."""
+
+    format: str
+    values: tuple[Union[Fraction, str], ...]
+    status: tuple[str, ...]  # normal, subnormal, zero, inf, nan
+    loss_scale: LossScale | None
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class LossResult(Result):
+    kind: str
+    target: Fraction
+    pred: Number
+    value: Number
+    gradient: Number
+    formula: str
+    derivative: str
+    delta: Fraction | None = None
+    note: str | None = None
+
+    @property
+    def headline(self) -> list[Any]:
+        """The loss, then dL/dpred."""
+        return [self.value, self.gradient]
+
+    @property
+    def direction(self) -> str:
+        """In words: which way the prediction must move, and why the sign says so."""
+        if self.gradient < 0:
+            return (
+                "dL/dpred is negative: the loss falls as the prediction rises, so gradient descent "
+                "(pred - lr * dL/dpred) moves the prediction up, towards the target."
+            )
+        if self.gradient > 0:
+            return (
+                "dL/dpred is positive: the loss falls as the prediction falls, so gradient descent "
+                "(pred - lr * dL/dpred) moves the prediction down, towards the target."
+            )
+        return "dL/dpred is 0: the prediction sits at the loss's minimum; nothing moves."
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class Network:
+    """One network's backward pass through n layers.
+
+    ``factors[k-1]`` is layer k's factor a_k + b_k * D_k; ``wrt[k]`` is the gradient of the
+    output (chain) or of the loss (backprop) with respect to x_k, for k = 0..n, so
+    ``wrt[0] == gradient`` and ``wrt[n] == upstream``. ``wrt`` is None when the output asked
+    for prints only the gradient."""
+
+    block: Block
+    local: tuple[Number, ...]
+    factors: tuple[Number, ...]
+    gradient: Number
+    wrt: tuple[Number, ...] | None
+    upstream: Number = Fraction(1)
+    points: tuple[Number, ...] | None = None  # formula layers: x_0..x_n
+    closed_form: str | None = None  # formula layers: the product with the points named
+    closed_form_latex: str | None = None
+    loss: LossResult | None = None  # formula layers with --target: the loss at this network's own output
+    stored: Stored | None = None  # --dtype
+    wrt_exact: bool = True  # every wrt value is exact (formula layers: whether all are Fractions)
+
+    @property
+    def name(self) -> str:
+        return self.block.spec
+
+    @property
+    def exact(self) -> bool:
+        return isinstance(self.gradient, Fraction)
+
+    def __repr__(self) -> str:
+        from ..output.text import short
+
+        return f"Network({self.name}: {len(self.local):,} layers, gradient {short(self.gradient)})"
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class ChainResult(Result):
+    """chain (``upstream`` None) or backprop with numeric local derivatives."""
+
+    local: tuple[Fraction, ...]
+    networks: tuple[Network, ...]
+    upstream: Fraction | None = None
+    loss: LossResult | None = None
+    ratio: Number | None = None  # residual / plain, when both are shown and plain is not 0
+    blocks_given: bool = False  # --block was used: json adds "blocks"
+
+    @property
+    def command(self) -> str:
+        return "chain" if self.upstream is None else "backprop"
+
+    def network(self, name: str) -> Network:
+        """A network by its spec ("rezero:0.1") or kind ("rezero")."""
+        return find_network(self.networks, name)
+
+    @property
+    def headline(self) -> list[Any]:
+        return [net.gradient for net in self.networks]
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class FormulaResult(Result):
+    """chain or backprop through layers written as formulas, run forward from ``at``."""
+
+    command: str
+    texts: tuple[str, ...]
+    derivatives: tuple[str, ...]  # F_i'(x), as SymPy prints it
+    at: Fraction
+    networks: tuple[Network, ...]
+    upstream: Number | None = None  # the shared dL/dx_n (--loss-grad, or --pred)
+    loss: LossResult | None = None  # the shared loss (--pred given)
+    own_prediction: bool = False  # --target without --pred: each network's loss at its own output
+    blocks_given: bool = False
+
+    def network(self, name: str) -> Network:
+        """A network by its spec ("rezero:0.1") or kind ("rezero")."""
+        return find_network(self.networks, name)
+
+    @property
+    def headline(self) -> list[Any]:
+        return [net.gradient for net in self.networks]
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class UpdateResult(Result):
+    weight: Fraction
+    lr: Fraction
+    grad: Fraction
+    input: Fraction
+    step: Fraction
+    new_weight: Fraction
+
+    @property
+    def headline(self) -> list[Any]:
+        return [self.new_weight]
+
+
+Depth = Union[int, "Decimal", None]
+"""A threshold depth: an exact integer, a Decimal correctly rounded beyond 10,000 digits, or
+None where it never happens."""
+
+
+@dataclass(frozen=True)
+class FormatLimits:
+    """Where a float format loses a network's gradient G * f^n, for f = a + b*D: the first depth
+    where it falls below the smallest normal (turns subnormal), where it rounds to zero, and
+    where it exceeds the largest finite value."""
+
+    format: str
+    below: Depth
+    zero: Depth
+    above: Depth
+
+
+@dataclass(frozen=True)
+class DepthRow:
+    depth: int
+    values: tuple[Number, ...]  # per block, in the order shown
+    ratio: Number | None  # residual / plain, when both are shown
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class DepthResult(Result):
+    local: Fraction
+    loss_gradient: Fraction | None
+    vanish: Fraction
+    blocks: tuple[Block, ...]
+    rows: tuple[DepthRow, ...]
+    plain_limits: tuple[FormatLimits, ...]  # G * D^n: below and zero
+    residual_limits: tuple[FormatLimits, ...]  # G * (1 + D)^n: above
+    block_limits: tuple[tuple[FormatLimits, ...], ...]  # per block shown
+    vanish_at: Depth  # first depth where |G * D^n| < vanish
+    blocks_given: bool = False
+
+    @property
+    def headline(self) -> list[Any]:
+        """Each network's gradient at the last depth listed."""
+        return list(self.rows[-1].values)
+
+    def limits(self, format: str, block: str | None = None) -> FormatLimits:
+        """Where ``format`` loses the gradient: for the plain network (below, zero) and the
+        residual one (above), or for the block named."""
+        if block is not None:
+            index = self.blocks.index(find_network(self.blocks, block, key=lambda b: b))
+            return next(fl for fl in self.block_limits[index] if fl.format == format)
+        plain = next((fl for fl in self.plain_limits if fl.format == format), None)
+        if plain is None:
+            names = [fl.format for fl in self.plain_limits]
+            raise InputError(
+                f"format: {format!r} is not one; {suggest(format, names)}expected one of {', '.join(names)}"
+            )
+        above = next(fl.above for fl in self.residual_limits if fl.format == format)
+        return FormatLimits(format, plain.below, plain.zero, above)
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class PathsResult(Result):
+    """The gradient of a block stack split by path length k: e_k sums, over the C(n,k) paths
+    through exactly k branches, the product of b_i D_i over those branches and of a_i over the
+    skips."""
+
+    block: Block
+    layers: int
+    contributions: tuple[Number, ...]  # e_0 .. e_n (carried when too large to hold exactly)
+    total: Number
+    shares: tuple[Number, ...] | None  # e_k / total (None when the total is 0)
+    cumulative: tuple[Number, ...] | None
+    mass: Fraction
+    band: tuple[int, int]  # shortest run of lengths carrying `mass` of sum |e_k|
+    band_share: Number
+
+    @property
+    def headline(self) -> list[Any]:
+        """The total, then the band's first and last length."""
+        return [self.total, Fraction(self.band[0]), Fraction(self.band[1])]
+
+
+@dataclass(frozen=True, eq=False)
+class Spectrum:
+    """Singular values, largest first, with ``exact_zeros`` of them exactly 0."""
+
+    singular_values: tuple[Number, ...]
+    condition_number: Number | None  # None when singular
+
+
+@dataclass(frozen=True, eq=False)
+class JacobianNetwork:
+    """running[k] = dx_n/dx_k (k = 0..n-1); gradient is running[0]; vector is the gradient
+    vector reaching x_0 (backprop)."""
+
+    block: Block
+    running: tuple[Matrix, ...]
+    spectra: tuple[Spectrum, ...]
+    vector: Vector | None = None
+
+    @property
+    def name(self) -> str:
+        return self.block.spec
+
+    @property
+    def gradient(self) -> Matrix:
+        return self.running[0]
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class JacobianResult(Result):
+    jacobians: tuple[Matrix, ...]
+    networks: tuple[JacobianNetwork, ...]
+    loss_gradient: Vector | None = None
+    blocks_given: bool = False
+
+    @property
+    def command(self) -> str:
+        return "chain" if self.loss_gradient is None else "backprop"
+
+    def network(self, name: str) -> JacobianNetwork:
+        """A network by its spec ("rezero:0.1") or kind ("rezero")."""
+        return find_network(self.networks, name)
+
+    @property
+    def headline(self) -> list[Any]:
+        """Each network's gradient vector reaching x_0 (backprop), else its spectral norm."""
+        return [net.vector if net.vector is not None else net.spectra[0].singular_values[0] for net in self.networks]
+
+
+@dataclass(frozen=True, eq=False)
+class Earned:
+    """A float64 result with the significant digits it has earned against the round-off
+    ``bound`` of the computation that produced it; 0 digits: it is below that bound."""
+
+    value: float
+    digits: int
+    bound: float = 0.0
+
+
+def earned(value: float, bound: float) -> Earned:
+    """``value`` with the decimal digits that its absolute error ``bound`` leaves right."""
+    import math
+
+    if not math.isfinite(value):
+        return Earned(value, 0, bound)
+    if bound <= 0:
+        return Earned(value, 15, bound)
+    if value <= bound:
+        return Earned(value, 0, bound)
+    return Earned(value, max(1, min(15, int(math.floor(math.log10(value / bound))))), bound)
+
+
+@dataclass(frozen=True, eq=False)
+class RandomNetwork:
+    block: Block
+    singular_values: tuple[tuple[float, ...], ...]  # per depth k = 1..n, largest first
+
+    @property
+    def name(self) -> str:
+        return self.block.spec
+
+    def earned(self, depth: int, dim: int) -> tuple[Earned, Earned]:
+        """The largest and smallest singular values at ``depth`` with the digits they earned:
+        the products' round-off is about depth x d x 2^-52 of the largest (absolute)."""
+        values = self.singular_values[depth - 1]
+        bound = depth * dim * 2.0**-52 * values[0]
+        return earned(values[0], bound), earned(values[-1], bound)
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class RandomJacobianResult(Result):
+    dim: int
+    layers: int
+    scale: Fraction
+    seed: int
+    networks: tuple[RandomNetwork, ...]
+    blocks_given: bool = False
+
+    def network(self, name: str) -> RandomNetwork:
+        """A network by its spec ("rezero:0.1") or kind ("rezero")."""
+        return find_network(self.networks, name)
+
+    @property
+    def headline(self) -> list[Any]:
+        """Each network's largest singular value at the last depth, with the digits it earned."""
+        return [net.earned(self.layers, self.dim)[0] for net in self.networks]
+
+
+@dataclass(frozen=True, eq=False)
+class Constant:
+    """One constant of an initialisation scheme: its closed form, and its value."""
+
+    name: str
+    meaning: str
+    value: Number
+    closed_form: str
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class InitResult(Result):
+    scheme: str
+    title: str
+    constants: tuple[Constant, ...]
+    notes: tuple[str, ...] = ()
+    table: tuple[tuple[str, tuple[Number, ...]], ...] = ()  # extra per-layer columns (stochastic depth)
+    table_headers: tuple[str, ...] = ()
+    source: str = ""
+    parameters: dict[str, Number] = field(default_factory=dict)
+    label: str = ""  # gain: the nonlinearity
+
+    @property
+    def headline(self) -> list[Any]:
+        return [c.value for c in self.constants]
+
+
+N = TypeVar("N")
+
+
+def find_network(networks: Sequence[N], name: str, key: Callable[[N], Block] | None = None) -> N:
+    """The network (or block) whose spec is ``name`` ("rezero:0.1"), or the one of that kind
+    ("rezero"); an unknown or ambiguous name is refused, naming the choices."""
+    spec: Callable[[Any], Block] = key or (lambda net: net.block)
+    blocks = [spec(net) for net in networks]
+    specs = [b.spec for b in blocks]
+    if name in specs:
+        return networks[specs.index(name)]
+    kinds = [i for i, b in enumerate(blocks) if name in (b.kind, b.kind.split("-")[0])]
+    if len(kinds) == 1:
+        return networks[kinds[0]]
+    if kinds:
+        raise InputError(f"network: {name!r} is ambiguous; give one of {', '.join(specs[i] for i in kinds)}")
+    raise InputError(f"network: {name!r} is not one here; {suggest(name, specs)}expected one of {', '.join(specs)}")

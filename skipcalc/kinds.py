@@ -1,0 +1,437 @@
+"""How the interface is declared and read: the kinds of values an option takes, options,
+modes and commands, and the two checks every call passes - that each option given applies
+where it was given (:func:`check`), and that each value reads by its kind (:func:`read`).
+
+The declaration itself is skipcalc/options.py; this module imports no Typer, Rich or SymPy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from .core import limits
+from .core.errors import InputError, suggest
+from .core.exact import quote, to_number
+
+# ---------------------------------------------------------------------------
+# Kinds: how a value is read
+
+
+class Kind:
+    """How one value of an option is read, from a shell's text or a Python value."""
+
+    metavar = "VALUE"
+
+    def read(self, value: Any, name: str) -> Any:
+        return value
+
+    def choices(self) -> tuple[str, ...]:
+        """The values shell completion offers (none: any text)."""
+        return ()
+
+    def describe(self, default: Any) -> str:
+        """A default as the help prints it."""
+        from .core.exact import show
+
+        if isinstance(default, Fraction):
+            return show(default, digits=12, fraction=6).text
+        return str(default)
+
+
+class Flag(Kind):
+    """A flag: given or not."""
+
+    def read(self, value: Any, name: str) -> bool:
+        if not isinstance(value, bool):
+            raise InputError(f"{name}: {value!r} is not accepted; expected True or False")
+        return value
+
+
+@dataclass(frozen=True, eq=False)
+class Number(Kind):
+    """An exact number (0.1 is 1/10), within an optional range."""
+
+    low: Fraction | None = None
+    high: Fraction | None = None
+    open_low: bool = False  # low itself is refused
+    expected: str = ""  # the range in words, for the refusal
+    metavar: str = "X"
+
+    def read(self, value: Any, name: str) -> Fraction:
+        number = to_number(value, name)
+        low_ok = self.low is None or (number > self.low if self.open_low else number >= self.low)
+        if not low_ok or (self.high is not None and number > self.high):
+            raise InputError(f"{name}: {_text(value)} is not accepted; expected {self.expected}")
+        return number
+
+
+@dataclass(frozen=True, eq=False)
+class Whole(Kind):
+    """A whole number from low to high."""
+
+    low: int
+    high: int
+    metavar: str = "N"
+
+    def read(self, value: Any, name: str) -> int:
+        expected = f"expected a whole number from {self.low:,} to {self.high:,}"
+        try:
+            number = to_number(value, name)
+        except InputError:
+            raise InputError(f"{name}: {quote(str(value))} is not a whole number; {expected}") from None
+        if number.denominator != 1 or not self.low <= number <= self.high:
+            raise InputError(f"{name}: {_text(value)} is not accepted; {expected}")
+        return int(number)
+
+
+@dataclass(frozen=True, eq=False)
+class Choice(Kind):
+    """One of a set of names, read regardless of case and with the common aliases (fp16 for
+    float16); ``values`` may be a function, so the module that owns the names is imported only
+    when one is read."""
+
+    values: tuple[str, ...] | Callable[[], Sequence[str]]
+    what: str  # "a format", for the refusal
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    metavar: str = "NAME"
+
+    def choices(self) -> tuple[str, ...]:
+        return tuple(self.values() if callable(self.values) else self.values)
+
+    def read(self, value: Any, name: str) -> str:
+        names = self.choices()
+        if not isinstance(value, str):
+            raise InputError(f"{name}: {value!r} is not {self.what}; expected one of {', '.join(names)}")
+        if value in names:
+            return value
+        key = value.strip().lower()
+        by_case = {n.lower(): n for n in names}
+        if key in by_case:
+            return by_case[key]
+        if key in self.aliases:
+            return self.aliases[key]
+        raise InputError(
+            f"{name}: {quote(value)} is not {self.what}; {suggest(key, [*names, *self.aliases])}"
+            f"expected one of {', '.join(names)}"
+        )
+
+
+class Text(Kind):
+    """Text taken as it is (a formula, a file name), refused when it is not a str."""
+
+    def __init__(self, metavar: str = "TEXT") -> None:
+        self.metavar = metavar
+
+    def read(self, value: Any, name: str) -> str:
+        if not isinstance(value, str):
+            raise InputError(f"{name}: {value!r} is not text")
+        return value
+
+
+class BlockKind(Kind):
+    metavar = "SPEC"
+
+    def read(self, value: Any, name: str) -> Any:
+        from .core.blocks import parse_block
+
+        return parse_block(value, name)
+
+    def choices(self) -> tuple[str, ...]:
+        return ("plain", "residual", "scaled:", "rezero:", "highway:", "stochastic:", "stochastic:linear:")
+
+
+class MatrixKind(Kind):
+    """A square matrix of exact numbers: '[[0.1,0.2],[0,0.3]]', or nested lists of numbers."""
+
+    metavar = "M"
+
+    def read(self, value: Any, name: str) -> Any:
+        from .core.jacobian import parse_matrix, to_matrix
+
+        return parse_matrix(value, name) if isinstance(value, str) else to_matrix(value, name)
+
+
+class VectorKind(Kind):
+    """A vector of exact numbers: '[1,-2]', or a list of numbers."""
+
+    metavar = "V"
+
+    def read(self, value: Any, name: str) -> Any:
+        from .core.jacobian import parse_vector
+
+        if isinstance(value, str):
+            return parse_vector(value, name)
+        from .core.exact import to_numbers
+
+        return tuple(to_numbers(value, f"{name} entry "))
+
+
+class NumberOrVector(Kind):
+    """--loss-grad: a number, or a vector ('[1,-2]', a list) for Jacobian layers."""
+
+    metavar = "G"
+
+    def read(self, value: Any, name: str) -> Any:
+        if (isinstance(value, str) and value.strip().startswith("[")) or isinstance(value, (list, tuple)):
+            return VectorKind().read(value, name)
+        if hasattr(value, "__iter__") and not isinstance(value, str):  # a numpy array
+            return VectorKind().read(list(value), name)
+        return to_number(value, name)
+
+
+class Depths(Kind):
+    """A list of depths: '1,2,5' or a list of whole numbers."""
+
+    metavar = "LIST"
+
+    def read(self, value: Any, name: str) -> list[int]:
+        whole = Whole(1, limits.MAX_LISTED_DEPTH)
+        parts = value.split(",") if isinstance(value, str) else list(value) if hasattr(value, "__iter__") else [value]
+        return [whole.read(part, name) for part in parts]
+
+
+def _text(value: Any) -> str:
+    return quote(value.strip()) if isinstance(value, str) else repr(value)
+
+
+# ---------------------------------------------------------------------------
+# Options, modes and commands
+
+
+@dataclass(frozen=True, eq=False)
+class Opt:
+    """One option. ``modes`` and ``formats`` say where it applies (empty: everywhere);
+    ``requires`` names an option it needs, ``excludes`` options it cannot be given with.
+    ``keyword`` is its name in the Python API ("" for the command line's own options, which
+    only choose how a result is written); ``switch`` options also have --no-NAME."""
+
+    name: str
+    kind: Kind
+    help: str
+    default: Any = None
+    many: bool = False  # repeatable: a list
+    modes: tuple[str, ...] = ()
+    formats: tuple[str, ...] = ()
+    requires: str = ""
+    excludes: tuple[str, ...] = ()
+    keyword: str | None = None  # None: the dest; "": not an API keyword
+    switch: bool = False
+    default_text: str = ""  # the default in the help, when it is not one value
+    required: str = ""  # the refusal when it is missing ("" : it may be left out)
+
+    @property
+    def dest(self) -> str:
+        return self.name.lstrip("-").replace("-", "_")
+
+    @property
+    def api(self) -> str:
+        """The keyword argument of the API function ("" for the command line's own)."""
+        return self.dest if self.keyword is None else self.keyword
+
+    @property
+    def off(self) -> str:
+        """A switch's negative form: --no-plot."""
+        return "--no-" + self.name[2:] if self.switch else ""
+
+    @property
+    def takes_value(self) -> bool:
+        return not isinstance(self.kind, Flag)
+
+    @property
+    def metavar(self) -> str:
+        return self.kind.metavar
+
+
+@dataclass(frozen=True, eq=False)
+class Mode:
+    """A way a command runs, chosen by a trigger option (or by default, with no trigger)."""
+
+    name: str
+    trigger: str
+    label: str  # how a message names it: "with --random-jacobians"
+
+
+@dataclass(frozen=True, eq=False)
+class Argument:
+    """A command's positional arguments."""
+
+    metavar: str
+    help: str
+    keyword: str  # its name in the API
+    kind: Kind = field(default_factory=lambda: Number())
+
+
+@dataclass(frozen=True, eq=False)
+class Command:
+    name: str
+    summary: str
+    description: str
+    options: tuple[Opt, ...]
+    arguments: Argument | None = None
+    modes: tuple[Mode, ...] = (Mode("single", "", ""),)
+    group: str = ""  # "init" for its subcommands
+    example: str = ""
+
+    @property
+    def path(self) -> str:
+        return f"skipcalc {self.group + ' ' if self.group else ''}{self.name}"
+
+    @property
+    def words(self) -> str:
+        """How a message names the command: "chain", "init gain"."""
+        return self.path.removeprefix("skipcalc ")
+
+    def find(self, name: str) -> Opt | None:
+        for opt in self.options:
+            if name in (opt.name, opt.off):
+                return opt
+        return None
+
+    def by_dest(self, dest: str) -> Opt:
+        return next(opt for opt in self.options if opt.dest == dest)
+
+    @property
+    def names(self) -> list[str]:
+        return [n for opt in self.options for n in (opt.name, opt.off) if n]
+
+
+# ---------------------------------------------------------------------------
+# Where options apply, and reading their values
+
+
+def mode_of(command: Command, given: Mapping[str, Any], arguments: bool = False) -> Mode:
+    """The mode the triggers given choose (``given``: values by dest); two triggers, or
+    arguments where a trigger takes none, are refused by name."""
+    triggered = [m for m in command.modes if m.trigger and command.find(m.trigger).dest in given]  # type: ignore[union-attr]
+    if len(triggered) > 1:
+        a, b = triggered[0].trigger, triggered[1].trigger
+        raise InputError(f"{b}: cannot be combined with {a}; give one kind of layers")
+    if triggered:
+        mode = triggered[0]
+        if arguments and command.arguments is not None and command.arguments.metavar == "D":
+            what = "stdin, one chain per line" if mode.name == "batch" else mode.trigger
+            raise InputError(f"{mode.trigger}: the layers come from {what}; give no numeric derivatives as arguments")
+        return mode
+    return next(m for m in command.modes if not m.trigger)
+
+
+def check(command: Command, given: Mapping[str, Any], mode: Mode, fmt: str | None, api: bool | None) -> None:
+    """Every option given applies here, or is refused by name with where it applies. ``api``
+    True checks the API's options, False the command line's own, None both; ``fmt`` None skips
+    the output formats (the API has none)."""
+    for opt in command.options:
+        if opt.dest not in given or (api is not None and bool(opt.api) != api):
+            continue
+        shown = opt.off if given[opt.dest] is False and opt.off else opt.name
+        if opt.modes and mode.name not in opt.modes:
+            where = " or ".join(_mode_label(command, m) for m in opt.modes)
+            here = f" (this is {command.words} {mode.label})" if mode.label else ""
+            raise InputError(f"{shown}: applies only {where}{here}")
+        if fmt is not None and opt.formats and fmt not in opt.formats:
+            formats = " or ".join(f"--format {f}" for f in opt.formats)
+            raise InputError(
+                f"{shown}: applies only with {formats}" + (" (the default)" if opt.formats == ("table",) else "")
+            )
+        if opt.requires and command.find(opt.requires).dest not in given:  # type: ignore[union-attr]
+            raise InputError(f"{shown}: applies only with {opt.requires}")
+        for other in opt.excludes:
+            if command.find(other).dest in given:  # type: ignore[union-attr]
+                raise InputError(f"{other}: cannot be combined with {shown}{_why(opt.name, other)}")
+
+
+def _why(name: str, other: str) -> str:
+    reasons = {
+        ("--exact", "--digits"): " (--exact prints every digit)",
+        ("--max", "--depths"): "; give one or the other",
+        ("--target", "--loss-grad"): "; give --loss-grad, or --target with --pred",
+    }
+    return reasons.get((name, other), "")
+
+
+def _mode_label(command: Command, name: str) -> str:
+    for mode in command.modes:
+        if mode.name == name:
+            return mode.label or "without --batch"
+    return name
+
+
+def applies_text(command: Command, opt: Opt) -> str:
+    """Where an option applies, for its help: "[with --fn]"."""
+    parts = []
+    if opt.modes and len(opt.modes) < len(command.modes):
+        parts.append(" or ".join(_mode_label(command, m) for m in opt.modes))
+    if opt.formats:
+        parts.append(" or ".join(f"--format {f}" for f in opt.formats))
+    if opt.requires:
+        parts.append(f"with {opt.requires}")
+    return f" [{'; '.join(parts)}]" if parts else ""
+
+
+def help_text(command: Command, opt: Opt) -> str:
+    """An option's help: what it does, its default, and where it applies."""
+    default = opt.default_text or ("" if opt.default is None else opt.kind.describe(opt.default))
+    return opt.help + (f" [default: {default}]" if default else "") + applies_text(command, opt)
+
+
+def parameters_doc(command: Command) -> str:
+    """The Parameters section of an API function's docstring, written from the declaration."""
+    lines = ["", "", "    Parameters (the options of ``" + command.path + "``, declared in skipcalc.options):"]
+    if command.arguments is not None:
+        lines.append(f"        {command.arguments.keyword}: {command.arguments.help}")
+    for opt in command.options:
+        if opt.api:
+            lines.append(f"        {opt.api}: {help_text(command, opt)}")
+    return "\n".join(lines) + "\n"
+
+
+class Values(dict[str, Any]):
+    """The values of a call, read and checked, by dest (defaults filled in); ``mode`` is the
+    mode its triggers chose, ``given`` the dests that were given."""
+
+    mode: Mode
+    given: frozenset[str]
+
+    def __getattr__(self, dest: str) -> Any:
+        try:
+            return self[dest]
+        except KeyError:
+            raise AttributeError(dest) from None
+
+
+def read(command: Command, keywords: Mapping[str, Any], arguments: Any = None, mode: Mode | None = None) -> Values:
+    """The API's keyword arguments (by API name; None or False: not given), checked against the
+    declaration and each read by its kind, with the declared defaults for the rest."""
+    given: dict[str, Any] = {}
+    for opt in command.options:
+        if not opt.api:
+            continue
+        value = keywords.get(opt.api)
+        if value is None or value is False:
+            continue
+        if opt.many and (isinstance(value, (str, bytes)) or not hasattr(value, "__iter__")):
+            value = [value]
+        if opt.many and not value:
+            raise InputError(f"{opt.name}: an empty list; give at least one, or leave it out")
+        given[opt.dest] = value
+    mode = mode or mode_of(command, given, arguments is not None)
+    check(command, given, mode, None, api=True)
+    values = Values()
+    values.mode, values.given = mode, frozenset(given)
+    for opt in command.options:
+        if not opt.api:
+            continue
+        if opt.dest not in given and opt.required:
+            raise InputError(f"{opt.name}: missing; {opt.required}")
+        if opt.dest in given:
+            value = given[opt.dest]
+            values[opt.dest] = (
+                [opt.kind.read(v, f"{opt.name} {i}") for i, v in enumerate(value, 1)]
+                if opt.many
+                else opt.kind.read(value, opt.name)
+            )
+        else:
+            values[opt.dest] = False if isinstance(opt.kind, Flag) else opt.default
+    return values

@@ -1,0 +1,153 @@
+"""The machine formats: json, csv and value, written so awk, jq, spreadsheets and Python's
+float() read them, at any size (a million-layer chain's lists are written in bulk).
+
+- json: one object; every number a string Python's Fraction parses to the printed value,
+  "exact" false when any was rounded.
+- csv: a header row and one row per record (per layer, per depth, per length).
+- value: the result's headline values on one line, tab-separated: the one writer of value
+  lines (--batch's fast kernel prints through it too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
+from fractions import Fraction
+from itertools import compress, repeat
+from operator import not_
+from typing import TYPE_CHECKING, Any, TextIO
+
+from ..core import _fast
+from ..core.exact import SIGNIFICANT, show
+from ..core.results import Earned, Result
+from .text import Share, StoredCell, plain_text
+from .view import View
+
+if TYPE_CHECKING:
+    from .report import Report
+
+
+def json_object(report: Report, view: View) -> dict[str, Any]:
+    """The report's json object: numbers as text, "exact", and the derivation with --symbolic."""
+    rounded: list[bool] = []
+    fields = dict(report.data)
+    if view.symbolic and report.derivation is not None:
+        fields["derivation"] = report.derivation.data
+    obj: dict[str, Any] = _jsonable(fields, view, rounded)
+    obj["exact"] = not rounded and not report.floats
+    if view.line is not None:
+        obj = {"line": view.line, **obj}
+    return obj
+
+
+def _jsonable(value: Any, view: View, rounded: list[bool]) -> Any:
+    if isinstance(value, (Fraction, Decimal)):
+        shown = show(value, exact=view.exact, digits=view.machine_digits)
+        if not shown.exact:
+            rounded.append(True)
+        return shown.text
+    if isinstance(value, (Share, StoredCell)):
+        return _jsonable(value.value, view, rounded)
+    if isinstance(value, Earned):
+        rounded.append(True)
+        return value.value
+    if isinstance(value, Mapping):
+        return {key: _jsonable(v, view, rounded) for key, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        if len(value) > 64:
+            return _jsonable_many(value, view, rounded)
+        return [_jsonable(v, view, rounded) for v in value]
+    return value
+
+
+class NumberTexts(list):  # type: ignore[type-arg]
+    """A long list of number texts (nothing JSON escapes), joined directly by json_pieces."""
+
+
+def _jsonable_many(values: Sequence[Any], view: View, rounded: list[bool]) -> list[Any]:
+    """_jsonable of a long chain's per-layer values (up to millions), at C speed where it can
+    be: Decimals in bulk, each distinct other object once."""
+    is_decimal = list(map(isinstance, values, repeat(Decimal)))
+    kind = NumberTexts if set(map(type, values)) <= {Fraction, Decimal, _fast.Terminating} else list
+    decimals = list(compress(values, is_decimal))
+    if not decimals:
+        return kind(_fast.map_distinct(lambda v: _jsonable(v, view, rounded), values))
+    others = _fast.map_distinct(lambda v: _jsonable(v, view, rounded), list(compress(values, map(not_, is_decimal))))
+    carried, exact = _fast.decimal_shown(decimals, min(view.machine_digits, SIGNIFICANT))
+    if not all(exact):
+        rounded.append(True)
+    other, text = iter(others), iter(carried)
+    return kind([next(text) if flag else next(other) for flag in is_decimal])
+
+
+def json_pieces(value: Any) -> Iterator[str]:
+    """json.dumps(value, ensure_ascii=False) in pieces, NumberTexts joined directly: a
+    million-layer chain's lists are written without the encoder looking at each text."""
+    import json
+
+    if type(value) is dict and all(type(key) is str for key in value) and _holds_texts(value):
+        yield "{"
+        for i, (key, item) in enumerate(value.items()):
+            yield f"{', ' if i else ''}{json.dumps(key, ensure_ascii=False)}: "
+            yield from json_pieces(item)
+        yield "}"
+    elif type(value) is NumberTexts:
+        yield '["' + '", "'.join(value) + '"]' if value else "[]"
+    else:
+        yield json.dumps(value, ensure_ascii=False)
+
+
+def _holds_texts(value: dict[str, Any]) -> bool:
+    return any(type(item) is NumberTexts or (type(item) is dict and _holds_texts(item)) for item in value.values())
+
+
+# ---------------------------------------------------------------------------
+# csv and value
+
+
+def write_json(report: Report, view: View, out: TextIO) -> None:
+    write_pieces(out, json_pieces(json_object(report, view)))
+    out.write("\n")
+
+
+def write_csv(report: Report, view: View, out: TextIO) -> None:
+    import csv
+
+    keys = list(report.columns)
+    records = report.records()
+    columns = [_column_texts([r.get(key) for r in records], view) for key in keys]
+    batch = [] if view.line is None else [str(view.line)]
+    writer = csv.writer(out, lineterminator="\n")
+    if view.header:
+        writer.writerow((["line"] if batch else []) + keys)
+    writer.writerows([batch + list(row) for row in zip(*columns, strict=True)] if columns else [])
+
+
+def value_line(values: Sequence[Any], view: View) -> str:
+    """The value line of these headline values: each as csv writes it, tab-separated."""
+    return "\t".join([plain_text(v, view.exact, view.machine_digits) for v in values]) + "\n"
+
+
+def write_value(result: Result, view: View, out: TextIO) -> None:
+    out.write(value_line(result.headline, view))
+
+
+def write_pieces(out: TextIO, pieces: Iterator[str] | list[str]) -> None:
+    """Write text in pieces of at most 64 KiB: one huge write to a pipe whose reader leaves is
+    cut short without an error on some kernels, where small ones report the broken pipe."""
+    for piece in pieces:
+        for start in range(0, len(piece), 65536):
+            out.write(piece[start : start + 65536])
+
+
+def _column_texts(values: list[Any], view: View) -> list[str]:
+    """plain_text of a column, Decimals in bulk."""
+    decimals = [v for v in values if isinstance(v, Decimal)]
+    if len(decimals) < 64 or view.exact:
+        return _fast.map_distinct(lambda v: plain_text(v, view.exact, view.machine_digits), values)
+    texts = iter(_fast.decimal_texts(decimals, min(view.machine_digits, SIGNIFICANT)))
+    others = _fast.map_distinct(
+        lambda v: plain_text(v, view.exact, view.machine_digits), [v for v in values if not isinstance(v, Decimal)]
+    )
+    rest = iter(others)
+    return [next(texts) if isinstance(v, Decimal) else next(rest) for v in values]
