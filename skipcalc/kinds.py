@@ -194,7 +194,8 @@ class Depths(Kind):
 
 
 def _text(value: Any) -> str:
-    return quote(value.strip()) if isinstance(value, str) else repr(value)
+    """A value inside a refusal, the same whether it came as text or as a Python number."""
+    return quote(str(value).strip())
 
 
 # ---------------------------------------------------------------------------

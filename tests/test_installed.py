@@ -6,7 +6,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 from conftest import BIN, ROOT, run_script
@@ -119,34 +118,70 @@ def test_columns_zero_is_treated_as_unset():
     assert result.returncode == 0 and "1.21" in result.stdout
 
 
-def test_ctrl_c_is_130_without_a_traceback():
+def _pty_process(args: list[str], *, stdin_pty: bool = False) -> tuple[subprocess.Popen[bytes], int]:
+    """skipcalc with stderr (and stdin) a terminal, as a person runs it; the terminal's end."""
+    import pty
+
+    leader, follower = pty.openpty()
     process = subprocess.Popen(
-        [str(BIN / "skipcalc"), "chain", "-", "--format", "value"],
-        stdin=subprocess.PIPE,
+        [str(BIN / "skipcalc"), *args],
+        stdin=follower if stdin_pty else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        stderr=follower,
+        env=dict(os.environ, COLUMNS="80", NO_COLOR="1"),
     )
-    time.sleep(1.5)  # waiting on stdin
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=10)
-    assert process.returncode == 130 and "Traceback" not in stderr
+    os.close(follower)
+    return process, leader
 
 
-@pytest.mark.parametrize("delay", [0.05, 0.15, 0.3])
-def test_ctrl_c_during_imports_and_work(delay):
-    """From the moment skipcalc's code runs, Ctrl-C ends it with 130 and no traceback."""
-    process = subprocess.Popen(
-        [str(BIN / "skipcalc"), "chain", "0.1", "--layers", "3000"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=False,
-    )
-    time.sleep(delay)
+def _wait_for(leader: int, text: bytes) -> bytes:
+    """Read the terminal until ``text`` appears: the readiness signal (no sleeps)."""
+    seen = b""
+    while text not in seen:
+        chunk = os.read(leader, 4096)
+        assert chunk, seen
+        seen += chunk
+    return seen
+
+
+def _drain(leader: int) -> bytes:
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the other end is closed: all read
+            return seen
+        if not chunk:
+            return seen
+        seen += chunk
+
+
+def test_ctrl_c_while_waiting_on_stdin_is_130_without_a_traceback():
+    """skipcalc says it is reading stdin; Ctrl-C then ends it quietly with 130."""
+    process, leader = _pty_process(["chain", "-", "--format", "value"], stdin_pty=True)
+    _wait_for(leader, b"end with Ctrl-D")
     process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=20)
-    assert process.returncode in (130, 0) and "Traceback" not in stderr
+    process.wait(timeout=60)
+    assert process.returncode == 130 and b"Traceback" not in _drain(leader)
+    os.close(leader)
+
+
+def test_ctrl_c_during_work_is_130_without_a_traceback():
+    """The progress display names the work under way; Ctrl-C then ends it quietly with 130."""
+    process, leader = _pty_process(["chain", "0.1", "--layers", "200000"])
+    _wait_for(leader, b"skipcalc: ")
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=60)
+    assert process.returncode == 130 and b"Traceback" not in _drain(leader)
+    os.close(leader)
+
+
+def test_ctrl_c_is_guarded_from_the_console_scripts_first_import():
+    """The handler is installed as the console module is imported, before anything of skipcalc
+    runs: a SIGINT right then ends the call with 130, no traceback."""
+    code = "import os, signal\nimport skipcalc.cli.console\nos.kill(os.getpid(), signal.SIGINT)\nsignal.pause()\n"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stderr) == (130, "")
 
 
 def test_internal_errors_are_one_line(monkeypatch, capsys):
@@ -311,3 +346,22 @@ def test_progress_on_a_terminal_leaves_stdout_to_the_output():
     os.close(leader)
     assert process.returncode == 0 and b"skipcalc: " in seen  # the display ran
     assert b"chain: 50 layers" in out and b"chain: 50 layers" not in seen and b"residual" not in seen
+
+
+# --- the README's Python examples --------------------------------------------------------
+
+
+def test_readme_python_examples():
+    """Every ```pycon block of the README runs as a doctest."""
+    import doctest
+
+    blocks = re.findall(r"```pycon\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+    assert blocks
+    parser = doctest.DocTestParser()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    session: dict[str, object] = {}  # one Python session, as a reader types the blocks in order
+    for i, block in enumerate(blocks):
+        test = parser.get_doctest(block, session, f"README block {i + 1}", "README.md", 0)
+        runner.run(test, clear_globs=False)
+        session = test.globs
+    assert runner.failures == 0 and runner.tries > 10

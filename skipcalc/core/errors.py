@@ -31,7 +31,18 @@ PIPE = 141  # 128 + SIGPIPE
 
 
 class InputError(ValueError):
-    """A value the user gave that skipcalc refuses; the message starts with the argument's name."""
+    """A value the user gave that skipcalc refuses; the message starts with the argument's name,
+    and is the line the command line prints.
+
+    >>> from skipcalc import chain
+    >>> chain([0.1, "x"])
+    Traceback (most recent call last):
+    ...
+    skipcalc.InputError: D2: 'x' is not a number; expected a decimal (0.1, -2.5, 1e-3, +4) or a fraction (1/3)
+    """
+
+
+InputError.__module__ = "skipcalc"  # where users catch it: skipcalc.InputError
 
 
 class OutputError(OSError):
@@ -192,6 +203,7 @@ ASCII = {
     "▌": "#",
     "▐": "#",
     "●": "o",
+    "○": "o",
     "■": "#",
     "▲": "^",
     "◆": "*",

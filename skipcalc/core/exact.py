@@ -224,6 +224,11 @@ def show(value: Number, exact: bool = False, digits: int = SIGNIFICANT, fraction
     ``exact=True`` prints any Fraction whole: the decimal if it terminates, else p/q.
     A Decimal is a carried approximation, always rounded (to at most 40 digits), unless it
     is a Terminating one: an exact decimal.
+
+    >>> show(Fraction(1331, 1000))
+    Shown(text='1.331', exact=True)
+    >>> show(Fraction(1, 3), digits=12, fraction=6), show(Fraction(1, 3), digits=5, fraction=0)
+    (Shown(text='1/3', exact=True), Shown(text='0.33333', exact=False))
     """
     if isinstance(value, _fast.Terminating) and exact:
         return Shown(decimal_text(*terminating(*Fraction(value).as_integer_ratio())), True)  # type: ignore[misc]

@@ -2,8 +2,10 @@
 .svg or .pdf), which is imported only when saving.
 
 Line charts plot log10 |value|, so gradients far outside double range (1e-1000) are drawn:
-the saved axis is labelled in decades (10^-3), which reads as a log axis. Series differ in
-colour (the Okabe-Ito palette, safe for colour-blind readers) and in marker and line style.
+the saved axis is labelled in decades (10^-3), which reads as a log axis. Each kind of block
+keeps one look in every chart - a colour of the Okabe-Ito palette (safe for colour-blind
+readers), a marker and a line style - so residual is the same blue line on every slide;
+several blocks of one kind get shades of its colour.
 """
 
 from __future__ import annotations
@@ -19,17 +21,61 @@ from ..core.errors import InputError, OutputError
 Point = tuple[float, float]
 
 OKABE_ITO = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
-MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
-LINES = ("-", "--", "-.", ":")
-TERMINAL_MARKS = ("●", "■", "▲", "◆", "✕", "★", "+", "o")
-TERMINAL_COLOURS = ("red", "blue", "green", "magenta", "yellow", "cyan", "white", "bright_black")
+
+
+@dataclass(frozen=True)
+class Look:
+    """How one kind of block is drawn, saved and in the terminal."""
+
+    colour: str
+    marker: str
+    line: str
+    mark: str  # in the terminal
+    terminal_colour: str
+
+
+LOOKS = {
+    "plain": Look("#D55E00", "o", "-", "●", "red"),
+    "residual": Look("#0072B2", "s", "--", "■", "blue"),
+    "scaled": Look("#009E73", "^", "-.", "▲", "green"),
+    "rezero": Look("#CC79A7", "D", ":", "◆", "magenta"),
+    "highway": Look("#E69F00", "v", "-", "✕", "yellow"),
+    "stochastic": Look("#56B4E9", "P", "--", "★", "cyan"),
+    "stochastic-linear": Look("#000000", "X", "-.", "+", "white"),
+}
 
 
 @dataclass(frozen=True)
 class Series:
-    name: str
+    name: str  # the legend: the block in words
     points: tuple[Point, ...]  # (x, log10 |y|)
-    style: int  # index into the palettes
+    kind: str  # the block's kind: its look (LOOKS)
+    shade: int = 0  # the nth block of this kind in the chart: a lighter or darker shade
+    secondary: bool = False  # a second series of one block (sigma_min beside sigma_max): dotted, hollow
+
+    @property
+    def look(self) -> Look:
+        return LOOKS.get(self.kind, LOOKS["plain"])
+
+    @property
+    def colour(self) -> str:
+        """The kind's colour, mixed towards black (odd shades) or white (even) for the nth."""
+        if not self.shade:
+            return self.look.colour
+        rgb = [int(self.look.colour[i : i + 2], 16) for i in (1, 3, 5)]
+        toward, amount = (0, 0.35 * ((self.shade + 1) // 2)) if self.shade % 2 else (255, 0.3 * (self.shade // 2))
+        amount = min(amount, 0.7)
+        return "#" + "".join(f"{round(c + (toward - c) * amount):02x}" for c in rgb)
+
+
+def shades(kinds: Sequence[str]) -> list[int]:
+    """For blocks in order, how many of the same kind came before each (its shade)."""
+    seen: dict[str, int] = {}
+    out = []
+    for kind in kinds:
+        out.append(seen.get(kind, 0))
+        seen[kind] = out[-1] + 1
+    return out
 
 
 @dataclass(frozen=True)
@@ -52,12 +98,12 @@ class BarChart:
 Chart = LineChart | BarChart
 
 
-def log10_series(name: str, xs: Sequence[int], values: Sequence[Any], style: int) -> Series:
+def log10_series(name: str, xs: Sequence[int], values: Sequence[Any], kind: str, shade: int = 0) -> Series:
     """log10 |value| against x, leaving out zeros (log10 0 is -infinity)."""
     from ..core.exact import log10_abs
 
     points = tuple((float(x), y) for x, v in zip(xs, values, strict=True) if (y := log10_abs(v)) is not None)
-    return Series(name, points, style)
+    return Series(name, points, kind, shade)
 
 
 # ---------------------------------------------------------------------------
@@ -92,8 +138,8 @@ def _lines(chart: LineChart, width: int, color: bool) -> Any:
         y0, y1 = y0 - 1, y1 + 1
     grid: list[list[tuple[str, str]]] = [[(" ", "")] * plot_width for _ in range(height)]  # rows of (mark, colour)
     for series in chart.series:
-        mark = TERMINAL_MARKS[series.style % len(TERMINAL_MARKS)]
-        colour = TERMINAL_COLOURS[series.style % len(TERMINAL_COLOURS)] if color else ""
+        mark = "○" if series.secondary else series.look.mark
+        colour = series.look.terminal_colour if color else ""
         for x, y in series.points:
             col = round((x - x0) / (x1 - x0) * (plot_width - 1))
             row = height - 1 - round((y - y0) / (y1 - y0) * (height - 1))
@@ -108,7 +154,7 @@ def _lines(chart: LineChart, width: int, color: bool) -> Any:
     text.append(" " * label_width + "└" + "─" * plot_width + "\n")
     left, right = f"{x0:g}", f"{x1:g}"
     text.append(" " * (label_width + 1) + left + " " * max(plot_width - len(left) - len(right), 1) + right + "\n")
-    legend = "   ".join(f"{TERMINAL_MARKS[s.style % len(TERMINAL_MARKS)]} {s.name}" for s in chart.series)
+    legend = "   ".join(f"{'○' if s.secondary else s.look.mark} {s.name}" for s in chart.series)
     text.append(" " * (label_width + 1) + f"x: {chart.xlabel}; y: {chart.ylabel}, log scale\n")
     text.append(" " * (label_width + 1) + legend)
     return text
@@ -233,9 +279,7 @@ def _metadata(extension: str) -> dict[str, Any]:
 
 def draw(chart: Chart, title: str | None = None) -> Any:
     """The chart as a matplotlib Figure, 16:9 (1600 x 900 pixels as PNG)."""
-    import matplotlib
 
-    matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(12.8, 7.2), layout="constrained")
@@ -268,9 +312,10 @@ def _draw_lines(axes: Any, chart: LineChart) -> None:
             xs,
             values,
             label=series.name,
-            color=OKABE_ITO[series.style % len(OKABE_ITO)],
-            marker=MARKERS[series.style % len(MARKERS)],
-            linestyle=LINES[series.style % len(LINES)],
+            color=series.colour,
+            marker=series.look.marker,
+            markerfacecolor="white" if series.secondary else series.colour,
+            linestyle=":" if series.secondary else series.look.line,
             linewidth=2.2,
             markersize=7,
             markevery=every,

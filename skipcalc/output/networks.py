@@ -226,12 +226,12 @@ def _backprop_summary(result: Any, n: int, data: dict[str, Any]) -> list[tuple[s
 
 
 def _gradient_chart(nets: Sequence[Network], n: int, backprop: bool) -> Any:
-    from .charts import LineChart, log10_series
+    from .charts import LineChart, log10_series, shades
 
     what = "dL/dx_k" if backprop else f"dx{n}/dx_k"
     series = tuple(
-        log10_series(net.name, list(range(n + 1)), list(net.wrt), i)
-        for i, net in enumerate(nets)
+        log10_series(net.block.label, list(range(n + 1)), list(net.wrt), net.block.kind, shade)
+        for net, shade in zip(nets, shades([net.block.kind for net in nets]), strict=True)
         if net.wrt is not None
     )
     return LineChart(
@@ -390,15 +390,17 @@ def jacobian_report(result: JacobianResult) -> Report:
     )
     chart = None
     if per_layer:
-        from .charts import LineChart, log10_series
+        from .charts import LineChart, log10_series, shades
 
         chart = LineChart(
             f"||dx{n}/dx_k||2: the largest gain from each layer's input to the output ({n} layers, {d}x{d})",
             "layer input k (x_k)",
             f"||dx{n}/dx_k||2",
             tuple(
-                log10_series(net.name, list(range(n)), [s.singular_values[0] for s in net.spectra], i)
-                for i, net in enumerate(nets)
+                log10_series(
+                    net.block.label, list(range(n)), [s.singular_values[0] for s in net.spectra], net.block.kind, shade
+                )
+                for net, shade in zip(nets, shades([net.block.kind for net in nets]), strict=True)
             ),
         )
     return Report(
@@ -417,7 +419,7 @@ def _matrix_text(m: Any) -> str:
 
 
 def random_report(result: RandomJacobianResult) -> Report:
-    from .charts import LineChart, Series
+    from .charts import LineChart, Series, shades
 
     nets = result.networks
     columns = {"depth": "depth"}
@@ -443,7 +445,7 @@ def random_report(result: RandomJacobianResult) -> Report:
     summary: list[tuple[str, Any]] = []
     series = []
     entries = []
-    for i, net in enumerate(nets):
+    for net, shade in zip(nets, shades([net.block.kind for net in nets]), strict=True):
         final = net.singular_values[-1]
         top, low = net.earned(result.layers, result.dim)
         condition: Any = None
@@ -476,7 +478,7 @@ def random_report(result: RandomJacobianResult) -> Report:
                 for k, v in enumerate(net.singular_values)
                 if 0 < v[pick] < math.inf and (pick == 0 or net.earned(k + 1, result.dim)[1].digits)
             )
-            series.append(Series(f"{net.name} sigma_{which}", points, 2 * i + (pick != 0)))
+            series.append(Series(f"{net.block.label}: sigma_{which}", points, net.block.kind, shade, pick != 0))
         if net.name in ("plain", "residual"):
             data[net.name] = fields
         entries.append({"block": net.name, **fields})

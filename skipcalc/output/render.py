@@ -138,6 +138,11 @@ def figure(result: Result, title: str | None = None) -> Any:
     report = report_for(result)
     if report.chart is None:
         raise InputError(f"plot: {type(result).__name__} has no chart")
+    if "ipykernel" in sys.modules:  # in Jupyter: the inline backend shows a returned Figure as a PNG
+        try:
+            import matplotlib_inline.backend_inline  # noqa: F401
+        except ImportError:
+            pass
     return draw(report.chart(), title)
 
 

@@ -127,7 +127,7 @@ def update_report(result: UpdateResult) -> Report:
 
 
 def depth_report(result: DepthResult) -> Report:
-    from .charts import LineChart, log10_series
+    from .charts import LineChart, log10_series, shades
 
     scaled = result.loss_gradient is not None
     g = f"{short(result.loss_gradient)} * " if scaled else ""  # type: ignore[arg-type]
@@ -219,8 +219,8 @@ def depth_report(result: DepthResult) -> Report:
         "depth n",
         "|gradient|",
         tuple(
-            log10_series(block.spec, depths, [row.values[i] for row in result.rows], i)
-            for i, block in enumerate(blocks)
+            log10_series(block.label, depths, [row.values[i] for row in result.rows], block.kind, shade)
+            for i, (block, shade) in enumerate(zip(blocks, shades([b.kind for b in blocks]), strict=True))
         ),
     )
     summary: list[tuple[str, Any]] = [
