@@ -204,17 +204,19 @@ def paths(
         if values.layers is None:
             raise InputError("--layers: --uniform needs the number of layers, e.g. --layers 50")
         return uniform_path_split(values.uniform, values.layers, values.mass, chosen)
-    return path_split(_numbers(local), values.mass, chosen)
+    return path_split(_numbers(local, options.PATHS), values.mass, chosen)
 
 
 # ---------------------------------------------------------------------------
 # chain and backprop
 
 
-def _numbers(local: Any) -> list[Fraction]:
-    """The local derivatives, read exactly (a list of Fractions passes as it is)."""
+def _numbers(local: Any, command: kinds.Command) -> list[Fraction]:
+    """The local derivatives, counted, then read exactly (a list of Fractions passes as it is)."""
     if local is None:
         raise InputError("D: give at least one local derivative (or - to read them from stdin)")
+    if hasattr(local, "__len__") and not isinstance(local, str) and command.arguments is not None:
+        command.arguments.count(len(local))
     if isinstance(local, list) and all(type(d) is Fraction for d in local):
         return local
     from .core.exact import to_numbers
@@ -278,7 +280,7 @@ def networks(command: kinds.Command, values: kinds.Values, local: Any, per_layer
         from .core.chains import chain_result
 
         result = chain_result(
-            repeat_layers(_numbers(local), values.layers),
+            repeat_layers(_numbers(local, command), values.layers),
             blocks,
             upstream,
             loss,

@@ -263,6 +263,13 @@ class Argument:
     help: str
     keyword: str  # its name in the API
     kind: Kind = field(default_factory=lambda: Number())
+    most: int = 1  # how many it takes: counted before any is read
+    accepts: str = ""  # the limit in words: "layers one chain accepts"
+
+    def count(self, given: int, where: str = "") -> None:
+        """Refuse, before reading any, more arguments than the command takes."""
+        if given > self.most:
+            raise InputError(f"{self.metavar}: {given:,} numbers{where} are more than the {self.most:,} {self.accepts}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -339,7 +346,8 @@ def check(command: Command, given: Mapping[str, Any], mode: Mode, fmt: str | Non
         if opt.requires and command.find(opt.requires).dest not in given:  # type: ignore[union-attr]
             raise InputError(f"{shown}: applies only with {opt.requires}")
         for other in opt.excludes:
-            if command.find(other).dest in given:  # type: ignore[union-attr]
+            found = command.find(other)  # an option some commands have: --latex excludes --dtype
+            if found is not None and found.dest in given:
                 raise InputError(f"{other}: cannot be combined with {shown}{_why(opt.name, other)}")
 
 

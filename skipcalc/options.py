@@ -143,10 +143,11 @@ def _output(
             Opt(
                 "--latex",
                 FLAG,
-                "Print only the derivation, as LaTeX.",
+                "Print only the derivation, as LaTeX (numbers to --digits, 40 by default, or whole with --exact).",
                 modes=derivations,
                 formats=("table",),
                 keyword="",
+                excludes=("--dtype", "--all-rows", "--plot", "--save"),
             ),
         ]
     return tuple(opts)
@@ -198,6 +199,7 @@ _DTYPE = Opt(
     "Also show the gradients as FORMAT stores them, and the loss scales that keep them: float64, float32, "
     "bfloat16, float16, float8_e4m3fn or float8_e5m2.",
     modes=("numbers", "formula"),
+    formats=("table", "json", "csv"),
 )
 _KINDS_OF_LAYERS = (
     Opt("--fn", Text("F"), "A layer F_i(x) as a formula, e.g. 'tanh(x)'; repeat, in forward order.", many=True),
@@ -224,9 +226,15 @@ def _chain_tail(charted: tuple[str, ...]) -> tuple[Opt, ...]:
     )
 
 
-_DERIVATIVES = Argument(
-    "D", "Local derivatives D1 ... Dn in forward order (D1 = F1'(x0)); - reads them from stdin.", "local"
-)
+def _derivatives(most: int, accepts: str) -> Argument:
+    return Argument(
+        "D",
+        "Local derivatives D1 ... Dn in forward order (D1 = F1'(x0)); - reads them from stdin.",
+        "local",
+        most=most,
+        accepts=accepts,
+    )
+
 
 CHAIN = Command(
     "chain",
@@ -256,7 +264,7 @@ CHAIN = Command(
         Opt("--seed", Whole(0, limits.MAX_SEED, "K"), "Random seed (0 to 2^63 - 1).", default=0, modes=("random",)),
         *_chain_tail(CHARTED),
     ),
-    _DERIVATIVES,
+    _derivatives(limits.MAX_LAYERS, "layers one chain accepts"),
     CHAIN_MODES,
     example="skipcalc chain 0.1 0.1 0.1 --residual",
 )
@@ -292,7 +300,7 @@ BACKPROP = Command(
         *_KINDS_OF_LAYERS,
         *_chain_tail(LAYERED),
     ),
-    _DERIVATIVES,
+    _derivatives(limits.MAX_LAYERS, "layers one chain accepts"),
     CHAIN_MODES[1:],
     example="skipcalc backprop 0.1 0.1 0.1 --target 10 --pred 8",
 )
@@ -360,8 +368,9 @@ DEPTH = Command(
         Opt(
             "--vanish",
             Number(Fraction(0), open_low=True, expected="a threshold > 0", metavar="T"),
-            "The threshold for 'vanished'.",
+            "The threshold for 'vanished' (the summary says where plain first falls below it).",
             default=Fraction(1, 10**6),
+            formats=("table", "json", "csv"),
         ),
         *_networks(),
         *_charts(),
@@ -390,7 +399,7 @@ PATHS = Command(
         _ALL_ROWS,
         *_output(),
     ),
-    _DERIVATIVES,
+    _derivatives(limits.MAX_PATH_LAYERS, "layers paths splits by path length"),
     (Mode("uniform", "--uniform", "with --uniform"), Mode("numbers", "", "with numeric derivatives")),
     example="skipcalc paths --uniform 0.1 --layers 110",
 )
@@ -460,7 +469,7 @@ INIT = (
         (
             Opt(
                 "--param",
-                Number(Fraction(-(10**6)), Fraction(10**6), expected="a slope from -1e6 to 1e6", metavar="A"),
+                Number(metavar="A"),
                 "leaky_relu's negative slope a.",
                 default_text="0.01",
             ),

@@ -176,4 +176,4 @@ def test_every_public_name_is_documented_with_an_example():
 
 def test_api_docstrings_list_every_keyword_from_the_declaration():
     assert "layers: Repeat the layers given to N layers" in chain.__doc__
-    assert "vanish: The threshold for 'vanished'. [default: 0.000001]" in depth.__doc__
+    assert "vanish: The threshold for 'vanished' (the summary says where plain first falls below it). [default: 0.000001]" in depth.__doc__

@@ -152,3 +152,34 @@ def test_value_lines_agree_with_the_general_path(texts, skips, upstream, exact, 
     out = io.StringIO()
     write_value(result, View(format="value", exact=exact, digits=digits), out)
     assert line is None or line == out.getvalue()
+
+
+@given(
+    st.lists(
+        st.lists(st.integers(min_value=-(10**6), max_value=10**6).map(lambda k: f"{k}e-7"), min_size=1, max_size=6),
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(min_value=1, max_value=8),
+)
+def test_value_lines_forget_and_relearn_without_losing_a_word(lines, kept):
+    """However many distinct numbers a batch holds, each line answers as the general path does:
+    the kernel forgets its memory between lines (here after a handful of words), never inside one
+    (a 50,000-line batch once ended in KeyError)."""
+    import io
+
+    from skipcalc.core.blocks import CLASSIC
+    from skipcalc.core.chains import chain_result
+    from skipcalc.core.exact import SIGNIFICANT, parse_number, parse_numbers, show_parts
+    from skipcalc.output.machine import write_value
+    from skipcalc.output.view import View
+
+    kernel = _kernels.ValueLines(
+        [False, True], F(1), lambda w: parse_number(w, "D"), lambda n, d: show_parts(n, d, False, SIGNIFICANT, 0).text
+    )
+    kernel.KEPT = kept
+    for words in lines:
+        line = kernel(" ".join(words))
+        out = io.StringIO()
+        write_value(chain_result(parse_numbers(words, "D"), CLASSIC, F(1), per_layer=False), View("value"), out)
+        assert line == out.getvalue()

@@ -83,15 +83,19 @@ def emit(call: Call, result: Any) -> None:
 # chain and backprop
 
 
-def derivatives(texts: Sequence[str]) -> Any:
+def derivatives(call: Call) -> Any:
     """The positional local derivatives as the API takes them (the texts; a lone '-' reads
-    them from stdin); None when there are none."""
+    them from stdin, counted before any is read); None when there are none."""
+    texts = call.parsed.arguments
     if not texts:
         return None
+    argument = call.command.arguments
+    assert argument is not None
     if list(texts) == ["-"]:
         words = read_stdin().split()
         if not words:
             raise InputError("stdin: no local derivatives were read; expected numbers separated by spaces or newlines")
+        argument.count(len(words), " on stdin")
         return parse_numbers(words, "stdin number ")
     if "-" in texts:
         raise InputError("-: reads every derivative from stdin; give it alone, or give the numbers as arguments")
@@ -127,7 +131,7 @@ def chain_or_backprop(call: Call) -> None:
     from ..output import progress
 
     with progress.phase("computing exactly"):
-        result = function(derivatives(call.parsed.arguments), **call.keywords, per_layer=call.per_layer)
+        result = function(derivatives(call), **call.keywords, per_layer=call.per_layer)
     emit(call, result)
 
 
@@ -289,7 +293,7 @@ def depth_command(call: Call) -> None:
 
 
 def paths_command(call: Call) -> None:
-    emit(call, api.paths(derivatives(call.parsed.arguments), **call.keywords))
+    emit(call, api.paths(derivatives(call), **call.keywords))
 
 
 def init_command(call: Call) -> None:

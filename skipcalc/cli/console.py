@@ -3,6 +3,7 @@ one way: help and shell completion to the Typer app (app.py), every command to s
 reader (reader.py), which hands the texts to the API (commands.py). No call is read twice.
 """
 
+import gc
 import os
 import signal
 import sys
@@ -19,6 +20,10 @@ TYPER_ONLY = ("--version", "--install-completion", "--show-completion")
 
 
 def main() -> None:
+    # One call is one short process that makes no garbage cycles worth collecting: the cyclic
+    # collector only rescans the objects a long chain holds (a million layers' values), which
+    # measured doubled the time of such calls. Reference counting still frees everything.
+    gc.disable()
     from ..core import errors
 
     errors.guard_interrupts()

@@ -27,7 +27,7 @@ from decimal import ROUND_HALF_EVEN, Context, Decimal, Inexact, localcontext
 from fractions import Fraction
 from functools import cache, lru_cache
 from itertools import accumulate, compress, repeat
-from operator import add, and_, eq, gt, itemgetter, lt, methodcaller, ne
+from operator import add, and_, eq, gt, is_, itemgetter, lt, methodcaller, ne
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -44,6 +44,8 @@ def coprime(numerator: int, denominator: int) -> Fraction:
 def map_distinct(function: Callable[[T], U], values: Sequence[T]) -> list[U]:
     """[function(v) for v in values], calling ``function`` once per distinct object: a long
     chain repeats a few (the number reader hands out one object per text)."""
+    if values and all(map(is_, values, repeat(values[0]))):  # stops at the first other object
+        return [function(values[0])] * len(values)  # one value repeated (--layers): no lookups at all
     distinct = dict(zip(map(id, values), values, strict=True))
     made = {key: function(value) for key, value in distinct.items()}
     return list(map(made.__getitem__, map(id, values)))
@@ -96,6 +98,8 @@ class ValueLines:
 
     LAYERS = 64
     BITS = 64
+    KEPT = 100_000
+    """Most number texts remembered at once."""
 
     def __init__(
         self,
@@ -131,6 +135,8 @@ class ValueLines:
     def _learn(self, words: list[str]) -> bool:
         from .errors import InputError
 
+        if len(self.parts) + len(words) > self.KEPT:  # a bound on memory, not a limit on input:
+            self.parts.clear()  # cleared before a line, so every word of the line stays known
         for word in words:
             if word in self.parts:
                 continue
@@ -141,8 +147,6 @@ class ValueLines:
             n, d = value.numerator, value.denominator
             if max(abs(n).bit_length(), d.bit_length()) > self.BITS:
                 return False
-            if len(self.parts) >= 100_000:  # a bound on memory, not a limit on input
-                self.parts.clear()
             self.parts[word] = (n, d, n + d)
         return True
 

@@ -107,8 +107,14 @@ class Block:
         """(a_l, b_l) for layers l = 1..n of an n-layer stack."""
         if self.last is None:
             return [(self.a, self.b)] * n
+        return [self.coefficient(k, n) for k in range(1, n + 1)]
+
+    def coefficient(self, k: int, n: int) -> tuple[Fraction, Fraction]:
+        """(a_k, b_k) of layer k of an n-layer stack."""
+        if self.last is None:
+            return self.a, self.b
         # Huang et al. 2016, eq. (4): p_l = 1 - (l / L)(1 - p_L)
-        return [(ONE, 1 - Fraction(k, n) * (1 - self.last)) for k in range(1, n + 1)]
+        return ONE, 1 - Fraction(k, n) * (1 - self.last)
 
     def factor(self, d: Any) -> Any:
         """This block's factor a + b·D (a uniform block)."""

@@ -509,7 +509,7 @@ def _network_pass(
             kind, target, pred, delta, pred_name=f"--kind {kind}: the {block.spec} network's output x_{len(layers)}"
         )
         t = target if isinstance(pred, Fraction) else mp(target)  # mpmath takes Fractions only on one side
-        d = delta if delta is None or isinstance(pred, Fraction) else mp(delta)
+        d = delta if isinstance(pred, Fraction) else mp(losses.HUBER_DELTA if delta is None else delta)
         value, gradient = losses.evaluate(kind, t, pred, d, _mp_ln, _mp_ln1m)
         g: Value = gradient
         tail = [value, gradient]

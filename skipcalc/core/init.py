@@ -15,9 +15,11 @@ Sources:
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import Any
 
+from . import _fast
 from .errors import InputError, suggest
 from .exact import Number, certify, quote
 from .results import Constant, InitResult
@@ -158,7 +160,6 @@ def gain_expression(nonlinearity: str, slope: Any) -> Any:
 
 
 def gain(nonlinearity: str, param: Fraction | None, fan_in: int | None, fan_out: int | None) -> InitResult:
-    import sympy as sp
 
     if nonlinearity not in GAIN_NAMES:
         raise InputError(
@@ -167,18 +168,10 @@ def gain(nonlinearity: str, param: Fraction | None, fan_in: int | None, fan_out:
         )
     if param is not None and nonlinearity != "leaky_relu":
         raise InputError(f"--param: only leaky_relu takes a parameter (its negative slope), not {nonlinearity}")
-    g = gain_expression(nonlinearity, _q(param) if param is not None else sp.Rational(1, 100))
-    constants = [constant("gain", f"calculate_gain('{nonlinearity}')", g)]
-    if fan_in is not None:
-        constants.append(constant("kaiming std", f"gain / sqrt(fan_in), fan_in = {fan_in}", g / sp.sqrt(fan_in)))
-    if fan_in is not None and fan_out is not None:
-        constants.append(
-            constant(
-                "xavier std",
-                f"gain * sqrt(2 / (fan_in + fan_out)), fan_out = {fan_out}",
-                g * sp.sqrt(sp.Rational(2, fan_in + fan_out)),
-            )
-        )
+    if param is not None and max(param.numerator.bit_length(), param.denominator.bit_length()) > 200:
+        constants = _leaky_relu_of_a_long_slope(param, fan_in, fan_out)
+    else:
+        constants = _gains(nonlinearity, param, fan_in, fan_out)
     parameters: dict[str, Number] = {}
     if fan_in is not None:
         parameters["fan_in"] = Fraction(fan_in)
@@ -194,6 +187,78 @@ def gain(nonlinearity: str, param: Fraction | None, fan_in: int | None, fan_out:
     )
 
 
+def _gains(nonlinearity: str, param: Fraction | None, fan_in: int | None, fan_out: int | None) -> list[Constant]:
+    """The gain and the stds from it, as SymPy closed forms."""
+    import sympy as sp
+
+    g = gain_expression(nonlinearity, _q(param) if param is not None else sp.Rational(1, 100))
+    constants = [constant("gain", f"calculate_gain('{nonlinearity}')", g)]
+    if fan_in is not None:
+        constants.append(constant("kaiming std", f"gain / sqrt(fan_in), fan_in = {fan_in}", g / sp.sqrt(fan_in)))
+    if fan_in is not None and fan_out is not None:
+        constants.append(
+            constant(
+                "xavier std",
+                f"gain * sqrt(2 / (fan_in + fan_out)), fan_out = {fan_out}",
+                g * sp.sqrt(sp.Rational(2, fan_in + fan_out)),
+            )
+        )
+    return constants
+
+
+def _leaky_relu_of_a_long_slope(a: Fraction, fan_in: int | None, fan_out: int | None) -> list[Constant]:
+    """leaky_relu's gain sqrt(2/(1 + a^2)) for a slope a of hundreds of digits (1e-100000):
+    certified with mpmath, and the closed forms written with a named, since SymPy would try to
+    factor the integers under the root (minutes for 1e-1000)."""
+    import mpmath
+
+    from .exact import show
+
+    def gain_at(digits: int) -> Any:
+        with mpmath.workdps(digits):
+            slope = mpmath.mpf(a.numerator) / a.denominator
+            return mpmath.sqrt(2 / (1 + slope * slope))
+
+    named = f"a = {show(a, digits=12, fraction=6).text}"
+    constants = [
+        Constant("gain", "calculate_gain('leaky_relu')", certify(gain_at, "init"), f"sqrt(2/(1 + a^2)), {named}")
+    ]
+    if fan_in is not None:
+
+        def kaiming(digits: int) -> Any:
+            with mpmath.workdps(digits):
+                return gain_at(digits) / mpmath.sqrt(fan_in)
+
+        constants.append(
+            Constant(
+                "kaiming std",
+                f"gain / sqrt(fan_in), fan_in = {fan_in}",
+                certify(kaiming, "init"),
+                f"gain/sqrt({fan_in})",
+            )
+        )
+    if fan_in is not None and fan_out is not None:
+
+        def xavier(digits: int) -> Any:
+            with mpmath.workdps(digits):
+                return gain_at(digits) * mpmath.sqrt(mpmath.mpf(2) / (fan_in + fan_out))
+
+        constants.append(
+            Constant(
+                "xavier std",
+                f"gain * sqrt(2 / (fan_in + fan_out)), fan_out = {fan_out}",
+                certify(xavier, "init"),
+                f"gain*sqrt(2/{fan_in + fan_out})",
+            )
+        )
+    return constants
+
+
+def _survival(numerator: int, denominator: int) -> Fraction:
+    common = math.gcd(numerator, denominator)
+    return _fast.coprime(numerator // common, denominator // common)
+
+
 def stochastic_depth(layers: int, last: Fraction) -> InitResult:
     """p_l = 1 - (l/L)(1 - p_L); the expected depth is their sum, L - (L + 1)(1 - p_L)/2."""
     import sympy as sp
@@ -204,7 +269,11 @@ def stochastic_depth(layers: int, last: Fraction) -> InitResult:
         constant("expected depth", f"the sum of p_l over the {layers} blocks: L - (L + 1)(1 - p_L)/2", expected),
         constant("p_L", "the last block's survival probability", p_last),
     )
-    table = tuple((str(k), (1 - Fraction(k, layers) * (1 - last),)) for k in range(1, layers + 1))
+    # p_l = (L v - l (v - u)) / (L v) for p_L = u/v: integers, each reduced by one small gcd
+    # (Fraction arithmetic took 20 s for a million blocks).
+    u, v = last.numerator, last.denominator
+    den, step = layers * v, v - u
+    table = tuple((str(k), (_survival(den - k * step, den),)) for k in range(1, layers + 1))
     notes = (
         "Block l of L survives a training step with probability p_l; at test time every block runs, its branch "
         "scaled by p_l. For p_L = 1/2 the expected depth is (3L - 1)/4.",

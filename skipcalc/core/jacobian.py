@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
+from . import _fast
 from .blocks import Block, factor_matrix
 from .errors import InputError
 from .exact import Number, certify_all, parse_number, quote
@@ -82,20 +83,39 @@ def identity(d: int) -> Matrix:
 
 
 def matmul(a: Matrix, b: Matrix) -> Matrix:
+    """a b, in the rationals a and b hold (Fractions, or GMP's for big entries)."""
     columns = list(zip(*b, strict=True))
-    return tuple(
-        tuple(sum((x * y for x, y in zip(row, col, strict=True)), Fraction(0)) for col in columns) for row in a
-    )
+    return tuple(tuple(sum([x * y for x, y in zip(row, col, strict=True)]) for col in columns) for row in a)
 
 
 def transpose_times(m: Matrix, v: Vector) -> Vector:
     """m^T v: how a gradient row vector flows back through m."""
-    return tuple(sum((m[i][j] * v[i] for i in range(len(v))), Fraction(0)) for j in range(len(m[0])))
+    return tuple(sum([m[i][j] * v[i] for i in range(len(v))], Fraction(0)) for j in range(len(m[0])))
+
+
+BIG_ENTRIES = 2_000
+"""Bits from which exact matrix arithmetic goes to GMP's rationals (gmpy2.mpq): CPython's
+Fraction spends its time in quadratic gcds (three 2 x 2 layers with an entry of 1e-100000: 22 s,
+12 of them in gcd; 0.3 s with mpq)."""
+
+
+def _gmp(m: Matrix) -> Any:
+    import gmpy2
+
+    return tuple(tuple(gmpy2.mpq(x.numerator, x.denominator) for x in row) for row in m)
+
+
+def _fractions(m: Any) -> Matrix:
+    return tuple(tuple(_fast.coprime(int(x.numerator), int(x.denominator)) for x in row) for row in m)
+
+
+def _bits(m: Matrix) -> int:
+    return max(x.numerator.bit_length() + x.denominator.bit_length() for row in m for x in row)
 
 
 def rank(m: Matrix) -> int:
     """Exact rank by Gaussian elimination over the rationals."""
-    rows = [list(r) for r in m]
+    rows = [list(r) for r in (_gmp(m) if _bits(m) > BIG_ENTRIES else m)]
     r = 0
     for c in range(len(rows[0]) if rows else 0):
         pivot = next((i for i in range(r, len(rows)) if rows[i][c] != 0), None)
@@ -127,7 +147,11 @@ def spectrum(m: Matrix) -> Spectrum:
             a = mpmath.matrix([[mpmath.mpf(x.numerator) / x.denominator for x in row] for row in m])
             values = sorted(mpmath.svd_r(a, compute_uv=False), reverse=True)
             top = values[: d - zeros]
-            return [*top, top[0] / top[-1]] if zeros == 0 else top
+            if zeros:
+                return top
+            # The smallest can come out 0 at a precision too low for it (it is not: the rank is
+            # full); an inexact 0 never certifies, so the precision rises until it is seen.
+            return [*top, top[0] / top[-1] if top[-1] else mpmath.mpf(0)]
 
     certified = certify_all(evaluate, "--jacobian singular values", start=60)
     values: list[Number] = certified[: d - zeros] + [Fraction(0)] * zeros
@@ -168,14 +192,15 @@ def jacobian_chain(
             f"too long (d^3 x products > {SVD_WORK:,}); use fewer layers, a smaller d, or --format value "
             "(which needs only each full product's)"
         )
+    big = growth * n > BIG_ENTRIES
     eye = identity(d)
     nets = []
     for block in blocks:
         factors = [factor_matrix(a, b, j) for (a, b), j in zip(block.coefficients(n), jacobians, strict=True)]
-        running = [eye]
+        running = [_gmp(eye) if big else eye]
         for factor in reversed(factors):  # dx_n/dx_k = (dx_n/dx_{k+1}) F_{k+1}: the backward pass
-            running.append(matmul(running[-1], factor))
-        running = running[:0:-1]  # k = 0..n-1
+            running.append(matmul(running[-1], _gmp(factor) if big else factor))
+        running = [_fractions(m) for m in running[:0:-1]] if big else running[:0:-1]  # k = 0..n-1
         vector = None if loss_gradient is None else transpose_times(running[0], loss_gradient)
         wanted = running if per_layer else running[:1]
         nets.append(

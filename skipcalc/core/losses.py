@@ -19,6 +19,10 @@ from .results import LossResult
 
 KINDS = ("mse", "mae", "huber", "bce")
 
+HUBER_DELTA = Fraction(1)
+"""Huber's default threshold, PyTorch's: exact, so half of it is 1/2 (an int 1 halved to 0.5, a
+float, once made the loss at T = 10.1 print 1.600000000000000088...)."""
+
 FORMULAS = {
     "mse": ("L = (T - P)^2", "dL/dP = -2(T - P)"),
     "mae": ("L = |T - P|", "dL/dP = -sign(T - P)"),
@@ -107,7 +111,7 @@ def evaluate(
     if kind == "mae":
         return mae(t, p)
     if kind == "huber":
-        return huber(t, p, 1 if delta is None else delta)
+        return huber(t, p, HUBER_DELTA if delta is None else delta)
     return bce(t, p, ln, ln1m)
 
 
@@ -126,7 +130,7 @@ def loss(kind: str, target: Fraction, pred: Fraction, delta: Fraction | None = N
     if kind == "mae" and target == pred:
         note = "at P = T, |T - P| has no derivative; skipcalc uses the subgradient 0"
     formula, derivative = FORMULAS[kind]
-    used_delta = (Fraction(1) if delta is None else delta) if kind == "huber" else None
+    used_delta = (HUBER_DELTA if delta is None else delta) if kind == "huber" else None
     return LossResult(kind, target, pred, value, gradient, formula, derivative, used_delta, note)
 
 

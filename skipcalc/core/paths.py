@@ -138,13 +138,14 @@ def _powers(x: T, n: int) -> list[T]:
     return out
 
 
-def mass_band(weights: Weights, mass: Fraction) -> tuple[tuple[int, int], Number]:
+def mass_band(weights: Weights, mass: Fraction) -> tuple[tuple[int, int] | None, Number]:
     """The shortest run of consecutive lengths [lo, hi] whose weights |e_k| (integers over one
     common denominator, or carried e_k) sum to at least ``mass`` of their total; among equally
-    short runs, the one carrying the most (then the first)."""
+    short runs, the one carrying the most (then the first). None when every weight is 0: there
+    is no gradient to split."""
     total = sum(weights)
     if total == 0:
-        return (0, len(weights) - 1), Fraction(0)
+        return None, Fraction(0)
     need_num, need_den = mass.numerator * total, mass.denominator  # window * den >= num
     width, window, left = None, 0, 0
     for right, w in enumerate(weights):  # the shortest width, by two pointers
@@ -190,8 +191,13 @@ def _split(
         if whole:
             shares = tuple(_share(e, whole) for e in scaled)
             cumulative = tuple(_share(e, whole) for e in accumulate(scaled))
-        band, share = mass_band([abs(e) for e in scaled], mass)
-    return PathsResult(block, layers, tuple(contributions), total, shares, cumulative, mass, band, share)
+        magnitudes = [abs(e) for e in scaled]
+        mass_whole = sum(magnitudes)
+        magnitude_shares = tuple(_share(e, mass_whole) for e in magnitudes) if mass_whole else None
+        band, share = mass_band(magnitudes, mass)
+    return PathsResult(
+        block, layers, tuple(contributions), total, shares, cumulative, mass, band, share, magnitude_shares
+    )
 
 
 def path_split(local: Sequence[Fraction], mass: Fraction = Fraction(9, 10), block: Block = RESIDUAL) -> PathsResult:

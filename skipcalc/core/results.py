@@ -300,12 +300,15 @@ class PathsResult(Result):
     shares: tuple[Number, ...] | None  # e_k / total (None when the total is 0)
     cumulative: tuple[Number, ...] | None
     mass: Fraction
-    band: tuple[int, int]  # shortest run of lengths carrying `mass` of sum |e_k|
+    band: tuple[int, int] | None  # shortest run of lengths carrying `mass` of sum |e_k| (None: all 0)
     band_share: Number
+    magnitude_shares: tuple[Number, ...] | None = None  # |e_k| / sum |e_j|: what the band and the chart use
 
     @property
     def headline(self) -> list[Any]:
-        """The total, then the band's first and last length."""
+        """The total, then the band's first and last length (empty when there is no band)."""
+        if self.band is None:
+            return [self.total, None, None]
         return [self.total, Fraction(self.band[0]), Fraction(self.band[1])]
 
 

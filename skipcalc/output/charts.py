@@ -237,6 +237,8 @@ def save(chart: Chart | None, path: str, force: bool, title: str | None = None) 
         raise InputError("--save: this result has no chart")
     if isinstance(chart, LineChart) and not any(series.points for series in chart.series):
         raise InputError(f"--save: {path}: nothing to draw; every gradient is 0 (a log scale has no 0)")
+    if isinstance(chart, BarChart) and not any(chart.values):
+        raise InputError(f"--save: {path}: nothing to draw; every path sum is 0")
     if os.path.islink(path):
         raise InputError(f"--save: {path} is a symbolic link; skipcalc does not write through links")
     if os.path.lexists(path) and not force:
@@ -247,19 +249,28 @@ def save(chart: Chart | None, path: str, force: bool, title: str | None = None) 
     import tempfile
 
     drawn = draw(chart, title)
-    handle, temporary = tempfile.mkstemp(prefix=".skipcalc-", suffix=extension, dir=folder)
+    temporary = ""
     try:
-        with os.fdopen(handle, "wb") as file:
+        handle, temporary = tempfile.mkstemp(prefix=".skipcalc-", suffix=extension, dir=folder)
+        with os.fdopen(handle, "wb") as file, _fonts_as_text():
             drawn.savefig(file, format=IMAGE_TYPES[extension], dpi=125, metadata=_metadata(extension))
         os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
-    except OSError as error:
-        raise OutputError(f"--save: {path}: {error.strerror or error}") from None
+    except OSError as error:  # a read-only or full folder: named, with the path
+        raise OutputError(f"--save: cannot write {path}: {error.strerror or error}") from None
     finally:
-        if os.path.exists(temporary):
+        if temporary and os.path.exists(temporary):
             os.unlink(temporary)
     width, height = (round(x * 125) for x in drawn.get_size_inches())
     return f"{path} ({width}×{height} {IMAGE_TYPES[extension].upper()})"
+
+
+def _fonts_as_text() -> Any:
+    """Text stays text: SVG text selectable and editable (not drawn as paths), PDF fonts embedded
+    as TrueType (Type 42), not Type 3."""
+    import matplotlib
+
+    return matplotlib.rc_context({"svg.fonttype": "none", "pdf.fonttype": 42})
 
 
 def _umask() -> int:
@@ -279,6 +290,7 @@ def _metadata(extension: str) -> dict[str, Any]:
 
 def draw(chart: Chart, title: str | None = None) -> Any:
     """The chart as a matplotlib Figure, 16:9 (1600 x 900 pixels as PNG)."""
+    _own_config()
 
     from matplotlib.figure import Figure
 
@@ -291,6 +303,23 @@ def draw(chart: Chart, title: str | None = None) -> Any:
         _draw_lines(axes, chart)
     axes.tick_params(labelsize=13)
     return figure
+
+
+def _own_config() -> None:
+    """matplotlib keeps its font cache and config in a folder of skipcalc's own (under
+    $XDG_CACHE_HOME, else ~/.cache: skipcalc/matplotlib) unless MPLCONFIGDIR says otherwise,
+    rather than in ~/.config/matplotlib and ~/.cache/matplotlib. Set before the first import."""
+    import sys
+
+    if "matplotlib" in sys.modules or "MPLCONFIGDIR" in os.environ:
+        return
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(cache, "skipcalc", "matplotlib")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:
+        return  # matplotlib then finds a writable folder itself (a temporary one)
+    os.environ["MPLCONFIGDIR"] = folder
 
 
 def _wrap_title(title: str, width: int = 70) -> str:

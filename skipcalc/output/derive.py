@@ -17,11 +17,12 @@ from typing import Any
 
 import sympy as sp
 
+from ..core import _fast
 from ..core.blocks import PLAIN, RESIDUAL, Block, factor_sympy, factor_text
 from ..core.errors import InputError
-from ..core.exact import Number, show
+from ..core.exact import Number, fraction_of, show
 from ..core.formula import parse_layer, sympy_latex, sympy_text
-from ..core.results import ChainResult, FormulaResult, LossResult, Network
+from ..core.results import ChainResult, FormulaResult, LossResult, Network, PathsResult
 from .report import Derivation, Equation
 
 EVERY_PRODUCT_UP_TO = 4
@@ -89,65 +90,57 @@ def _short(value: Fraction) -> str:
 # Chains
 
 
-def chain_derivation(result: ChainResult, digits: int = 12, full: bool = True) -> Derivation:
+def chain_derivation(
+    result: ChainResult, digits: int = 12, full: bool = True, tex_digits: int = 40, exact: bool = False
+) -> Derivation:
     """The chain rule for a numeric chain/backprop result: each network's product, its
     expansion grouped by path length (the residual one's "1" is the path that skips every
     layer), and the numbers in layer order. ``full`` adds the LaTeX and SymPy's own strings
-    (for --symbolic and --latex; the table shows neither)."""
-    from ..core.paths import path_contributions
-
+    (for --symbolic and --latex; the table shows neither), with ``tex_digits`` digits (all of
+    them with ``exact``). Only what is shown is derived: beyond 8 layers the product shows its
+    first three and last two factors, and SymPy writes it as a Product."""
     n = len(result.local)
     out = f"dx{n}/dx0"
-    ds = local_symbols(n)
+    shown = list(range(1, n + 1)) if n <= 8 else [1, 2, 3, 0, n - 1, n]  # 0: the elided middle
     lines = [Equation("Derivation (SymPy):")]
     tex_lines: list[str] = []
     data: dict[str, Any] = {}
     upstream = result.upstream
+
+    def tex(value: Number) -> str:
+        return _tex_number(value, tex_digits, exact)
+
     if upstream is not None:
-        lines.append(Equation(f"  dL/dx0 = dL/dx{n} * {out}, with dL/dx{n} = {number(upstream, digits)}"))
+        lines.extend(_upstream_lines(result, n, digits))
         tex_lines.append(
             rf"\frac{{\partial L}}{{\partial x_0}} &= \frac{{\partial L}}{{\partial x_{{{n}}}}}"
             rf" \frac{{\partial x_{{{n}}}}}{{\partial x_0}}, \quad \frac{{\partial L}}{{\partial x_{{{n}}}}} = "
-            + _tex_number(upstream)
+            + tex(upstream)
         )
-    local_texts = [number(d, digits) for d in result.local]
     width = max(len(net.name) for net in result.networks)
+    splits = {net.name: _split(result.local, net.block) for net in result.networks if net.block is not PLAIN}
     for net in result.networks:
         block = net.block
-        coefficients = block.coefficients(n)
-        symbols = [f"F_{i}'" for i in range(1, n + 1)]
         head = f"  {net.name:<{width}}  {out} = "
         pad = " " * (len(head) - 2) + "= "
-        written = [factor_text(a, b, s, parenthesised=True) for (a, b), s in zip(coefficients, symbols, strict=True)]
-        if n > 8:
-            written = [*written[:3], "...", *written[-2:]]
+        written = [factor_text(*block.coefficient(k, n), f"F_{k}'", parenthesised=True) if k else "..." for k in shown]
         lines.append(Equation(head, products(written)))
-        expression = sp.Mul(
-            *[factor_sympy(a, b, d) for (a, b), d in zip(coefficients, ds, strict=True)], evaluate=False
-        )
-        entry: dict[str, Any] = {"str": sympy_text(expression)}
         total = _product(net)
-        if block is PLAIN:
-            if n <= 8:
-                lines.append(Equation(pad, products(local_texts)))
-        elif block.uniform or n <= EVERY_PRODUCT_UP_TO:
-            split = _split_or_none(lambda block=block: path_contributions(result.local, block))  # type: ignore[misc]
+        filled: tuple[str, ...] = ()
+        if block is PLAIN and n <= 8:
+            filled = products([number(d, digits) for d in result.local])
+        elif block is not PLAIN and (block.uniform or n <= EVERY_PRODUCT_UP_TO):
+            split = splits[net.name]
             if n <= EVERY_PRODUCT_UP_TO:
                 lines.append(Equation(pad, _every_product(block, n)))
             else:
                 lines.append(Equation(pad, _groups_line(block, n)))
             if split is not None and n <= 12:
-                lines.append(Equation(pad, signed_terms([number(c, digits) for c in split])))
-        if full:
-            entry["latex"] = sympy_latex(expression)
-            if block is RESIDUAL and n <= SYMPY_EXPANSION_UP_TO:
-                groups = residual_expansion(n)
-                parts = [groups.get(k, sp.Integer(0)) for k in range(n + 1)]
-                entry["expansion"] = [sympy_text(g) for g in parts]
-                entry["expansion_latex"] = [sympy_latex(g) for g in parts]
-                entry["by_length"] = [_sympy_value(g, ds, result.local) for g in parts]
-            tex_lines.extend(_tex_network(net, n, ds, coefficients, result.local, total))
-        lines.append(Equation(pad, (number(total, digits),)))
+                filled = signed_terms([number(c, digits) for c in split.contributions])
+        result_line = (number(total, digits),)
+        if filled and filled != result_line:  # a one-layer chain's numbers are already its value
+            lines.append(Equation(pad, filled))
+        lines.append(Equation(pad, result_line))
         if upstream is not None:
             lines.append(
                 Equation(
@@ -156,29 +149,80 @@ def chain_derivation(result: ChainResult, digits: int = 12, full: bool = True) -
                     + (f"= {number(net.gradient, digits)}",),
                 )
             )
-        data[net.name] = entry
+        if full:
+            data[net.name] = _symbolic(net, result.local, n)
+            tex_lines.extend(_tex_network(net, n, result.local, total, tex))
     for net in result.networks:
         if net.block is not PLAIN:
-            split = _split_or_none(lambda net=net: path_contributions(result.local, net.block))  # type: ignore[misc]
-            lines.extend(_length_lines(net, n, split, digits, len(result.networks) > 2 or net.block is not RESIDUAL))
+            named = len(result.networks) > 2 or net.block is not RESIDUAL
+            lines.extend(_length_lines(net, n, splits[net.name], digits, named))
     return Derivation(tuple(lines), data, "\\begin{aligned}\n" + " \\\\\n".join(tex_lines) + "\n\\end{aligned}")
+
+
+def _upstream_lines(result: ChainResult, n: int, digits: int) -> list[Equation]:
+    """dL/dx0 = dL/dx_n * dx_n/dx0, and where dL/dx_n comes from: the loss's derivative with
+    the numbers substituted (L = (T - P)^2, dL/dP = -2(T - P) = -2(10 - 8) = -4)."""
+    assert result.upstream is not None
+    lines = [Equation(f"  dL/dx0 = dL/dx{n} * dx{n}/dx0")]
+    loss = result.loss
+    if loss is None:
+        lines.append(Equation(f"  dL/dx{n} = {number(result.upstream, digits)} (given)"))
+        return lines
+    value, gradient = loss_substituted(loss, lambda v: number(v, digits))
+    lines.append(Equation(f"  with P = x{n}, T = {number(loss.target, digits)} ({loss.kind}):"))
+    lines.append(Equation(f"    {value}"))
+    lines.append(Equation(f"    dL/dx{n} = {gradient}"))
+    return lines
+
+
+def _symbolic(net: Network, local: Sequence[Fraction], n: int) -> dict[str, Any]:
+    """SymPy's own strings for --symbolic: the product (a Product beyond 8 layers), and for a
+    residual chain of up to 10 layers its expansion by path length with each group's value."""
+    block = net.block
+    if n <= 8:
+        ds = local_symbols(n)
+        expression = sp.Mul(
+            *[factor_sympy(*block.coefficient(k, n), d) for k, d in enumerate(ds, start=1)], evaluate=False
+        )
+    else:
+        i = sp.Symbol("i", integer=True, positive=True)
+        d = sp.Indexed(sp.IndexedBase("F'"), i)
+        term = factor_sympy(block.a, block.b, d) if block.uniform else factor_sympy(*block.coefficient(1, 1), d)
+        expression = sp.Product(term, (i, 1, n))
+    entry: dict[str, Any] = {"str": sympy_text(expression), "latex": sympy_latex(expression)}
+    if block is RESIDUAL and n <= SYMPY_EXPANSION_UP_TO:
+        ds = local_symbols(n)
+        groups = residual_expansion(n)
+        parts = [groups.get(k, sp.Integer(0)) for k in range(n + 1)]
+        entry["expansion"] = [sympy_text(g) for g in parts]
+        entry["expansion_latex"] = [sympy_latex(g) for g in parts]
+        entry["by_length"] = [_sympy_value(g, ds, local) for g in parts]
+    return entry
 
 
 def _product(net: Network) -> Number:
     """dx_n/dx_0 of this network (its gradient without the upstream factor)."""
     if net.upstream == 1:
         return net.gradient
-    from ..core import _fast
 
     if all(isinstance(f, Fraction) for f in net.factors):
         return _fast.product(net.factors)  # type: ignore[arg-type]
     return _fast.carried_product(net.factors, Fraction(1))
 
 
-def _split_or_none(compute: Callable[[], list[Fraction]]) -> list[Fraction] | None:
+def _split(local: Sequence[Fraction], block: Block) -> PathsResult | None:
+    """The chain's gradient split by path length (skipcalc paths), or None where that split is
+    beyond what paths computes: a chain of one D repeated takes the closed form."""
+    from ..core.limits import MAX_PATH_LAYERS
+    from ..core.paths import path_split, uniform_path_split
+
+    if len(local) > MAX_PATH_LAYERS:
+        return None
     try:
-        return compute()
-    except InputError:  # too large to split exactly here; the totals stand on their own
+        if all(d == local[0] for d in local):
+            return uniform_path_split(local[0], len(local), Fraction(9, 10), block)
+        return path_split(local, Fraction(9, 10), block)
+    except InputError:  # too large to split here; the totals stand on their own
         return None
 
 
@@ -223,32 +267,67 @@ def _groups_line(block: Block, n: int) -> tuple[str, ...]:
     return signed_terms(parts)
 
 
-def _length_lines(net: Network, n: int, split: list[Fraction] | None, digits: int, named: bool) -> list[Equation]:
+def _length_lines(net: Network, n: int, split: PathsResult | None, digits: int, named: bool) -> list[Equation]:
+    """One line per path length k: its C(n,k) paths and their contribution e_k. Beyond 12
+    lengths, k = 0, the lengths around the band that carries 90% of the gradient, and k = n;
+    a run of hidden lengths is said in a line when it is two or more."""
     block = net.block
     label = f", {block.spec}" if named else ""
-    if split is None:
-        return [Equation(f"  paths by length k{label}: too large to split exactly here (see skipcalc paths)")]
-    lines = [Equation(f"  paths by length k{label} ({n} blocks are 2^{n} paths; Veit et al. 2016):")]
+    if split is None or split.band is None:
+        if split is not None:
+            return [Equation(f"  paths by length k{label}: every path sum is 0; there is no gradient to split")]
+        return [
+            Equation(f"  paths by length k{label}: too large to split here (skipcalc paths splits up to 5,000 layers)")
+        ]
+    lines = [
+        Equation(
+            f"  paths by length k{label} ({n:,} block{'s are' if n != 1 else ' is'} 2^{n:,} paths; Veit et al. 2016):"
+        )
+    ]
     if block.uniform and (block.a != 1 or block.b != 1):
         lines.append(Equation("    a path through k branches and n - k skips carries b^k a^(n-k) times its D's,"))
         lines.append(Equation(f"    with a = {_short(block.a)} and b = {_short(block.b)}"))
-    ks = list(range(n + 1)) if n + 1 <= LENGTH_LINES else [*range(LENGTH_LINES - 2), n - 1, n]
+    ks = _lengths_shown(n, split.band, split.contributions)
     grouped = n > EVERY_PRODUCT_UP_TO
     rows = []
     for k in ks:
         paths = math.comb(n, k)
-        count = str(paths) if len(str(paths)) <= 24 else number(Fraction(paths), 6)
+        count = str(paths) if paths.bit_length() < 80 else number(Fraction(paths), 6)
         noun = ("product" if grouped and k else "path") + ("s" if paths != 1 else "")
         what = f"{noun} of {k} layer{'s' if k != 1 else ''}" if grouped and k else noun
-        rows.append((f"k={k}", count, what, number(split[k], digits)))
+        rows.append((f"k={k}", count, what, number(split.contributions[k], digits)))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    previous = -1
     for k, row in zip(ks, rows, strict=True):
-        if k == n - 1 and n + 1 > LENGTH_LINES:
-            lines.append(Equation(f"    ... lengths {LENGTH_LINES - 2} to {n - 2}: skipcalc paths shows every length"))
+        if k > previous + 1:
+            lines.append(Equation(f"    ... lengths {previous + 1} to {k - 1} (skipcalc paths shows every length)"))
         text = f"    {row[0]:<{widths[0]}}  {row[1]:>{widths[1]}} {row[2]:<{widths[2]}}  {row[3]}"
         lines.append(Equation(text.rstrip()))
-    lines.append(Equation("    (k=0 is the path that skips every layer)"))
+        previous = k
+    a, b = split.band
+    if n + 1 > LENGTH_LINES:
+        lines.append(
+            Equation(f"    (k=0 is the path that skips every layer; lengths {a} to {b} carry 90% of |gradient|)")
+        )
+    else:
+        lines.append(Equation("    (k=0 is the path that skips every layer)"))
     return lines
+
+
+def _lengths_shown(n: int, band: tuple[int, int], contributions: Sequence[Number]) -> list[int]:
+    """Every length up to LENGTH_LINES; beyond, 0, at most 8 lengths of the band (around its
+    largest term) and n, with a gap of a single length filled in rather than elided."""
+    if n + 1 <= LENGTH_LINES:
+        return list(range(n + 1))
+    a, b = band
+    if b - a + 1 > 8:
+        peak = max(range(a, b + 1), key=lambda k: _fast.to_carried(abs(contributions[k])))
+        a = min(max(peak - 4, a), b - 7)
+        b = a + 7
+    ks = sorted({0, *range(a, b + 1), n})
+    for gap in [k + 1 for k, nxt in zip(ks, ks[1:], strict=False) if nxt == k + 2]:
+        ks.append(gap)
+    return sorted(set(ks))
 
 
 def _sympy_value(group: Any, ds: list[sp.Symbol], local: Sequence[Fraction]) -> Fraction:
@@ -257,8 +336,8 @@ def _sympy_value(group: Any, ds: list[sp.Symbol], local: Sequence[Fraction]) -> 
     return Fraction(int(value.p), int(value.q))
 
 
-def _tex_number(value: Number) -> str:
-    shown = show(value, digits=40, fraction=12)
+def _tex_number(value: Number, digits: int = 40, exact: bool = False) -> str:
+    shown = show(value, exact=exact, digits=digits, fraction=12)
     text = shown.text
     if "e" in text:
         mantissa, exponent = text.split("e")
@@ -270,37 +349,35 @@ def _tex_number(value: Number) -> str:
 
 
 def _tex_network(
-    net: Network,
-    n: int,
-    ds: list[sp.Symbol],
-    coefficients: list[tuple[Fraction, Fraction]],
-    local: Sequence[Fraction],
-    total: Number,
+    net: Network, n: int, local: Sequence[Fraction], total: Number, tex: Callable[[Number], str]
 ) -> list[str]:
     """The network's lines of the aligned block: symbols, expansion, numbers filled in, value."""
     name = net.name
     head = rf"\left.\frac{{\partial x_{{{n}}}}}{{\partial x_0}}\right|_{{\text{{{name}}}}} &= "
-    shown = n if n <= 8 else 3
-    factors = [factor_sympy(a, b, d) for (a, b), d in zip(coefficients[:shown], ds[:shown], strict=True)]
+    ks = list(range(1, n + 1)) if n <= 8 else [1, 2, 3]
+    symbol = {k: sp.Symbol(f"F'_{k}") for k in [*ks, n]}
+    factors = [factor_sympy(*net.block.coefficient(k, n), symbol[k]) for k in ks]
     product = " ".join(_tex_factor(sympy_latex(f), net.block) for f in factors)
-    if n > shown:
-        product += r" \cdots " + _tex_factor(sympy_latex(factor_sympy(*coefficients[-1], ds[-1])), net.block)
+    if n > len(ks):
+        last = factor_sympy(*net.block.coefficient(n, n), symbol[n])
+        product += r" \cdots " + _tex_factor(sympy_latex(last), net.block)
     lines = [head + product]
     if net.block is RESIDUAL and n <= EVERY_PRODUCT_UP_TO:
         groups = residual_expansion(n)
         parts = [sympy_latex(groups.get(k, sp.Integer(0))) for k in range(n + 1)]
         lines.append("&= " + " + ".join(f"\\left({p}\\right)" if "+" in p else p for p in parts))
-    numbers = [_tex_number(d) for d in local[:shown]]
+    numbers = [tex(local[k - 1]) for k in ks]
     if net.block is PLAIN:
-        filled = r" \cdot ".join(numbers) + (r" \cdots " + _tex_number(local[-1]) if n > shown else "")
+        filled = r" \cdot ".join(numbers) + (r" \cdots " + tex(local[-1]) if n > len(ks) else "")
     else:
         pieces = []
-        for (a, b), text in zip(coefficients[:shown], numbers, strict=True):
-            branch = text if b == 1 else rf"{_tex_number(b)} \cdot {text}"
-            pieces.append(rf"\left({_tex_number(a)} + {branch}\right)" if a else branch)
-        filled = " ".join(pieces) + (r" \cdots" if n > shown else "")
+        for k, text in zip(ks, numbers, strict=True):
+            a, b = net.block.coefficient(k, n)
+            branch = text if b == 1 else rf"{tex(b)} \cdot {text}"
+            pieces.append(rf"\left({tex(a)} + {branch}\right)" if a else branch)
+        filled = " ".join(pieces) + (r" \cdots" if n > len(ks) else "")
     lines.append("&= " + filled)
-    lines.append("&= " + _tex_number(total))
+    lines.append("&= " + tex(total))
     return lines
 
 
@@ -338,27 +415,78 @@ def sympy_loss_gradient(kind: str, target: Fraction, pred: Fraction, delta: Frac
     return Fraction(int(value.p), int(value.q))
 
 
-def loss_derivation(result: LossResult, digits: int = 12) -> Derivation:
+def loss_derivation(result: LossResult, digits: int = 12, tex_digits: int = 40, exact: bool = False) -> Derivation:
+    """The loss and its derivative in one notation, with the numbers substituted:
+    L = (T - P)^2 = (10 - 8)^2 = 4 and dL/dP = -2(T - P) = -2(10 - 8) = -4. SymPy's own
+    differentiation of L goes into --symbolic (and the tests check the two agree)."""
+    value, gradient = loss_substituted(result, lambda v: number(v, digits))
+    lines = (Equation("Derivation:"), Equation(f"  {value}"), Equation(f"  {gradient}"))
     expr = loss_expression(result.kind, result.delta)
     derivative = sp.simplify(sp.diff(expr, P))
-    target, pred = Fraction(result.target), Fraction(result.pred)
-    at = {T: sp.Rational(target.numerator, target.denominator), P: sp.Rational(pred.numerator, pred.denominator)}
-    value = derivative.subs(at)
-    shown = number(Fraction(int(value.p), int(value.q)), digits) if value.is_Rational else sympy_text(value)
-    lines = (
-        Equation("Derivation (SymPy):"),
-        Equation(f"  L = {sympy_text(expr)}"),
-        Equation(f"  dL/dP = {sympy_text(derivative)}"),
-        Equation(f"  at T = {number(target, digits)}, P = {number(pred, digits)}: dL/dP = {shown}"),
-    )
     data: dict[str, object] = {
         "loss": sympy_text(expr),
         "derivative": sympy_text(derivative),
         "loss_latex": sympy_latex(expr),
         "derivative_latex": sympy_latex(derivative),
     }
-    tex = f"L = {sympy_latex(expr)}\n\\frac{{\\partial L}}{{\\partial P}} = {sympy_latex(derivative)}"
-    return Derivation(lines, data, tex)
+    tex_value, tex_gradient = loss_substituted(result, lambda v: _tex_number(v, tex_digits, exact), latex=True)
+    return Derivation(lines, data, f"{tex_value}\n{tex_gradient}")
+
+
+def loss_substituted(loss: LossResult, shown: Callable[[Number], str], latex: bool = False) -> tuple[str, str]:
+    """(L = formula = numbers = value, dL/dP = formula = numbers = value) in skipcalc's notation
+    (r = T - P), as text or LaTeX; a negative number in parentheses."""
+
+    def q(value: Number) -> str:
+        text = shown(value)
+        return f"({text})" if text.removeprefix("\\approx ").removeprefix("≈").startswith("-") else text
+
+    t, p, value, gradient = q(loss.target), q(loss.pred), shown(loss.value), shown(loss.gradient)
+    kind = loss.kind
+    pred = fraction_of(loss.pred)
+    forms: tuple[str, ...]
+    if kind == "mse":
+        forms = ("(T - P)^2", f"({t} - {p})^2", "-2(T - P)", f"-2({t} - {p})")
+    elif kind == "mae":
+        forms = ("|T - P|", f"|{t} - {p}|", "-sign(T - P)", f"-sign({t} - {p})")
+    elif kind == "huber":
+        assert loss.delta is not None
+        d = q(loss.delta)
+        if abs(loss.target - pred) <= loss.delta:
+            forms = ("(T - P)^2/2", f"({t} - {p})^2/2", "-(T - P)", f"-({t} - {p})")
+        else:
+            forms = ("δ(|T - P| - δ/2)", f"{d}(|{t} - {p}| - {d}/2)", "-δ·sign(T - P)", f"-{d}·sign({t} - {p})")
+    else:
+        forms = (
+            "-(T ln P + (1 - T) ln(1 - P))",
+            f"-({t} ln {p} + (1 - {t}) ln(1 - {p}))",
+            "(P - T)/(P(1 - P))",
+            f"({p} - {t})/({p}(1 - {p}))",
+        )
+    if latex:
+        forms = tuple(_tex_form(form) for form in forms)
+        return (
+            f"L = {forms[0]} = {forms[1]} = {value}",
+            rf"\frac{{\partial L}}{{\partial P}} = {forms[2]} = {forms[3]} = {gradient}",
+        )
+    where = ""
+    if kind == "huber" and loss.delta is not None:
+        inside = abs(loss.target - pred) <= loss.delta
+        where = f", as |T - P| {'<=' if inside else '>'} δ = {shown(loss.delta)}"
+    return f"L = {forms[0]} = {forms[1]} = {value}{where}", f"dL/dP = {forms[2]} = {forms[3]} = {gradient}"
+
+
+def _tex_form(text: str) -> str:
+    """A loss formula of loss_substituted in LaTeX."""
+    for plain, tex in (
+        ("^2/2", "^2/2"),
+        ("δ", r"\delta "),
+        ("·", r" \cdot "),
+        ("sign", r"\operatorname{sign}"),
+        ("ln", r"\ln"),
+    ):
+        text = text.replace(plain, tex)
+    return text.replace("(", r"\left(").replace(")", r"\right)")
 
 
 # ---------------------------------------------------------------------------

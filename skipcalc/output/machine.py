@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from ..core import _fast
 from ..core.exact import SIGNIFICANT, show
 from ..core.results import Earned, Result
+from .report import LazyRows
 from .text import Share, StoredCell, plain_text
 from .view import View
 
@@ -53,6 +54,8 @@ def _jsonable(value: Any, view: View, rounded: list[bool]) -> Any:
         return value.value
     if isinstance(value, Mapping):
         return {key: _jsonable(v, view, rounded) for key, v in value.items()}
+    if isinstance(value, LazyRows):
+        value = list(value)
     if isinstance(value, (list, tuple)):
         if len(value) > 64:
             return _jsonable_many(value, view, rounded)
@@ -114,13 +117,28 @@ def write_csv(report: Report, view: View, out: TextIO) -> None:
     import csv
 
     keys = list(report.columns)
-    records = report.records()
-    columns = [_column_texts([r.get(key) for r in records], view) for key in keys]
-    batch = [] if view.line is None else [str(view.line)]
+    columns = [_column_texts(list(report.column(key)), view) for key in keys]
+    if view.line is not None:
+        keys, columns = ["line", *keys], [[str(view.line)] * len(columns[0]) if columns else [], *columns]
     writer = csv.writer(out, lineterminator="\n")
     if view.header:
-        writer.writerow((["line"] if batch else []) + keys)
-    writer.writerows([batch + list(row) for row in zip(*columns, strict=True)] if columns else [])
+        writer.writerow(keys)
+    if not columns:
+        return
+    if any(_needs_quotes(column) for column in columns):
+        writer.writerows(zip(*columns, strict=True))
+    else:  # numbers and names: joined at C speed (csv.writer took 3 s for a million rows)
+        write_pieces(out, _joined_rows(columns))
+
+
+def _needs_quotes(texts: list[str]) -> bool:
+    return any(c in text for text in set(texts) for c in ',"\r\n')
+
+
+def _joined_rows(columns: list[list[str]]) -> Iterator[str]:
+    rows = list(zip(*columns, strict=True))
+    for start in range(0, len(rows), 65536):
+        yield "\n".join(map(",".join, rows[start : start + 65536])) + "\n"
 
 
 def value_line(values: Sequence[Any], view: View) -> str:
@@ -141,13 +159,19 @@ def write_pieces(out: TextIO, pieces: Iterator[str] | list[str]) -> None:
 
 
 def _column_texts(values: list[Any], view: View) -> list[str]:
-    """plain_text of a column, Decimals in bulk."""
-    decimals = [v for v in values if isinstance(v, Decimal)]
-    if len(decimals) < 64 or view.exact:
+    """plain_text of a column, at C speed where it can be: counts by str(), Decimals in bulk,
+    each distinct other object once."""
+    if set(map(type, values)) == {int}:
+        return list(map(str, values))
+    is_decimal = list(map(isinstance, values, repeat(Decimal)))
+    count = sum(is_decimal)
+    if count < 64 or view.exact:
         return _fast.map_distinct(lambda v: plain_text(v, view.exact, view.machine_digits), values)
-    texts = iter(_fast.decimal_texts(decimals, min(view.machine_digits, SIGNIFICANT)))
+    texts = _fast.decimal_texts(list(compress(values, is_decimal)), min(view.machine_digits, SIGNIFICANT))
+    if count == len(values):
+        return texts
     others = _fast.map_distinct(
-        lambda v: plain_text(v, view.exact, view.machine_digits), [v for v in values if not isinstance(v, Decimal)]
+        lambda v: plain_text(v, view.exact, view.machine_digits), list(compress(values, map(not_, is_decimal)))
     )
-    rest = iter(others)
-    return [next(texts) if isinstance(v, Decimal) else next(rest) for v in values]
+    decimal_texts, other_texts = iter(texts), iter(others)
+    return [next(decimal_texts) if flag else next(other_texts) for flag in is_decimal]

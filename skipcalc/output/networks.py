@@ -18,7 +18,7 @@ from ..core.results import (
     RandomJacobianResult,
     Stored,
 )
-from .report import Report, headline_fields
+from .report import Report, columnar, headline_fields
 from .text import StoredCell, short
 
 
@@ -69,17 +69,14 @@ def chain_report(result: ChainResult) -> Report:
         if net.stored is not None:
             columns[f"{net.name}_stored"] = f"{net.name} as {net.stored.format}"
 
-    def rows() -> list[dict[str, Any]]:
-        records = []
-        for i, d in enumerate(result.local, start=1):
-            record: dict[str, Any] = {"layer": i, "local": d}
-            for net in nets:
-                record[f"{net.name}_factor"] = net.factors[i - 1]
-                record[f"{net.name}_gradient"] = net.wrt[i - 1] if net.wrt is not None else None
-                if net.stored is not None:
-                    record[f"{net.name}_stored"] = _stored_cell(net, i - 1)
-            records.append(record)
-        return records
+    sources: dict[str, Callable[[], Sequence[Any]]] = {"layer": lambda: range(1, n + 1), "local": lambda: result.local}
+    for net in nets:
+        if with_factors:
+            sources[f"{net.name}_factor"] = lambda net=net: net.factors  # type: ignore[misc]
+        sources[f"{net.name}_gradient"] = lambda net=net: net.wrt[:-1] if net.wrt is not None else [None] * n  # type: ignore[misc]
+        if net.stored is not None:
+            sources[f"{net.name}_stored"] = lambda net=net: [_stored_cell(net, k) for k in range(n)]  # type: ignore[misc]
+    rows, column = columnar(n, sources)
 
     data: dict[str, Any] = {"command": result.command, "layers": n, "local": list(result.local)}
     summary = _backprop_summary(result, n, data)
@@ -107,9 +104,8 @@ def chain_report(result: ChainResult) -> Report:
                 f"The exact products of these {n:,} layers are too large to build: every value is correctly rounded "
                 "from 60 carried digits."
             )
-    return _networks_report(
-        f"{result.command}: {n:,} layer{'s' if n != 1 else ''}", nets, n, backprop, columns, rows, data, summary, notes
-    )
+    title = f"{result.command}: {n:,} layer{'s' if n != 1 else ''}"
+    return _networks_report(title, nets, n, backprop, columns, rows, data, summary, notes, column=column)
 
 
 def _networks_report(
@@ -118,11 +114,12 @@ def _networks_report(
     n: int,
     backprop: bool,
     columns: dict[str, str],
-    rows: Callable[[], list[dict[str, Any]]],
+    rows: Sequence[dict[str, Any]] | Callable[[], Sequence[dict[str, Any]]],
     data: dict[str, Any],
     summary: list[tuple[str, Any]],
     notes: list[str],
     tables: list[tuple[str, list[str]]] | None = None,
+    column: Callable[[str], Sequence[Any]] | None = None,
 ) -> Report:
     """The report of networks side by side (numbers or formulas): each one's gradient on the
     value line, what a float format stores of it, and the chart of the gradient per layer."""
@@ -135,6 +132,7 @@ def _networks_report(
         notes=notes + _stored_notes(nets, n),
         tables=tables or [],
         chart=lambda: _gradient_chart(nets, n, backprop),
+        column_source=column,
     )
 
 

@@ -5,6 +5,7 @@ as the terminal does."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 from typing import Any
 
@@ -50,8 +51,8 @@ def html(result: Result) -> str:
     return "\n".join(parts)
 
 
-def _table(title: str, columns: dict[str, str], rows: list[dict[str, Any]], view: View, header: bool = True) -> str:
-    shown = rows if len(rows) <= ROWS_SHOWN else rows[: ROWS_SHOWN // 2] + rows[-ROWS_SHOWN // 2 :]
+def _table(title: str, columns: dict[str, str], rows: Sequence[dict[str, Any]], view: View, header: bool = True) -> str:
+    shown = list(rows) if len(rows) <= ROWS_SHOWN else [*rows[: ROWS_SHOWN // 2], *rows[-ROWS_SHOWN // 2 :]]
     out = [f'<table style="{_STYLE}">']
     if title:
         out.append(f'<caption style="text-align:left;font-weight:bold">{escape(title)}</caption>')

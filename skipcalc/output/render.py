@@ -25,7 +25,7 @@ def render(result: Result, view: View, out: TextIO | None = None) -> None:
     out = out if out is not None else sys.stdout
     if view.latex:
         with progress.phase("deriving with SymPy"):
-            found = derivation_of(result, view.table_digits, full=True)
+            found = derivation_of(result, view.table_digits, full=True, tex_digits=view.digits or 40, exact=view.exact)
         if found is None:
             raise AssertionError("--latex where no derivation is shown")  # the declaration refuses it
         progress.stop()
@@ -73,18 +73,21 @@ def prepared(result: Result, view: View) -> Report:
     return report
 
 
-def derivation_of(result: Result, digits: int, full: bool) -> Derivation | None:
+def derivation_of(
+    result: Result, digits: int, full: bool, tex_digits: int = 40, exact: bool = False
+) -> Derivation | None:
     """SymPy's derivation of a chain, formula or loss result (None for the others). ``full``
-    adds the LaTeX and SymPy's own strings, which a table does not show."""
+    adds the LaTeX (numbers to ``tex_digits``, or whole with ``exact``) and SymPy's own
+    strings, which a table does not show."""
     if not isinstance(result, (ChainResult, FormulaResult, LossResult)):
         return None
     from . import derive
 
     if isinstance(result, ChainResult):
-        return derive.chain_derivation(result, digits, full=full)
+        return derive.chain_derivation(result, digits, full=full, tex_digits=tex_digits, exact=exact)
     if isinstance(result, FormulaResult):
         return derive.formula_derivation(result)
-    return derive.loss_derivation(result, digits)
+    return derive.loss_derivation(result, digits, tex_digits=tex_digits, exact=exact)
 
 
 def save(report: Report, view: View) -> None:

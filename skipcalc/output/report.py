@@ -2,11 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from ..core.exact import Number, log10_abs, to_float
+
+Row = dict[str, Any]
+
+
+class LazyRows(Sequence[Row]):
+    """Rows made as they are read: a table shows 40 of a million-layer chain's rows without
+    making the others; json and csv read them all, in order."""
+
+    def __init__(self, count: int, row: Callable[[int], Row]) -> None:
+        self.size = count
+        self.row = row
+
+    def __len__(self) -> int:
+        return self.size
+
+    @overload
+    def __getitem__(self, index: int) -> Row: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Row]: ...
+
+    def __getitem__(self, index: int | slice) -> Row | list[Row]:
+        if isinstance(index, slice):
+            return [self.row(i) for i in range(*index.indices(self.size))]
+        if not -self.size <= index < self.size:
+            raise IndexError(index)
+        return self.row(index % self.size)
 
 
 @dataclass
@@ -15,23 +42,45 @@ class Report:
 
     title: str
     columns: dict[str, str]  # row key -> table header
-    rows: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]]
+    rows: Sequence[Row] | Callable[[], Sequence[Row]]
     data: dict[str, Any]  # the json object, numbers still raw
     summary: list[tuple[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     tables: list[tuple[str, list[str]]] = field(default_factory=list)  # split the table: (title, keys)
-    extra: list[tuple[str, dict[str, str], list[dict[str, Any]]]] = field(default_factory=list)  # more tables
+    extra: list[tuple[str, dict[str, str], Sequence[Row]]] = field(default_factory=list)  # more tables
     chart: Callable[[], Any] | None = None  # built only when drawn or saved
     vertical: bool = False  # one record shown as name/value lines
     row_name: str = "layer"
     floats: bool = False  # computed in floats: json says "exact": false whatever the texts
     plot: bool = False  # the chart is drawn under the table unless --no-plot (else only with --plot)
     derivation: Derivation | None = None  # set by the renderer where one is shown
+    column_source: Callable[[str], Sequence[Any]] | None = None  # a column whole, for the bulk writers
 
-    def records(self) -> list[dict[str, Any]]:
+    def records(self) -> Sequence[Row]:
         if callable(self.rows):
             self.rows = self.rows()
         return self.rows
+
+    def column(self, key: str) -> Sequence[Any]:
+        """One column's values, row by row: csv writes a million-row table column by column."""
+        if self.column_source is not None:
+            return self.column_source(key)
+        return [row.get(key) for row in self.records()]
+
+
+def columnar(
+    size: int, sources: dict[str, Callable[[], Sequence[Any]]]
+) -> tuple[LazyRows, Callable[[str], Sequence[Any]]]:
+    """Rows and columns of a table whose columns are sequences already (a chain's per-layer
+    values): each column made once, when first read; rows made as they are read."""
+    made: dict[str, Sequence[Any]] = {}
+
+    def column(key: str) -> Sequence[Any]:
+        if key not in made:
+            made[key] = sources[key]()
+        return made[key]
+
+    return LazyRows(size, lambda i: {key: column(key)[i] for key in sources}), column
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from ..core import _fast
 from ..core.exact import Number, to_float
 from ..core.results import (
     ChainResult,
@@ -25,7 +24,7 @@ from ..core.results import (
     UpdateResult,
 )
 from .networks import chain_report, formula_report, jacobian_report, random_report
-from .report import Derivation, Equation, Report, headline_fields
+from .report import Derivation, Equation, LazyRows, Report, headline_fields
 from .text import Share, percent_text, short
 
 __all__ = ["Derivation", "Equation", "Report", "one_line", "report_for"]
@@ -56,8 +55,8 @@ def _line(result: Result) -> str:
         values = ", ".join(f"{b.spec} {short(v)}" for b, v in zip(result.blocks, last.values, strict=True))
         return f"D = {short(result.local)}, at depth {last.depth}: {values}"
     if isinstance(result, PathsResult):
-        a, b = result.band
-        return f"{result.layers:,} {result.block.spec} blocks: total {short(result.total)}, band {a}-{b}"
+        band = "no band" if result.band is None else f"band {result.band[0]}-{result.band[1]}"
+        return f"{result.layers:,} {result.block.spec} blocks: total {short(result.total)}, {band}"
     if isinstance(result, JacobianResult):
         n, d = len(result.jacobians), len(result.jacobians[0])
         parts = []
@@ -93,7 +92,7 @@ def loss_report(result: LossResult) -> Report:
     record.update(loss=result.value, gradient=result.gradient)
     columns = {key: key for key in record}
     columns.update(loss="loss L", gradient="dL/dpred")
-    notes = [result.formula, result.derivative, result.direction]
+    notes = [result.direction]
     if result.note:
         notes.append(result.note[0].upper() + result.note[1:] + ".")
     if isinstance(result.value, Decimal):
@@ -182,7 +181,7 @@ def depth_report(result: DepthResult) -> Report:
         {"format": p.format, "below": _never(p.below), "zero": _never(p.zero), "above": _never(r.above)}
         for p, r in zip(result.plain_limits, result.residual_limits, strict=True)
     ]
-    extra = [
+    extra: list[tuple[str, dict[str, str], Sequence[dict[str, Any]]]] = [
         (
             "where a float format loses the gradient (first depth n; exact, for any depth)",
             {
@@ -264,22 +263,26 @@ def paths_report(result: PathsResult) -> Report:
                 "contribution": e,
                 "share": Share(result.shares[k]) if result.shares else None,
                 "cumulative": Share(result.cumulative[k]) if result.cumulative else None,
+                "magnitude_share": Share(result.magnitude_shares[k]) if result.magnitude_shares else None,
             }
         )
-    a, b = result.band
-    band = {"from": a, "to": b, "mass": result.mass, "share": result.band_share}
+    band = result.band
+    band_json = (
+        None if band is None else {"from": band[0], "to": band[1], "mass": result.mass, "share": result.band_share}
+    )
 
     def chart() -> BarChart:
-        shares = _magnitude_shares(result.contributions)
+        shares = tuple(float(s) for s in result.magnitude_shares or [0] * len(result.contributions))
+        where = f"band {band[0]}-{band[1]} solid" if band is not None else "no gradient"
         return BarChart(
-            f"share of |gradient| by path length ({result.layers} {result.block.spec} blocks; band {a}-{b} solid)",
-            "path length k (branches passed)",
+            f"Share of |gradient| by path length ({result.layers:,} {result.block.label} blocks; {where})",
+            "path length k: branches passed",
             tuple(range(len(shares))),
             shares,
-            (a, b),
+            band,
         )
 
-    data = {"command": "paths", "layers": result.layers, "total": result.total, "by_length": records, "band": band}
+    data = {"command": "paths", "layers": result.layers, "total": result.total, "by_length": records, "band": band_json}
     if result.block.spec != "residual":
         data["block"] = result.block.spec
     total_label = (
@@ -287,28 +290,36 @@ def paths_report(result: PathsResult) -> Report:
         if result.block.spec == "residual"
         else f"total: the product of ({result.block.factor_text()})"
     )
+    summary: list[tuple[str, Any]] = [(total_label, result.total)]
+    if band is None:
+        summary.append(("band", "none: every path sum e_k is 0, so there is no gradient to split"))
+    else:
+        summary.append((f"band carrying {_percent(result.mass)} of |gradient|", f"lengths {band[0]} to {band[1]}"))
+        summary.append(("its share of |gradient|", Share(result.band_share)))
+    notes = [
+        "share of |gradient|: |e_k| over the sum of all |e_j|, the share the band and the chart use. The json also "
+        "has each e_k's share of the signed total (share, cumulative), which differs when some D_i are negative. "
+        "Among equally short bands, the heaviest is taken.",
+        "Veit et al. (2016) found that in a 110-layer residual net most of the gradient comes from paths 10-34 "
+        "layers deep: the band plays that role here.",
+    ]
+    columns = {
+        "length": "length k",
+        "paths": "paths C(n,k)",
+        "contribution": "contribution e_k",
+        "share": "share",
+        "cumulative": "cumulative",
+        "magnitude_share": "share of |gradient|",
+    }
+    title = f"paths: {result.layers:,} {result.block.spec} blocks, 2^{result.layers:,} paths"
     return Report(
-        title=f"paths: {result.layers:,} {result.block.spec} blocks, 2^{result.layers:,} paths",
-        columns={
-            "length": "length k",
-            "paths": "paths C(n,k)",
-            "contribution": "contribution e_k",
-            "share": "share",
-            "cumulative": "cumulative",
-        },
+        title=title,
+        columns=columns,
         rows=records,
         data=data,
-        summary=[
-            (total_label, result.total),
-            (f"band carrying {_percent(result.mass)} of the magnitude", f"lengths {a} to {b}"),
-            ("its share", Share(result.band_share)),
-        ],
-        notes=[
-            "Shares are of the signed total (they sum to 100%); the band uses magnitudes |e_k|, which differ only "
-            "when some D_i are negative. Among equally short bands, the heaviest is taken.",
-            "Veit et al. (2016) found that in a 110-layer residual net most of the gradient comes from paths 10-34 "
-            "layers deep: the band plays that role here.",
-        ],
+        summary=summary,
+        notes=notes,
+        tables=[(title, ["length", "paths", "contribution", "magnitude_share"])],
         chart=chart,
         row_name="length",
         plot=True,
@@ -319,17 +330,6 @@ def _comb(n: int, k: int) -> int:
     import math
 
     return math.comb(n, k)
-
-
-def _magnitude_shares(contributions: Sequence[Number]) -> tuple[float, ...]:
-    """|e_k| / sum |e_j| for the bars: carried to 60 digits, since a bar needs no more (exact
-    sums of e_k like 1e-1000^k cost seconds)."""
-    from decimal import localcontext
-
-    with localcontext(_fast.CARRIED):
-        magnitudes = [abs(_fast.to_carried(e)) for e in contributions]
-        total = sum(magnitudes, Decimal(0))
-        return tuple(float(m / total) if total else 0.0 for m in magnitudes)
 
 
 def _percent(value: Number) -> str:
@@ -351,15 +351,19 @@ def init_report(result: InitResult) -> Report:
         },
         "source": result.source,
     }
-    extra = []
+    extra: list[tuple[str, dict[str, str], Sequence[dict[str, Any]]]] = []
     if result.table:
         columns = {"layer": result.table_headers[0], **{f"c{i}": h for i, h in enumerate(result.table_headers[1:])}}
-        rows = [{"layer": label, **{f"c{i}": v for i, v in enumerate(values)}} for label, values in result.table]
-        extra.append(("survival by block", columns, rows))
-        data["blocks"] = [
-            {"block": label, **{h: v for h, v in zip(result.table_headers[1:], values, strict=True)}}
-            for label, values in result.table
-        ]
+        table, headers = result.table, result.table_headers[1:]
+
+        def row(i: int) -> dict[str, Any]:
+            return {"layer": table[i][0], **{f"c{j}": v for j, v in enumerate(table[i][1])}}
+
+        def block(i: int) -> dict[str, Any]:
+            return {"block": table[i][0], **dict(zip(headers, table[i][1], strict=True))}
+
+        extra.append(("survival by block", columns, LazyRows(len(table), row)))
+        data["blocks"] = LazyRows(len(table), block)
     return Report(
         title=result.title,
         columns={"name": "constant", "value": "value", "closed_form": "exact", "meaning": "meaning"},

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, TextIO
@@ -121,7 +122,7 @@ class TableLayout:
             grid.append(line)
         return grid, rounded
 
-    def table(self, title: str, columns: dict[str, str], rows: list[dict[str, Any]], row_name: str) -> None:
+    def table(self, title: str, columns: dict[str, str], rows: Sequence[dict[str, Any]], row_name: str) -> None:
         """A table at this width: cells at --digits where they fit (heavy borders, else light ones,
         headers wrapped, then broken inside words), else fewer digits, else one block per row."""
         from rich import box
@@ -214,11 +215,11 @@ class TableLayout:
             spare -= grow
         return least, light
 
-    def elide(self, rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    def elide(self, rows: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
         if self.options.all_rows or len(rows) <= ROWS_SHOWN:
-            return rows, 0
+            return list(rows), 0
         half = ROWS_SHOWN // 2
-        return rows[:half] + rows[-half:], len(rows) - ROWS_SHOWN
+        return [*rows[:half], *rows[-half:]], len(rows) - ROWS_SHOWN
 
     def stacked(
         self,
