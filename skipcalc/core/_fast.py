@@ -25,9 +25,9 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_EVEN, Context, Decimal, Inexact, localcontext
 from fractions import Fraction
-from functools import cache, lru_cache
+from functools import cache, lru_cache, reduce
 from itertools import accumulate, compress, repeat
-from operator import add, and_, eq, gt, is_, itemgetter, lt, methodcaller, ne
+from operator import add, and_, attrgetter, eq, gt, is_, itemgetter, lt, methodcaller, ne
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -41,12 +41,19 @@ def coprime(numerator: int, denominator: int) -> Fraction:
     return value
 
 
+def plus_one(value: Fraction) -> Fraction:
+    """1 + value, without a gcd: (n + d)/d is in lowest terms when n/d is."""
+    return coprime(value.numerator + value.denominator, value.denominator)
+
+
 def map_distinct(function: Callable[[T], U], values: Sequence[T]) -> list[U]:
     """[function(v) for v in values], calling ``function`` once per distinct object: a long
     chain repeats a few (the number reader hands out one object per text)."""
     if values and all(map(is_, values, repeat(values[0]))):  # stops at the first other object
         return [function(values[0])] * len(values)  # one value repeated (--layers): no lookups at all
     distinct = dict(zip(map(id, values), values, strict=True))
+    if len(distinct) > len(values) // 2:  # mostly distinct: the lookups would cost more than they save
+        return list(map(function, values))
     made = {key: function(value) for key, value in distinct.items()}
     return list(map(made.__getitem__, map(id, values)))
 
@@ -321,6 +328,9 @@ CARRIED = Context(prec=60, rounding=ROUND_HALF_EVEN, Emin=-(10**17), Emax=10**17
 relative size 5e-60 each leave a relative error below 1e-53, so at least 50 digits are right."""
 
 
+_CARRIED_INT = 10**60
+
+
 class Terminating(Decimal):
     """A carried value that never rounded: an exact decimal (0.1^k carries exactly), so it is
     shown as exact, and marked rounded only where the digits shown round it."""
@@ -334,7 +344,7 @@ def suffix_products(factors: Sequence[Any], upstream: Any) -> tuple[list[Any], b
     factors whose products fit 60 digits: 0.1^k) are kept as Terminating: accumulated in chunks
     at C speed while the context's Inexact flag stays clear, the chunk where it is raised redone
     step by step to find the first rounding; from there one accumulate carries the rest."""
-    steps = map_distinct(_carried_and_exact, factors[::-1])
+    steps = _carried_steps(factors[::-1])
     start, exact = _carried_and_exact(upstream)
     values = [start]
     if exact:
@@ -365,10 +375,21 @@ def suffix_products(factors: Sequence[Any], upstream: Any) -> tuple[list[Any], b
     return values, exact_count == len(values)
 
 
+def _carried_steps(values: Sequence[Any]) -> list[tuple[Decimal, bool]]:
+    """_carried_and_exact of each value; integers of at most 60 digits in bulk, at C speed."""
+    if set(map(type, values)) == {Fraction} and all(map(eq, map(attrgetter("denominator"), values), repeat(1))):
+        numerators = list(map(attrgetter("numerator"), values))
+        if max(map(abs, numerators), default=0) < _CARRIED_INT:
+            return list(zip(map(Decimal, numerators), repeat(True)))
+    return map_distinct(_carried_and_exact, values)
+
+
 def _carried_and_exact(value: Any) -> tuple[Decimal, bool]:
     """``value`` with CARRIED precision, and whether that is exact."""
     if isinstance(value, Decimal):
         return CARRIED.plus(value), isinstance(value, Terminating)
+    if value.denominator == 1 and -_CARRIED_INT < value.numerator < _CARRIED_INT:
+        return Decimal(value.numerator), True  # an integer of at most 60 digits: exact as it is
     if value.denominator.bit_length() > 400 or value.numerator.bit_length() > 400:
         return to_carried(value), False
     context = CARRIED.copy()
@@ -382,6 +403,8 @@ def carried_product(factors: Sequence[Any], upstream: Any) -> Decimal:
     below 1 ulp, plus count times its conversion's), the rest a balanced tree; at most about
     2n roundings of 5e-60 each, so the relative error stays below 1e-53."""
     counts = Counter(map(id, factors))
+    if len(counts) > len(factors) // 4:  # mostly distinct: one product along the chain, at C speed
+        return reduce(CARRIED.multiply, map(to_carried, factors), to_carried(upstream))
     first = dict(zip(map(id, factors), factors, strict=True))
     values = [CARRIED.power(to_carried(first[key]), count) for key, count in counts.items()]
     values.append(to_carried(upstream))
@@ -397,7 +420,10 @@ def to_carried(value: Any) -> Decimal:
     """A Fraction (or Decimal) with CARRIED precision."""
     if isinstance(value, Decimal):
         return CARRIED.plus(value)
-    return _carried_ratio(value.numerator, value.denominator)
+    n, d = value.numerator, value.denominator
+    if d == 1 and -_CARRIED_INT < n < _CARRIED_INT:
+        return Decimal(n)  # an integer of at most 60 digits: exact as it is
+    return _carried_ratio(n, d)
 
 
 # ---------------------------------------------------------------------------

@@ -126,9 +126,11 @@ class Block:
         if self.a == 0 and self.b == 1 and self.uniform:
             return list(local)
         if self.uniform:
+            # 1 + D for the residual block by its parts (a Fraction's addition costs a gcd)
+            one = _fast.plus_one if self.a == 1 and self.b == 1 else self.factor
             if len(local) <= 64:
-                return [factor(self.a, self.b, d) for d in local]
-            return _fast.map_distinct(self.factor, local)
+                return [one(d) for d in local]
+            return _fast.map_distinct(one, local)
         return [factor(a, b, d) for (a, b), d in zip(self.coefficients(len(local)), local, strict=True)]
 
     def factor_text(self, symbol: str = "D", compact: bool = False) -> str:

@@ -8,9 +8,10 @@ path that skips the layer. Any block x_k = a * x_{k-1} + b * F_k(x_{k-1}) has a 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from fractions import Fraction
+from operator import mul
 from typing import Any, TypeVar
 
 from . import _fast
@@ -38,12 +39,13 @@ def repeat_layers(layers: Sequence[T], n: int | None) -> list[T]:
     return list(layers) * (n // len(layers))
 
 
-def backward(factors: Sequence[Any], upstream: Any) -> list[Any]:
+def backward(factors: Sequence[Any], upstream: Any, times: Callable[[Any, Any], Any] = mul) -> list[Any]:
     """The backward pass: wrt[k] = upstream * factors[k] * ... * factors[n-1] for k = 0..n,
-    each layer's gradient is the one after it times that layer's factor."""
+    each layer's gradient is the one after it times that layer's factor (multiplied by
+    ``times``: a formula network's own arithmetic, exact while it is small)."""
     wrt = [upstream]
     for factor in reversed(factors):
-        wrt.append(wrt[-1] * factor)
+        wrt.append(times(wrt[-1], factor))
     wrt.reverse()
     return wrt
 
@@ -84,11 +86,7 @@ def exact_digits(local: Sequence[Fraction], upstream: Fraction, blocks: Sequence
         if not block.uniform:
             extra = 2 * len(local).bit_length() + 1
         widest = max(widest, extra)
-    if len(local) <= 64:  # a --batch line: no grouping needed
-        bits += _fast.parts_bits(local) + len(local) * (widest + 1)
-    else:
-        for n, d, count in _fast.groups(local):
-            bits += count * (n.bit_length() + 2 * d.bit_length() + widest + 1)
+    bits += _fast.parts_bits(local) + len(local) * (widest + 1)
     return int(bits * 0.30103) + 1
 
 

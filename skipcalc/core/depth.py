@@ -164,7 +164,7 @@ def first_depth(base: Fraction, scale: Fraction, threshold: Fraction, relation: 
                 if n_low == n_high:
                     return max(n_low, 1)
                 candidate = int(mpmath.floor(high))
-                if 1 <= candidate <= ties and b**candidate == r:  # an exact crossing at k = candidate
+                if 1 <= candidate <= ties and _power_is(b, candidate, r):  # an exact crossing at k = candidate
                     return candidate + 1 if relation != "<=" else candidate
             else:  # rounded to 40 digits: +1 and ceil cannot move a value this large at its 40th digit
                 with mpmath.mp.workprec(iv.prec + 10):
@@ -176,7 +176,31 @@ def first_depth(base: Fraction, scale: Fraction, threshold: Fraction, relation: 
         iv.prec = saved
 
 
+def _power_is(b: Fraction, k: int, r: Fraction) -> bool:
+    """b^k == r, compared by size before any power is built: lowest terms stay lowest under
+    powers, so the parts of b^k have about k times b's bits (0.5 + 1e-99999 to the 14th would
+    be 4.6 million bits, to compare with a 15-bit r)."""
+    for part, target in ((b.numerator, r.numerator), (b.denominator, r.denominator)):
+        if abs(k * part.bit_length() - target.bit_length()) > k:
+            return False
+    return b**k == r
+
+
 def _ln(iv: Any, x: Fraction) -> Any:
+    """ln(x) as an interval at iv's precision, kept for the next threshold of the same base (a
+    depth sweep asks 18 thresholds of one base, each at up to 100,000 digits for 1e-99999)."""
+    key = (x, iv.prec)
+    if key not in _LOGS:
+        if len(_LOGS) > 64:
+            _LOGS.clear()
+        _LOGS[key] = _ln_interval(iv, x)
+    return _LOGS[key]
+
+
+_LOGS: dict[tuple[Fraction, int], Any] = {}
+
+
+def _ln_interval(iv: Any, x: Fraction) -> Any:
     """ln(x) as an interval, with every digit it keeps: near 1 from its series, since forming
     1 + y would lose y."""
     y = x - 1

@@ -74,6 +74,13 @@ _PARSED: dict[str, Fraction] = {}  # only accepted texts are kept
 
 def parse_numbers(texts: Sequence[str], name: str) -> list[Fraction]:
     """parse_number of each text; an error names the first bad one f"{name}{i}" (from 1)."""
+    if len(texts) > 1000 and all(map(str.isdigit, texts)) and all(map(str.isascii, texts)):
+        if max(map(len, texts)) <= MAX_TEXT:  # integers (seq 1 1000000): no patterns to try
+            distinct = set(texts)
+            if len(distinct) > len(texts) // 2:
+                return [_fast.coprime(int(text), 1) for text in texts]
+            made = {text: _fast.coprime(int(text), 1) for text in distinct}  # one object per text
+            return list(map(made.__getitem__, texts))
     try:
         return [parse_number(text, name) for text in texts]
     except InputError:
@@ -83,6 +90,8 @@ def parse_numbers(texts: Sequence[str], name: str) -> list[Fraction]:
 
 
 def _parse(text: str, name: str) -> Fraction:
+    if text.isdigit() and text.isascii() and len(text) <= MAX_TEXT:  # an integer: no patterns to try
+        return _fast.coprime(int(text), 1)
     stripped = text.strip().replace("\u2212", "-")  # U+2212, the minus sign of typeset text
     if len(stripped) > MAX_TEXT:
         raise InputError(f"{name}: a number of {len(stripped)} characters is longer than the {MAX_TEXT} accepted")

@@ -44,9 +44,9 @@ MAX_NODES = 5000
 EXACT_BITS = 20_000
 """An exact intermediate value larger than this (numerator and denominator bits) continues
 as an mpmath number at the working precision: exact when it fits, certified when it does not."""
-MAX_ARGUMENT_BITS = 3_300
-"""exp, sin, cos and tan of arguments beyond 2^3300 (about 1e1000) are refused: reducing such
-an argument needs that many bits of ln 2 or pi before the first digit of the result."""
+_LARGEST_ARGUMENT = mpmath.mpf(10) ** 1000
+"""exp, sin, cos and tan of arguments beyond 1e1000 are refused: reducing such an argument
+needs about 3,300 bits of ln 2 or pi before the first digit of the result."""
 WORK = 4 * 10**9
 """Bound on an evaluation's work: operations times (working digits)^1.6, about 4 s here."""
 
@@ -76,8 +76,51 @@ class relu(sp.Function):  # type: ignore[misc]  # noqa: N801
         return sp.Heaviside(self.args[0], 0)  # H(0) = 0: relu'(0) = 0
 
 
-# Each allowed function, built from SymPy's own. abs'(0) = sign(0) = 0. gelu is the exact (erf)
-# form x * Phi(x), PyTorch's default (approximate='none').
+class Phi(sp.Function):  # type: ignore[misc]
+    """The standard normal CDF, evaluated as mpmath.ncdf (erfc in the lower tail): gelu's Phi
+    without the cancellation of 1 + erf(x/sqrt(2)) far below 0 (gelu(-400) is about 1e-34740)."""
+
+    @classmethod
+    def eval(cls, arg: sp.Expr) -> sp.Expr | None:
+        return sp.Rational(1, 2) if arg.is_zero else None
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return phi(self.args[0])
+
+
+class phi(sp.Function):  # type: ignore[misc]  # noqa: N801
+    """The standard normal density exp(-x^2/2)/sqrt(2 pi)."""
+
+    @classmethod
+    def eval(cls, arg: sp.Expr) -> sp.Expr | None:
+        return 1 / sp.sqrt(2 * sp.pi) if arg.is_zero else None
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return -self.args[0] * phi(self.args[0])
+
+
+class sigmoid(sp.Function):  # type: ignore[misc]  # noqa: N801
+    """1/(1 + e^-x), evaluated without cancellation on either side, and differentiated as
+    sigmoid(x)*sigmoid(-x) (sigmoid(x)(1 - sigmoid(x)) cancels where sigmoid is near 1)."""
+
+    @classmethod
+    def eval(cls, arg: sp.Expr) -> sp.Expr | None:
+        return sp.Rational(1, 2) if arg.is_zero else None
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sigmoid(self.args[0]) * sigmoid(-self.args[0])
+
+
+class softplus(sp.Function):  # type: ignore[misc]  # noqa: N801
+    """ln(1 + e^x), evaluated as log1p (far below 0 it is e^x, which 1 + e^x would lose)."""
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sigmoid(self.args[0])
+
+
+# Each allowed function, built from SymPy's own where it evaluates without cancellation.
+# abs'(0) = sign(0) = 0. gelu is the exact form x * Phi(x), PyTorch's default
+# (approximate='none'): gelu' = Phi(x) + x phi(x).
 FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "exp": sp.exp,
     "log": sp.log,
@@ -89,9 +132,9 @@ FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "erf": sp.erf,
     "abs": sp.Abs,
     "relu": relu,
-    "sigmoid": lambda a: 1 / (1 + sp.exp(-a)),
-    "softplus": lambda a: sp.log(1 + sp.exp(a)),
-    "gelu": lambda a: a / 2 * (1 + sp.erf(a / sp.sqrt(2))),
+    "sigmoid": sigmoid,
+    "softplus": softplus,
+    "gelu": lambda a: a * Phi(a),
 }
 CONSTANTS: dict[str, sp.Expr] = {"x": X, "pi": sp.pi, "e": sp.E}
 
@@ -120,11 +163,48 @@ class _Str(StrPrinter):  # type: ignore[misc]
     def _print_Heaviside(self, expr: Any) -> str:  # relu' is an indicator: [x > 0]
         return f"[{self._print(expr.args[0])} > 0]"
 
+    def _print_Integer(self, expr: Any) -> str:
+        return _long_number(expr) or str(StrPrinter._print_Integer(self, expr))
+
+    def _print_Rational(self, expr: Any) -> str:
+        return _long_number(expr) or str(StrPrinter._print_Rational(self, expr))
+
 
 class _Latex(LatexPrinter):  # type: ignore[misc]
     def _print_Heaviside(self, expr: Any, exp: Any = None) -> str:
         tex = rf"\left[{self._print(expr.args[0])} > 0\right]"
         return tex if exp is None else f"{tex}^{{{exp}}}"
+
+    def _print_Phi(self, expr: Any, exp: Any = None) -> str:
+        tex = rf"\Phi\left({self._print(expr.args[0])}\right)"
+        return tex if exp is None else f"{tex}^{{{exp}}}"
+
+    def _print_phi(self, expr: Any, exp: Any = None) -> str:
+        tex = rf"\phi\left({self._print(expr.args[0])}\right)"
+        return tex if exp is None else f"{tex}^{{{exp}}}"
+
+    def _print_Integer(self, expr: Any) -> str:
+        text = _long_number(expr)
+        return _tex_scientific(text) if text else str(LatexPrinter._print_Rational(self, expr))
+
+    def _print_Rational(self, expr: Any) -> str:
+        text = _long_number(expr)
+        return _tex_scientific(text) if text else str(LatexPrinter._print_Rational(self, expr))
+
+
+def _long_number(expr: Any) -> str:
+    """A rational of more than 30 digits in the number syntax it was typed in (1e100000, 2.5e-40)
+    when it terminates within 40 digits, else "" (SymPy writes 100,001 digits for 1e100000)."""
+    p, q = int(expr.p), int(expr.q)
+    if abs(p).bit_length() < 100 and q.bit_length() < 100:
+        return ""
+    shown = show(Fraction(p, q), digits=40, fraction=0)
+    return shown.text if shown.exact else ""
+
+
+def _tex_scientific(text: str) -> str:
+    mantissa, _, exponent = text.partition("e")
+    return rf"{mantissa} \times 10^{{{int(exponent)}}}" if exponent else text
 
 
 def sympy_text(expr: Any) -> str:
@@ -274,13 +354,13 @@ class Evaluator:
             total: Value = Fraction(0)
             for arg in expr.args:
                 value = self.walk(arg)
-                total = _small(total + value) if _both_exact(total, value) else mp(total) + mp(value)
+                total = _small(total + value) if _exact_pair(total, value) else mp(total) + mp(value)
             return total
         if isinstance(expr, sp.Mul):
             result: Value = Fraction(1)
             for arg in expr.args:
                 value = self.walk(arg)
-                result = _small(result * value) if _both_exact(result, value) else mp(result) * mp(value)
+                result = times(result, value)
             return result
         if isinstance(expr, sp.Pow):
             return self.power(self.walk(expr.args[0]), expr.args[1])
@@ -326,8 +406,8 @@ class Evaluator:
             if exact.is_Rational:
                 return Fraction(int(exact.p), int(exact.q))
         a = mp(arg)
-        if name in ("exp", "sin", "cos", "tan", "sech", "cosh", "sinh") and _bits(a) > MAX_ARGUMENT_BITS:
-            raise self.error(f"{name} of an argument beyond 1e1000 is refused", self.point)
+        if name in ("exp", "sin", "cos", "tan", "sech", "cosh", "sinh") and abs(a) > _LARGEST_ARGUMENT:
+            raise self.error(f"{name} of an argument beyond 1e1000 is refused (here {text(a)})", self.point)
         if name == "exp":
             return _checked(self, mpmath.exp(a))
         if name == "log":
@@ -338,6 +418,14 @@ class Evaluator:
             return _checked(self, mpmath.sech(a))
         if name in ("sin", "cos", "tan", "tanh", "erf"):
             return getattr(mpmath, name)(a)
+        if name == "Phi":
+            return mpmath.ncdf(a)
+        if name == "phi":
+            return mpmath.npdf(a)
+        if name == "sigmoid":  # 1/(1 + e^-a), or e^a/(1 + e^a) below 0: no cancellation either side
+            return 1 / (1 + mpmath.exp(-a)) if a >= 0 else mpmath.exp(a) / (1 + mpmath.exp(a))
+        if name == "softplus":  # ln(1 + e^a) = a + ln(1 + e^-a)
+            return mpmath.log1p(mpmath.exp(a)) if a <= 0 else a + mpmath.log1p(mpmath.exp(-a))
         if name == "Abs":
             return abs(arg)
         if name == "sign":
@@ -355,8 +443,20 @@ def mp(value: Value) -> Any:
     return value
 
 
-def _both_exact(a: Value, b: Value) -> bool:
-    return isinstance(a, Fraction) and isinstance(b, Fraction)
+def _exact_pair(a: Value, b: Value) -> bool:
+    """Both exact, and small enough that their sum or product stays exact: an operation on
+    numbers past EXACT_BITS is done at the working precision, not built first (1e100000 times
+    itself 200 times: minutes of big multiplications and gcds)."""
+    return isinstance(a, Fraction) and isinstance(b, Fraction) and _bits_of(a) + _bits_of(b) <= EXACT_BITS
+
+
+def _bits_of(value: Fraction) -> int:
+    return value.numerator.bit_length() + value.denominator.bit_length()
+
+
+def times(a: Value, b: Value) -> Value:
+    """a * b: exact while small, else at the working precision."""
+    return _small(a * b) if _exact_pair(a, b) else mp(a) * mp(b)
 
 
 def _small(value: Fraction) -> Value:
@@ -499,7 +599,11 @@ def _network_pass(
         d = evaluator(layer.df, x)
         fx = evaluator(layer.f, x)
         local.append(d)
-        factors.append(factor(a, b, d) if isinstance(d, Fraction) else factor(mp(a), mp(b), d))
+        factors.append(
+            factor(a, b, d)
+            if isinstance(d, Fraction) and _bits_of(d) + 64 <= EXACT_BITS
+            else factor(mp(a), mp(b), mp(d))
+        )
         points.append(affine(a, x, b, fx))  # a*x + b*F(x)
     tail: list[Value] = []
     if own_loss is not None:
@@ -515,14 +619,14 @@ def _network_pass(
         tail = [value, gradient]
     else:
         g = Fraction(1) if upstream is None else upstream
-    wrt = backward(factors, g)
+    wrt = backward(factors, g, times)
     return [*points, *local, *factors, *wrt, *tail]
 
 
 def affine(a: Fraction, x: Value, b: Fraction, y: Value) -> Value:
     """a*x + b*y, exact while x and y are (a zero coefficient drops its term)."""
     terms = [(c, v) for c, v in ((a, x), (b, y)) if c]
-    if all(isinstance(v, Fraction) for _, v in terms):
+    if all(isinstance(v, Fraction) and _bits_of(v) + 64 <= EXACT_BITS for _, v in terms):
         return _small(sum((c * v for c, v in terms), Fraction(0)))
     total = mpmath.mpf(0)
     for c, v in terms:

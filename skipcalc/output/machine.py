@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from itertools import compress, repeat
-from operator import not_
+from operator import attrgetter, not_
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..core import _fast
@@ -67,12 +67,20 @@ class NumberTexts(list):  # type: ignore[type-arg]
     """A long list of number texts (nothing JSON escapes), joined directly by json_pieces."""
 
 
+_PLAIN_INT = 10**21
+"""Integers below this print as their digits under the display rule (show())."""
+
+
 def _jsonable_many(values: Sequence[Any], view: View, rounded: list[bool]) -> list[Any]:
     """_jsonable of a long chain's per-layer values (up to millions), at C speed where it can
     be: Decimals in bulk, each distinct other object once."""
     is_decimal = list(map(isinstance, values, repeat(Decimal)))
-    kind = NumberTexts if set(map(type, values)) <= {Fraction, Decimal, _fast.Terminating} else list
+    types = set(map(type, values))
+    kind = NumberTexts if types <= {Fraction, Decimal, _fast.Terminating} else list
     decimals = list(compress(values, is_decimal))
+    most = min(_PLAIN_INT, 10**view.machine_digits) if not view.exact else _PLAIN_INT
+    if types == {Fraction} and all(v.denominator == 1 and -most < v.numerator < most for v in values):
+        return NumberTexts(map(str, map(attrgetter("numerator"), values)))  # integers: their digits
     if not decimals:
         return kind(_fast.map_distinct(lambda v: _jsonable(v, view, rounded), values))
     others = _fast.map_distinct(lambda v: _jsonable(v, view, rounded), list(compress(values, map(not_, is_decimal))))
