@@ -120,13 +120,19 @@ def test_a_result_repr_is_one_line():
     "result, args",
     [
         (lambda: chain([0.1, 0.1]), ["chain", "0.1", "0.1"]),
-        (lambda: backprop([0.1] * 3, target=10, pred=8), ["backprop", "0.1", "0.1", "0.1", "--target", "10", "--pred", "8"]),
+        (
+            lambda: backprop([0.1] * 3, target=10, pred=8),
+            ["backprop", "0.1", "0.1", "0.1", "--target", "10", "--pred", "8"],
+        ),
         (lambda: chain(1 / 3, layers=3), ["chain", "1/3", "--layers", "3"]),  # 1/3 the float: its shortest repr
         (lambda: loss(10, 8, kind="huber"), ["loss", "--target", "10", "--pred", "8", "--kind", "huber"]),
         (lambda: depth(0.5, max=8), ["depth", "--local", "0.5", "--max", "8"]),
         (lambda: paths([0.1, -0.2, 0.3]), ["paths", "0.1", "-0.2", "0.3"]),
         (lambda: init.gain("relu", fan_in=512), ["init", "gain", "relu", "--fan-in", "512"]),
-        (lambda: chain(0.1, layers=8, plain=True, dtype="float16"), ["chain", "0.1", "--layers", "8", "--plain", "--dtype", "float16"]),
+        (
+            lambda: chain(0.1, layers=8, plain=True, dtype="float16"),
+            ["chain", "0.1", "--layers", "8", "--plain", "--dtype", "float16"],
+        ),
     ],
 )
 def test_to_dict_is_the_command_lines_json(result, args):
@@ -176,4 +182,7 @@ def test_every_public_name_is_documented_with_an_example():
 
 def test_api_docstrings_list_every_keyword_from_the_declaration():
     assert "layers: Repeat the layers given to N layers" in chain.__doc__
-    assert "vanish: The threshold for 'vanished' (the summary says where plain first falls below it). [default: 0.000001]" in depth.__doc__
+    assert (
+        "vanish: The threshold for 'vanished' (the summary says where plain first falls below it). [default: 0.000001]"
+        in depth.__doc__
+    )
