@@ -52,6 +52,7 @@ class Series:
     kind: str  # the block's kind: its look (LOOKS)
     shade: int = 0  # the nth block of this kind in the chart: a lighter or darker shade
     secondary: bool = False  # a second series of one block (sigma_min beside sigma_max): dotted, hollow
+    thinned: int = 0  # the points the line had, when it was thinned to its extremes (log10_series)
 
     @property
     def look(self) -> Look:
@@ -98,12 +99,32 @@ class BarChart:
 Chart = LineChart | BarChart
 
 
+COLUMNS = 2000
+"""A line of more points than twice this is thinned to the highest and lowest of each of this
+many runs of consecutive points: a chart 1600 pixels wide draws no more, and keeps every peak."""
+
+
 def log10_series(name: str, xs: Sequence[int], values: Sequence[Any], kind: str, shade: int = 0) -> Series:
-    """log10 |value| against x, leaving out zeros (log10 0 is -infinity)."""
+    """log10 |value| against x, leaving out zeros (log10 0 is -infinity); a long line thinned
+    to its extremes (COLUMNS), whose logarithms alone are taken."""
     from ..core.exact import log10_abs
 
-    points = tuple((float(x), y) for x, v in zip(xs, values, strict=True) if (y := log10_abs(v)) is not None)
-    return Series(name, points, kind, shade)
+    kept = _extremes(values) if len(values) > 2 * COLUMNS else range(len(values))
+    points = tuple((float(xs[i]), y) for i in kept if (y := log10_abs(values[i])) is not None)
+    return Series(name, points, kind, shade, thinned=len(values) if len(kept) < len(values) else 0)
+
+
+def _extremes(values: Sequence[Any]) -> list[int]:
+    """The indices of the largest and smallest nonzero |value| in each of COLUMNS runs."""
+    step = -(-len(values) // COLUMNS)
+    kept: set[int] = set()
+    for start in range(0, len(values), step):
+        magnitudes = list(map(abs, values[start : start + step]))
+        nonzero = [m for m in magnitudes if m]
+        if nonzero:
+            kept.add(start + magnitudes.index(max(nonzero)))
+            kept.add(start + magnitudes.index(min(nonzero)))
+    return sorted(kept)
 
 
 # ---------------------------------------------------------------------------
@@ -131,11 +152,14 @@ def _lines(chart: LineChart, width: int, color: bool) -> Any:
         text.append("(nothing to draw: every value is 0)\n")
         return text
     x0, x1 = min(xs), max(xs)
-    y0, y1 = min(ys), max(ys)
     if x0 == x1:
         x1 = x0 + 1
+    # The y range widened to whole decade steps, so the labelled rows are powers of ten.
+    step = _decade_step(max(ys) - min(ys), most=4)
+    y0, y1 = step * math.floor(min(ys) / step), step * math.ceil(max(ys) / step)
     if y0 == y1:
-        y0, y1 = y0 - 1, y1 + 1
+        y1 = y0 + step
+    ticks = {round((y1 - (y0 + i * step)) / (y1 - y0) * (height - 1)): round(y0 + i * step) for i in range(5)}
     grid: list[list[tuple[str, str]]] = [[(" ", "")] * plot_width for _ in range(height)]  # rows of (mark, colour)
     for series in chart.series:
         mark = "○" if series.secondary else series.look.mark
@@ -145,8 +169,7 @@ def _lines(chart: LineChart, width: int, color: bool) -> Any:
             row = height - 1 - round((y - y0) / (y1 - y0) * (height - 1))
             grid[row][col] = (mark, colour)
     for r, cells in enumerate(grid):
-        value = y1 - (y1 - y0) * r / (height - 1)
-        label = _decade(value) if r in (0, height // 2, height - 1) else ""
+        label = _power(ticks[r]) if r in ticks else ""
         text.append(f"{label:>{label_width - 1}} " + ("┤" if label else "│"))
         for mark, colour in cells:
             text.append(mark, style=colour or None)
@@ -160,15 +183,9 @@ def _lines(chart: LineChart, width: int, color: bool) -> Any:
     return text
 
 
-def _decade(log_value: float) -> str:
-    """A log10 value as a power of ten, to two significant digits: 1e-3, 3.2e-7."""
-    if abs(log_value) < 1e-9:
-        return "1"
-    mantissa = 10 ** (log_value - math.floor(log_value))
-    exponent = math.floor(log_value)
-    if round(mantissa, 1) >= 10:
-        mantissa, exponent = 1.0, exponent + 1
-    return f"{mantissa:.2g}e{exponent}" if round(mantissa, 1) != 1 else f"1e{exponent}"
+def _power(exponent: int) -> str:
+    """A power of ten as an axis label: 1, 1e10, 1e-50."""
+    return "1" if exponent == 0 else f"1e{exponent}"
 
 
 def _bars(chart: BarChart, width: int, color: bool) -> Any:
@@ -349,7 +366,9 @@ def _draw_lines(axes: Any, chart: LineChart) -> None:
             markersize=7,
             markevery=every,
         )
-    axes.set_xlabel(chart.xlabel, fontsize=15)
+    thinned = max((s.thinned for s in chart.series), default=0)
+    note = f"\n(each line drawn from the highest and lowest of {COLUMNS:,} runs of its {thinned:,} points)"
+    axes.set_xlabel(chart.xlabel + (note if thinned else ""), fontsize=15)
     axes.set_ylabel(f"{chart.ylabel} (log scale)", fontsize=15)
     if ys:
         span = max(ys) - min(ys)
@@ -366,12 +385,14 @@ def _draw_lines(axes: Any, chart: LineChart) -> None:
     axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=13, frameon=False)
 
 
-def _decade_step(span: float) -> float:
-    """Decades between major ticks: at most about ten ticks over the span."""
-    for step in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10**4, 2 * 10**4, 5 * 10**4, 10**5):
-        if span / step <= 10:
-            return float(step)
-    return float(10 ** math.ceil(math.log10(span / 10)))
+def _decade_step(span: float, most: int = 10) -> float:
+    """Decades between ticks, 1, 2 or 5 times a power of ten: at most ``most`` steps over the span."""
+    power = 1
+    while True:
+        for m in (1, 2, 5):
+            if span / (m * power) <= most:
+                return float(m * power)
+        power *= 10
 
 
 def _tick(value: float) -> str:
