@@ -22,6 +22,7 @@ _EXPORTS = {
     "update": "api",
     "depth": "api",
     "paths": "api",
+    "precision": "api",
     "init": None,
     "InputError": "core.errors",
     "Block": "core.blocks",

@@ -18,11 +18,13 @@ defaults and ranges are written there once); the command line calls these same f
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, TextIO, Union
 
 from . import kinds, options
+from .core import limits
 from .core.errors import InputError
 
 if TYPE_CHECKING:
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
         JacobianResult,
         LossResult,
         PathsResult,
+        PrecisionResult,
         RandomJacobianResult,
         UpdateResult,
     )
@@ -61,9 +64,10 @@ def chain(
     dim: int | None = None,
     scale: Num | None = None,
     seed: int | None = None,
-    dtype: str | None = None,
+    dtype: str | Sequence[str] | None = None,
     exact: bool = False,
     per_layer: bool = True,
+    written: bool = False,
 ) -> Networks:
     """dx_n/dx_k for every layer input k, through a plain and a residual network (or the
     ``blocks`` given), from the local derivatives D_1 ... D_n in forward order.
@@ -78,10 +82,12 @@ def chain(
 
     ``fn`` gives the layers as formulas run forward from ``at``; ``jacobian`` as d x d matrices
     (each a string '[[0.1,0.2],[0,0.3]]' or rows of numbers); ``random_jacobians`` draws them.
-    ``per_layer=False`` computes only the gradient reaching x_0 (what a value line prints).
+    ``per_layer=False`` computes only the gradient reaching x_0 (what a value line prints);
+    ``written=True`` says every layer's values are to be written out (json, csv), which bounds
+    how many layers a ``dtype`` call may have.
     """
     values = kinds.read(options.CHAIN, locals(), local)
-    return networks(options.CHAIN, values, local, per_layer)
+    return networks(options.CHAIN, values, local, per_layer, written)
 
 
 def backprop(
@@ -99,9 +105,10 @@ def backprop(
     fn: str | Sequence[str] | None = None,
     at: Num | None = None,
     jacobian: Any = None,
-    dtype: str | None = None,
+    dtype: str | Sequence[str] | None = None,
     exact: bool = False,
     per_layer: bool = True,
+    written: bool = False,
 ) -> Networks:
     """dL/dx_k = dL/dx_n * dx_n/dx_k for every layer input k: the loss gradient (from
     ``target`` and ``pred``, with ``kind``, or ``loss_grad`` directly) carried back through each
@@ -111,7 +118,7 @@ def backprop(
     ChainResult(3 layers, dL/dx3 = -4: plain -0.004, residual -5.324)
     """
     values = kinds.read(options.BACKPROP, locals(), local)
-    return networks(options.BACKPROP, values, local, per_layer)
+    return networks(options.BACKPROP, values, local, per_layer, written)
 
 
 def loss(
@@ -207,12 +214,104 @@ def paths(
     return path_split(_numbers(local, options.PATHS), values.mass, chosen)
 
 
+def precision(
+    gradients: Numbers | None = None,
+    *,
+    csv: str | os.PathLike[str] | TextIO | None = None,
+    column: str | None = None,
+    dtype: str | Sequence[str] | None = None,
+) -> PrecisionResult:
+    """Measured gradients G_1 .. G_n (layer 1 nearest the input: a PyTorch hook's
+    ``param.grad.norm()`` per layer, a training log's column) as each float format stores them:
+    the layers it stores as subnormals or loses, the loss scales 2^k that keep every gradient
+    normal and finite, and GradScaler's way to one. ``gradients`` is a list or numpy array; or
+    ``csv`` (a path or an open file) and the ``column`` that holds them (empty cells are
+    skipped). ``dtype`` is one format or several (default float16 and bfloat16; "all").
+
+    >>> r = precision([3e-3, 2e-5, 4e-8, 1e-9])
+    >>> r.subnormal("float16"), r.lost("float16"), r.lost("bfloat16")
+    ([2, 3], [4], [])
+    >>> w = r.format("float16").loss_scale
+    >>> (w.lowest, w.highest)  # scales 2^16 .. 2^24 keep all four normal in float16
+    (16, 24)
+    """
+    values = kinds.read(options.PRECISION, locals(), gradients)
+    from .core.precision import measured
+
+    if values.mode.name == "csv":
+        if gradients is not None:
+            raise InputError("--csv: the gradients come from the file; give no gradients as arguments")
+        if values.column is None:
+            raise InputError("--column: give the CSV column that holds the gradients, e.g. --column grad_norm")
+        name, read = csv_column(values.csv, values.column)
+        return measured(read, values.dtype, name)
+    if gradients is None:
+        raise InputError("G: give the gradients G1 ... Gn (or - to read them from stdin, or --csv FILE --column NAME)")
+    return measured(_numbers(gradients, options.PRECISION, "G"), values.dtype)
+
+
+MAX_CSV = 64 * 2**20
+"""Most bytes of a --csv file read (a million rows of a few columns)."""
+
+
+def csv_column(source: str | os.PathLike[str] | TextIO, column: str) -> tuple[str, list[Fraction]]:
+    """The column's name as the header spells it, and the numbers in it, from a CSV file with
+    a header row (a path, or an open text file), read exactly; the name matches ignoring case;
+    empty cells are skipped, anything else that is not a number is refused with its line."""
+    import csv as csv_module
+
+    from .core.exact import parse_number
+
+    if isinstance(source, (str, os.PathLike)):
+        name: Any = os.fspath(source)
+        label = f"--csv {name}"
+        try:
+            with open(source, encoding="utf-8-sig", errors="replace", newline="") as file:
+                text = file.read(MAX_CSV + 1)
+        except OSError as error:
+            raise InputError(f"{label}: cannot read it: {error.strerror or error}") from None
+    else:
+        name = getattr(source, "name", "the file")
+        label = f"--csv {name}" if isinstance(name, str) else "--csv"
+        text = source.read(MAX_CSV + 1)
+    if len(text) > MAX_CSV:
+        raise InputError(f"{label}: longer than the {MAX_CSV // 2**20} MiB skipcalc reads")
+    rows = csv_module.reader(text.splitlines())
+    header = next(rows, None)
+    if not header:
+        raise InputError(f"{label}: empty; expected a header row naming the columns, then one row per layer")
+    header = [h.strip() for h in header]
+    if column not in header:
+        lowered = [h.lower() for h in header]
+        if column.lower() in lowered:
+            column = header[lowered.index(column.lower())]
+        else:
+            from .core.errors import suggest
+
+            shown = ", ".join(header[:12]) + (" ..." if len(header) > 12 else "")
+            raise InputError(
+                f"--column: {column!r} is not a column of {name}; {suggest(column, header)}expected one of {shown}"
+            )
+    index = header.index(column)
+    out = []
+    for line, row in enumerate(rows, start=2):
+        cell = row[index].strip() if index < len(row) else ""
+        if cell:
+            out.append(parse_number(cell, f"{label} line {line}, {column}"))
+    if not out:
+        raise InputError(f"--column: {column!r} holds no numbers in {name}")
+    if len(out) > limits.MAX_LAYERS:
+        raise InputError(f"--csv: {len(out):,} gradients are more than the {limits.MAX_LAYERS:,} precision reads")
+    return column, out
+
+
 # ---------------------------------------------------------------------------
 # chain and backprop
 
 
-def _numbers(local: Any, command: kinds.Command) -> list[Fraction]:
-    """The local derivatives, counted, then read exactly (a list of Fractions passes as it is)."""
+def _numbers(local: Any, command: kinds.Command, name: str = "D") -> list[Fraction]:
+    """The local derivatives (or gradients), counted, then read exactly (a list of Fractions
+    passes as it is)."""
     if local is None:
         raise InputError("D: give at least one local derivative (or - to read them from stdin)")
     if hasattr(local, "__len__") and not isinstance(local, str) and command.arguments is not None:
@@ -221,7 +320,7 @@ def _numbers(local: Any, command: kinds.Command) -> list[Fraction]:
         return local
     from .core.exact import to_numbers
 
-    return to_numbers(local, "D")
+    return to_numbers(local, name)
 
 
 def blocks_of(values: kinds.Values) -> tuple[Block, ...]:
@@ -236,7 +335,9 @@ def upstream_of(values: kinds.Values) -> Fraction | None:
     return _loss_gradient(values)[0]  # type: ignore[no-any-return]
 
 
-def networks(command: kinds.Command, values: kinds.Values, local: Any, per_layer: bool = True) -> Networks:
+def networks(
+    command: kinds.Command, values: kinds.Values, local: Any, per_layer: bool = True, written: bool = False
+) -> Networks:
     """The work of chain and backprop on values already read (kinds.read): the command line's
     --batch reads its options once and calls this for every line."""
     from .core.chains import repeat_layers
@@ -267,6 +368,11 @@ def networks(command: kinds.Command, values: kinds.Values, local: Any, per_layer
             blocks_given=given_blocks,
         )
     upstream, loss, own = _loss_gradient(values) if command is options.BACKPROP else (None, None, None)
+    if values.dtype and mode == "numbers":
+        from .core.precision import check_work, formats_named
+
+        layers = values.layers or (len(local) if hasattr(local, "__len__") else 0)
+        check_work(layers, len(blocks), len(formats_named(values.dtype)), written)
     result: Any
     if mode == "formula":
         from .core.formula import formula_result
@@ -288,10 +394,10 @@ def networks(command: kinds.Command, values: kinds.Values, local: Any, per_layer
             require_exact=values.exact,
             blocks_given=given_blocks,
         )
-    if values.dtype is not None:
-        from .core.formats import with_dtype
+    if values.dtype:
+        from .core.precision import with_dtypes
 
-        result = with_dtype(result, values.dtype)
+        result = with_dtypes(result, values.dtype)
     return result  # type: ignore[no-any-return]
 
 
@@ -323,6 +429,7 @@ def _docs() -> None:
         (update, options.UPDATE),
         (depth, options.DEPTH),
         (paths, options.PATHS),
+        (precision, options.PRECISION),
     ):
         function.__doc__ = (function.__doc__ or "") + kinds.parameters_doc(command)
 

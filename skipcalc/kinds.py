@@ -131,6 +131,19 @@ class Text(Kind):
         return value
 
 
+class FileKind(Kind):
+    """A file to read: a path (text or os.PathLike) or, from Python, an open text file."""
+
+    metavar = "FILE"
+
+    def read(self, value: Any, name: str) -> Any:
+        import os
+
+        if isinstance(value, (str, os.PathLike)) or hasattr(value, "read"):
+            return value
+        raise InputError(f"{name}: {value!r} is not a file name or an open file")
+
+
 class BlockKind(Kind):
     metavar = "SPEC"
 

@@ -25,6 +25,7 @@ from .kinds import (
     Choice,
     Command,
     Depths,
+    FileKind,
     Flag,
     MatrixKind,
     Mode,
@@ -45,7 +46,7 @@ MACHINE = ("json", "csv", "value")
 def _float_formats() -> tuple[str, ...]:
     from .core.formats import NAMES
 
-    return NAMES
+    return (*NAMES, "all")
 
 
 def _loss_kinds() -> tuple[str, ...]:
@@ -196,8 +197,10 @@ _KEEP_GOING = Opt("--keep-going", FLAG, "Report a bad line in-band and go on.", 
 _DTYPE = Opt(
     "--dtype",
     FLOAT_FORMAT,
-    "Also show the gradients as FORMAT stores them, and the loss scales that keep them: float64, float32, "
-    "bfloat16, float16, float8_e4m3fn or float8_e5m2.",
+    "Also show the gradients in FORMAT as a backward pass in it computes them (and each exact one rounded "
+    "once, in the json), the loss scales that keep them and GradScaler's way to one: float64, float32, "
+    "bfloat16, float16, float8_e4m3fn, float8_e5m2 or all; repeat for several.",
+    many=True,
     modes=("numbers", "formula"),
     formats=("table", "json", "csv"),
 )
@@ -352,9 +355,9 @@ UPDATE = Command(
 DEPTH = Command(
     "depth",
     "How the gradient decays with depth: D^n (plain) against (1+D)^n (residual).",
-    "The summary gives, exactly and for any depth, where each float format loses the gradient: the first "
-    "depth where the plain gradient turns subnormal (below the smallest normal number), where it rounds to zero, "
-    "and where the residual one overflows; and where plain falls below --vanish.",
+    "The summary gives, exactly and for any depth, where each float format loses each network's gradient: the "
+    "first depth where a decaying one turns subnormal (below the smallest normal number) and where it rounds to "
+    "zero, and where a growing one overflows; and where plain falls below --vanish.",
     (
         Opt(
             "--local",
@@ -402,6 +405,39 @@ PATHS = Command(
     _derivatives(limits.MAX_PATH_LAYERS, "layers paths splits by path length"),
     (Mode("uniform", "--uniform", "with --uniform"), Mode("numbers", "", "with numeric derivatives")),
     example="skipcalc paths --uniform 0.1 --layers 110",
+)
+
+PRECISION = Command(
+    "precision",
+    "Measured per-layer gradients in float formats: what turns subnormal or is lost, and the loss scale.",
+    "Gradients G1 ... Gn, layer by layer from a PyTorch hook or a training log, read exactly, and for each "
+    "format: the layers whose gradient it stores as a subnormal or loses (0, or beyond its largest finite "
+    "value), the powers of two a loss scale may take to keep every one normal and finite, and what PyTorch's "
+    "GradScaler does about it (2^16 to start, halved after an overflowing step, doubled after 2000 clean ones).",
+    (
+        Opt("--csv", FileKind(), "Read the gradients from a CSV file's --column (- for stdin)."),
+        Opt("--column", Text("NAME"), "The CSV column holding the gradients.", modes=("csv",)),
+        Opt(
+            "--dtype",
+            FLOAT_FORMAT,
+            "A float format: float64, float32, bfloat16, float16, float8_e4m3fn, float8_e5m2 or all; repeat for "
+            "several.",
+            many=True,
+            default=("float16", "bfloat16"),
+            default_text="float16 and bfloat16",
+        ),
+        _ALL_ROWS,
+        *_output(),
+    ),
+    Argument(
+        "G",
+        "Gradients G1 ... Gn, layer by layer (G1 reaches layer 1, nearest the input); - reads them from stdin.",
+        "gradients",
+        most=limits.MAX_LAYERS,
+        accepts="gradients precision reads",
+    ),
+    (Mode("csv", "--csv", "with --csv"), Mode("numbers", "", "with gradients given")),
+    example="skipcalc precision 3e-3 2e-5 4e-8 1e-9",
 )
 
 _INIT_SOURCES = {
@@ -513,7 +549,7 @@ INIT = (
     ),
 )
 
-COMMANDS = {c.name: c for c in (CHAIN, BACKPROP, LOSS, UPDATE, DEPTH, PATHS)}
+COMMANDS = {c.name: c for c in (CHAIN, BACKPROP, LOSS, UPDATE, DEPTH, PATHS, PRECISION)}
 INIT_COMMANDS = {c.name: c for c in INIT}
 TOP_HELP = "Exact gradients through plain, residual and other skip-connection networks."
 INIT_HELP = "The constants that make deep stacks train: DeepNorm, Fixup, init gains, stochastic depth."

@@ -3,6 +3,7 @@
 import json
 import os
 from itertools import count
+from pathlib import Path
 
 import pytest
 from conftest import skipcalc
@@ -207,6 +208,8 @@ EXAMPLE = {
     "--decoder-layers": "6",
     "--branches": "4",
     "--branch-depth": "3",
+    "--csv": str(Path(__file__).parent / "expected" / "grads.csv"),
+    "--column": "grad_norm",
     "--param": "0.2",
     "--fan-in": "16",
     "--fan-out": "32",
@@ -232,6 +235,7 @@ BASES = {
     "update": [["--weight", "1", "--lr", "0.1", "--grad", "3", "--input", "2"], ["--batch", "--format", "value"]],
     "depth": [["--local", "0.1"]],
     "paths": [["0.1", "0.3"], ["--uniform", "0.1", "--layers", "4"]],
+    "precision": [["0.1", "1e-9"], ["--csv", str(Path(__file__).parent / "expected" / "grads.csv"), "--column", "g"]],
     "deepnorm": [["--layers", "18"]],
     "fixup": [["--branches", "16", "--branch-depth", "2"]],
     "gain": [["tanh"]],

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skipcalc.core.formats import BY_NAME, FORMATS, floor_log2, loss_scale, round_into
+from skipcalc.core.formats import BY_NAME, FORMATS, floor_log2, round_into
+from skipcalc.core.precision import extremes, store, stored_window
 
 # Limits as torch.finfo gives them (smallest_normal, max) and smallest subnormals, by hand.
 LIMITS = {
@@ -92,16 +93,34 @@ def test_rounding_is_monotonic(fmt, a, b):
     assert ra <= rb or order.get(ra, 0) <= order.get(rb, 0)
 
 
+def window_of(fmt, values):
+    values = list(values)
+    return stored_window(fmt, extremes(values, [float(v) for v in values]))
+
+
 def test_loss_scale_of_the_issues_example():
     """Eight layers of 0.1 (plain), dL/dx_n = 1, float16: 1 ... 1e-8 need S >= 2^-14/1e-8,
     S from 8192 to 32768; ten layers would need 2^20 at the bottom and 2^15 at the top."""
     fmt = BY_NAME["float16"]
-    eight = tuple(F(1, 10**k) for k in range(9))
-    scale = loss_scale(fmt, eight)
-    assert (scale.lowest, scale.highest) == (8192, 32768)
-    ten = loss_scale(fmt, tuple(F(1, 10**k) for k in range(11)))
-    assert (ten.lowest, ten.highest, ten.short) == (None, None, 5)
-    assert "bfloat16" in ten.holders and "float16" not in ten.holders
+    scale = window_of(fmt, (F(1, 10**k) for k in range(9)))
+    assert (scale.lowest, scale.highest) == (13, 15)
+    ten = window_of(fmt, (F(1, 10**k) for k in range(11)))
+    assert not ten.works and ten.short == 5
+    assert [f.name for f in FORMATS if window_of(f, (F(1, 10**k) for k in range(11))).works] == [
+        "float64",
+        "float32",
+        "bfloat16",
+    ]
+
+
+@given(fractions)
+def test_store_agrees_with_exact_rounding(value):
+    """store() rounds a double and falls back to the exact value only at a tie of the format:
+    it must give what round_into gives on the exact value, in every format."""
+    for fmt in FORMATS:
+        exact, _ = round_into(fmt, value)
+        stored, _ = store(fmt, [value])
+        assert stored[0] == (float(exact) if not isinstance(exact, str) else float(exact))
 
 
 @pytest.mark.skipif(not __import__("importlib").util.find_spec("torch"), reason="PyTorch is not installed")

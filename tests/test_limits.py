@@ -133,6 +133,8 @@ ATOMS = [
     "relu",
     "tanh",
     "SAVE.png",
+    "grad_norm",
+    str(__import__("pathlib").Path(__file__).parent / "expected" / "grads.csv"),
 ]
 
 
@@ -178,7 +180,7 @@ def test_any_arguments_end_with_a_documented_status_quickly(tmp_path, args, stdi
 
 
 def test_the_fuzz_reaches_every_command():
-    assert len(options.COMMANDS) + len(options.INIT_COMMANDS) == 10
+    assert len(options.COMMANDS) + len(options.INIT_COMMANDS) == 11
     assert os.path.exists(__file__)
 
 

@@ -83,9 +83,10 @@ def emit(call: Call, result: Any) -> None:
 # chain and backprop
 
 
-def derivatives(call: Call) -> Any:
-    """The positional local derivatives as the API takes them (the texts; a lone '-' reads
-    them from stdin, counted before any is read); None when there are none."""
+def derivatives(call: Call, what: str = "local derivatives") -> Any:
+    """The positional numbers (local derivatives; gradients) as the API takes them (the
+    texts; a lone '-' reads them from stdin, counted before any is read); None when there are
+    none."""
     texts = call.parsed.arguments
     if not texts:
         return None
@@ -94,11 +95,11 @@ def derivatives(call: Call) -> Any:
     if list(texts) == ["-"]:
         words = read_stdin().split()
         if not words:
-            raise InputError("stdin: no local derivatives were read; expected numbers separated by spaces or newlines")
+            raise InputError(f"stdin: no {what} were read; expected numbers separated by spaces or newlines")
         argument.count(len(words), " on stdin")
         return parse_numbers(words, "stdin number ")
     if "-" in texts:
-        raise InputError("-: reads every derivative from stdin; give it alone, or give the numbers as arguments")
+        raise InputError(f"-: reads all the {what} from stdin; give it alone, or give the numbers as arguments")
     return list(texts)
 
 
@@ -131,7 +132,8 @@ def chain_or_backprop(call: Call) -> None:
     from ..output import progress
 
     with progress.phase("computing exactly"):
-        result = function(derivatives(call), **call.keywords, per_layer=call.per_layer)
+        written = call.format in ("json", "csv")
+        result = function(derivatives(call), **call.keywords, per_layer=call.per_layer, written=written)
     emit(call, result)
 
 
@@ -296,6 +298,19 @@ def paths_command(call: Call) -> None:
     emit(call, api.paths(derivatives(call), **call.keywords))
 
 
+def precision_command(call: Call) -> None:
+    source = call.parsed.values.get("csv")
+    if source == "-":
+        import io
+
+        stream = io.StringIO(read_stdin())
+        stream.name = "stdin"
+        keywords = {**call.keywords, "csv": stream}
+    else:
+        keywords = call.keywords
+    emit(call, api.precision(derivatives(call, "gradients"), **keywords))
+
+
 def init_command(call: Call) -> None:
     from .. import init
 
@@ -323,6 +338,7 @@ HANDLERS: dict[str, Callable[[Call], None]] = {
     "update": update_command,
     "depth": depth_command,
     "paths": paths_command,
+    "precision": precision_command,
     "deepnorm": init_command,
     "fixup": init_command,
     "gain": init_command,

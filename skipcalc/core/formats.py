@@ -21,15 +21,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, TypeVar
-
-from .errors import InputError, suggest
-from .results import LossScale, Stored
-
-if TYPE_CHECKING:
-    from .results import ChainResult, FormulaResult
-
-R = TypeVar("R", "ChainResult", "FormulaResult")
 
 
 @dataclass(frozen=True)
@@ -72,12 +63,6 @@ BY_NAME = {f.name: f for f in FORMATS}
 NAMES = tuple(BY_NAME)
 
 
-def find(name: str, option: str = "--dtype") -> FloatFormat:
-    if name in BY_NAME:
-        return BY_NAME[name]
-    raise InputError(f"{option}: {name!r} is not a format; {suggest(name, NAMES)}expected one of {', '.join(NAMES)}")
-
-
 def floor_log2(a: Fraction) -> int:
     """floor(log2(a)) for a > 0, exactly."""
     k = a.numerator.bit_length() - a.denominator.bit_length()
@@ -105,92 +90,3 @@ def round_into(fmt: FloatFormat, value: Fraction) -> tuple[Fraction | str, str]:
     if stored == 0:
         return Fraction(0), "zero"
     return (stored if value > 0 else -stored), ("normal" if stored >= fmt.min_normal else "subnormal")
-
-
-# ---------------------------------------------------------------------------
-# Gradients stored in a format, and the loss scale that keeps them
-
-
-def stored(fmt: FloatFormat, gradients: tuple[Fraction, ...]) -> Stored:
-    """Each gradient as ``fmt`` stores it, with its status and the loss scales that keep all."""
-    rounded = [round_into(fmt, g) for g in gradients]
-    return Stored(fmt.name, tuple(v for v, _ in rounded), tuple(s for _, s in rounded), loss_scale(fmt, gradients))
-
-
-def loss_scale(fmt: FloatFormat, gradients: tuple[Fraction, ...]) -> LossScale | None:
-    """The powers of two S for which every nonzero |g| * S lies within [smallest normal,
-    largest finite] of ``fmt`` (None when every gradient is 0)."""
-    magnitudes = [abs(g) for g in gradients if g]
-    if not magnitudes:
-        return None
-    small, large = min(magnitudes), max(magnitudes)
-    # S * small >= 2^e_min  <=>  S >= 2^e_min / small: the least such power of two.
-    lowest = _ceil_log2(fmt.min_normal / small)
-    # S * large <= max_finite: the greatest such power of two.
-    highest = floor_log2(fmt.max_finite / large)
-    if lowest <= highest:
-        return LossScale(_power_of_two(lowest), _power_of_two(highest))
-    holders = tuple(
-        other.name for other in FORMATS if _ceil_log2(other.min_normal / small) <= floor_log2(other.max_finite / large)
-    )
-    return LossScale(None, None, lowest - highest, holders)
-
-
-def _ceil_log2(a: Fraction) -> int:
-    k = floor_log2(a)
-    return k if a == _power_of_two(k) else k + 1
-
-
-GRADSCALER_INIT = 16
-"""PyTorch's GradScaler starts at 2^16 = 65536, halves the scale after a step whose gradients
-overflow (backoff_factor 0.5, the step skipped) and doubles it after 2000 clean steps
-(growth_interval 2000); torch.amp.GradScaler's defaults."""
-GRADSCALER_GROWTH_INTERVAL = 2000
-
-
-def with_dtype(result: R, name: str) -> R:
-    """The result (chain or formula) with each network's per-layer gradients as the format
-    ``name`` stores them."""
-    from dataclasses import replace
-
-    from .exact import fraction_of
-
-    fmt = find(name)
-    nets = []
-    for net in result.networks:
-        assert net.wrt is not None, "--dtype computes every layer's gradient"
-        nets.append(replace(net, stored=stored(fmt, tuple(fraction_of(v) for v in net.wrt))))
-    return replace(result, networks=tuple(nets))
-
-
-def gradscaler_note(fmt: FloatFormat, scale: LossScale | None) -> str:
-    """How GradScaler's defaults meet this range of scales, in one sentence."""
-    if scale is None:
-        return ""
-    if scale.lowest is None or scale.highest is None:
-        held = ", ".join(scale.holders) if scale.holders else "none of the formats here"
-        return (
-            f"No single loss scale works in {fmt.name}: the gradients span {scale.short} power"
-            f"{'s' if scale.short != 1 else ''} of two more than its normal range ({held} would hold them)."
-        )
-    low, high = floor_log2(scale.lowest), floor_log2(scale.highest)
-    if low <= GRADSCALER_INIT <= high:
-        return "GradScaler's default initial scale 65536 (2^16) works here."
-    if GRADSCALER_INIT > high:
-        skipped = GRADSCALER_INIT - high
-        return (
-            f"GradScaler's 65536 (2^16) overflows here; it reaches {_pow_text(high)} after {skipped} "
-            f"skipped step{'s' if skipped != 1 else ''} (halving each time)."
-        )
-    steps = (low - GRADSCALER_INIT) * GRADSCALER_GROWTH_INTERVAL
-    return (
-        f"GradScaler's 65536 (2^16) leaves the smallest gradients subnormal; doubling every "
-        f"{GRADSCALER_GROWTH_INTERVAL} clean steps, it reaches {_pow_text(low)} after {steps:,} steps."
-    )
-
-
-def _pow_text(k: int) -> str:
-    value = 2**k if k >= 0 else Fraction(1, 2**-k)
-    from .exact import show
-
-    return f"{show(Fraction(value), digits=20).text} (2^{k})"

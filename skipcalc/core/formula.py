@@ -455,7 +455,10 @@ def _bits_of(value: Fraction) -> int:
 
 
 def times(a: Value, b: Value) -> Value:
-    """a * b: exact while small, else at the working precision."""
+    """a * b: exact while small, else at the working precision; an exact 0 either side is an
+    exact 0 (a block whose factor is exactly 0 stops the gradient, certainly)."""
+    if (isinstance(a, Fraction) and not a) or (isinstance(b, Fraction) and not b):
+        return Fraction(0)
     return _small(a * b) if _exact_pair(a, b) else mp(a) * mp(b)
 
 

@@ -76,27 +76,109 @@ Vector = tuple[Fraction, ...]
 
 
 @dataclass(frozen=True, eq=False)
-class LossScale:
-    """The power-of-two loss scales S that keep every nonzero per-layer gradient g within
-    [smallest normal, largest finite] of a format once multiplied: S from ``lowest`` to
-    ``highest``, or (both None) no single S, the gradients spanning ``short`` powers of two
-    more than the format's normal range; ``holders`` are formats whose range would hold them."""
+class Window:
+    """The loss scales that work: the powers of two 2^lowest .. 2^highest (none when lowest >
+    highest: the values then span ``short`` powers of two more than the format's normal range,
+    and ``holders`` are the formats whose range would hold them)."""
 
-    lowest: Fraction | None
-    highest: Fraction | None
-    short: int = 0
+    lowest: int
+    highest: int
     holders: tuple[str, ...] = ()
+
+    @property
+    def works(self) -> bool:
+        return self.lowest <= self.highest
+
+    @property
+    def short(self) -> int:
+        return max(self.lowest - self.highest, 0)
 
 
 @dataclass(frozen=True, eq=False)
-class Stored:
-    """A network's per-layer gradients as a float format would store them (rounded exactly,
-    to nearest, ties to even): each a Fraction, or "inf", "-inf", "nan"; with a status."""
+class GradScaler:
+    """What torch.amp.GradScaler's defaults (2^16 to start, halved after an overflowing step,
+    which is skipped; doubled after 2000 clean ones) do with a window of scales: ``settles``,
+    the power of two it ends at (the window's top: it keeps trying the next one up every 2000
+    steps); the steps it skips halving down to it; the clean steps it takes to grow into the
+    window from below; and whether the window works (a scale there keeps every gradient
+    normal). ``blind``: the format clamps rather than overflowing (float8_e4m3fn), so
+    GradScaler never sees an overflow and never settles: ``works`` then says whether 2^16
+    keeps every gradient."""
+
+    settles: int
+    skipped: int
+    growth_steps: int
+    works: bool
+    blind: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class InFormat:
+    """A network's gradients in one float format: ``stored``, each exact gradient rounded once
+    into it; ``computed``, what a backward pass in the format computes (None for measured
+    gradients, which are only stored); each value a float (+-inf, nan included) with a status
+    (normal, subnormal, zero, inf, nan, saturated); the exact gradients (the computed ones'
+    relative errors are made from them only when asked for: core.precision.relative_errors);
+    the loss scales that keep every stored (``loss_scale``) and computed
+    (``computed_loss_scale``) gradient normal and finite; GradScaler's way to a scale; and the
+    dL/dx_n the pass started from."""
 
     format: str
-    values: tuple[Union[Fraction, str], ...]
-    status: tuple[str, ...]  # normal, subnormal, zero, inf, nan
-    loss_scale: LossScale | None
+    stored: tuple[float, ...]
+    status: tuple[str, ...]
+    loss_scale: Window | None
+    upstream: Number | None  # None for measured gradients
+    computed: tuple[float, ...] | None = None
+    computed_status: tuple[str, ...] | None = None
+    exact: Sequence[Number] = ()  # the exact gradients the relative errors are of
+    computed_loss_scale: Window | None = None
+    gradscaler: GradScaler | None = None
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class PrecisionResult(Result):
+    """Measured gradients G_1 .. G_n (layer 1 nearest the input), each as it is, read exactly,
+    and as each float format stores it: where they turn subnormal or are lost, the loss scales
+    that keep every one normal and finite, and GradScaler's way to one."""
+
+    gradients: tuple[Number, ...]
+    formats: tuple[InFormat, ...]
+    source: str | None = None  # the --csv column they came from
+
+    @property
+    def headline(self) -> list[Any]:
+        """For each format, the lowest and highest power of two of the loss-scale window
+        ("none" for both when no scale keeps every gradient normal and finite)."""
+        out: list[Any] = []
+        for d in self.formats:
+            window = d.loss_scale
+            works = window is not None and window.works
+            out += [window.lowest, window.highest] if works else ["none", "none"]  # type: ignore[union-attr]
+        return out
+
+    def format(self, name: str) -> InFormat:
+        """The gradients in the format named (float16, bfloat16, ...)."""
+        for d in self.formats:
+            if d.format == name:
+                return d
+        names = [d.format for d in self.formats]
+        raise InputError(
+            f"format: {name!r} is not one of these; {suggest(name, names)}expected one of {', '.join(names)}"
+        )
+
+    def lost(self, name: str) -> list[int]:
+        """The layers (1..n) whose gradient the format named loses: 0 where it is not, or
+        beyond the largest finite value."""
+        d = self.format(name)
+        return [
+            k + 1
+            for k, (state, g) in enumerate(zip(d.status, self.gradients, strict=True))
+            if state in ("inf", "nan", "saturated") or (state == "zero" and g != 0)
+        ]
+
+    def subnormal(self, name: str) -> list[int]:
+        """The layers (1..n) whose gradient the format named stores as a subnormal."""
+        return [k + 1 for k, state in enumerate(self.format(name).status) if state == "subnormal"]
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -151,7 +233,7 @@ class Network:
     closed_form: str | None = None  # formula layers: the product with the points named
     closed_form_latex: str | None = None
     loss: LossResult | None = None  # formula layers with --target: the loss at this network's own output
-    stored: Stored | None = None  # --dtype
+    dtypes: tuple[InFormat, ...] = ()  # --dtype, in the order given
     wrt_exact: bool = True  # every wrt value is exact (formula layers: whether all are Fractions)
 
     @property
@@ -161,6 +243,11 @@ class Network:
     @property
     def exact(self) -> bool:
         return isinstance(self.gradient, Fraction)
+
+    @property
+    def stored(self) -> InFormat | None:
+        """The first --dtype format's gradients (None without --dtype)."""
+        return self.dtypes[0] if self.dtypes else None
 
     def __repr__(self) -> str:
         from ..output.text import short

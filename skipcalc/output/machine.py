@@ -31,17 +31,21 @@ if TYPE_CHECKING:
 def json_object(report: Report, view: View) -> dict[str, Any]:
     """The report's json object: numbers as text, "exact", and the derivation with --symbolic."""
     rounded: list[bool] = []
-    fields = dict(report.data)
+    fields = dict(report.json_data())
     if view.symbolic and report.derivation is not None:
         fields["derivation"] = report.derivation.data
-    obj: dict[str, Any] = _jsonable(fields, view, rounded)
+    obj: dict[str, Any] = _jsonable(fields, view, rounded, {})
     obj["exact"] = not rounded and not report.floats
     if view.line is not None:
         obj = {"line": view.line, **obj}
     return obj
 
 
-def _jsonable(value: Any, view: View, rounded: list[bool]) -> Any:
+def _jsonable(
+    value: Any, view: View, rounded: list[bool], memo: dict[int, tuple[Any, dict[str, Any], bool]] | None = None
+) -> Any:
+    """``value`` with its numbers as json texts (``rounded`` gets True when one was rounded);
+    ``memo`` (one json_object call's) makes a mapping that appears twice only once."""
     if isinstance(value, (Fraction, Decimal)):
         shown = show(value, exact=view.exact, digits=view.machine_digits)
         if not shown.exact:
@@ -53,13 +57,22 @@ def _jsonable(value: Any, view: View, rounded: list[bool]) -> Any:
         rounded.append(True)
         return value.value
     if isinstance(value, Mapping):
-        return {key: _jsonable(v, view, rounded) for key, v in value.items()}
+        if memo is not None and id(value) in memo:  # the same mapping again ("dtype" is "dtypes"[0])
+            _, made, was_rounded = memo[id(value)]
+            rounded.extend([True] if was_rounded else [])
+            return made
+        mine: list[bool] = []
+        out = {key: _jsonable(v, view, mine, memo) for key, v in value.items()}
+        rounded.extend(mine[:1])
+        if memo is not None:
+            memo[id(value)] = (value, out, bool(mine))  # holding value: its id stays its own
+        return out
     if isinstance(value, LazyRows):
         value = list(value)
     if isinstance(value, (list, tuple)):
         if len(value) > 64:
             return _jsonable_many(value, view, rounded)
-        return [_jsonable(v, view, rounded) for v in value]
+        return [_jsonable(v, view, rounded, memo) for v in value]
     return value
 
 

@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
 
-from ..core.exact import show
 from ..core.results import (
     ChainResult,
     Earned,
@@ -16,10 +15,10 @@ from ..core.results import (
     JacobianResult,
     Network,
     RandomJacobianResult,
-    Stored,
 )
+from . import dtypes
 from .report import Report, columnar, headline_fields
-from .text import StoredCell, short
+from .text import short
 
 
 def _network_json(net: Network) -> dict[str, Any]:
@@ -27,27 +26,10 @@ def _network_json(net: Network) -> dict[str, Any]:
     if net.wrt is not None:
         fields["wrt"] = list(net.wrt)
         fields["wrt_exact"] = net.wrt_exact
-    if net.stored is not None:
-        fields["dtype"] = _stored_json(net.stored)
+    if net.dtypes:
+        every = [dtypes.in_format_json(d) for d in net.dtypes]
+        fields["dtype"], fields["dtypes"] = every[0], every  # the first written twice, made once
     return fields
-
-
-def _stored_json(stored: Stored) -> dict[str, Any]:
-    scale = stored.loss_scale
-    scale_json = None
-    if scale is not None and scale.lowest is not None and scale.highest is not None:
-        scale_json = {"lowest": show(scale.lowest, exact=True).text, "highest": show(scale.highest, exact=True).text}
-    return {
-        "name": stored.format,
-        "stored": list(stored.values),
-        "status": list(stored.status),
-        "loss_scale": scale_json,
-        **(
-            {"loss_scale_short_by": scale.short, "held_by": list(scale.holders)}
-            if scale is not None and scale.lowest is None
-            else {}
-        ),
-    }
 
 
 def _gradient_header(net: Network, n: int, backprop: bool) -> str:
@@ -58,7 +40,7 @@ def chain_report(result: ChainResult) -> Report:
     n = len(result.local)
     backprop = result.upstream is not None
     nets = result.networks
-    with_factors = len(nets) <= 2 and all(net.stored is None for net in nets)
+    with_factors = len(nets) <= 2 and not any(net.dtypes for net in nets)
     columns = {"layer": "layer", "local": "local D"}
     for net in nets:
         if with_factors:
@@ -66,30 +48,39 @@ def chain_report(result: ChainResult) -> Report:
                 "" if net.block.kind == "plain" else f" {net.block.factor_text(compact=True)}"
             )
         columns[f"{net.name}_gradient"] = _gradient_header(net, n, backprop)
-        if net.stored is not None:
-            columns[f"{net.name}_stored"] = f"{net.name} as {net.stored.format}"
+        if net.dtypes:
+            columns[f"{net.name}_pass"] = f"{net.name} {net.dtypes[0].format} pass"
+    shown = list(columns)  # the table's columns; the csv also has each format's values
 
     sources: dict[str, Callable[[], Sequence[Any]]] = {"layer": lambda: range(1, n + 1), "local": lambda: result.local}
     for net in nets:
         if with_factors:
             sources[f"{net.name}_factor"] = lambda net=net: net.factors  # type: ignore[misc]
         sources[f"{net.name}_gradient"] = lambda net=net: net.wrt[:-1] if net.wrt is not None else [None] * n  # type: ignore[misc]
-        if net.stored is not None:
-            sources[f"{net.name}_stored"] = lambda net=net: [_stored_cell(net, k) for k in range(n)]  # type: ignore[misc]
+        if net.dtypes:
+            sources[f"{net.name}_pass"] = lambda net=net: dtypes.cells(net)  # type: ignore[misc]
+            for key, (header, source) in dtypes.csv_columns(net).items():
+                columns[key], sources[key] = header, source
     rows, column = columnar(n, sources)
 
-    data: dict[str, Any] = {"command": result.command, "layers": n, "local": list(result.local)}
-    summary = _backprop_summary(result, n, data)
-    label = "dL/dx0" if backprop else f"dx{n}/dx0"
-    for net in nets:
-        if net.name in ("plain", "residual"):
-            data[net.name] = _network_json(net)
-        summary.append((f"{net.name} {label}", net.gradient))
-    if result.blocks_given:
-        data["blocks"] = [{"block": net.name, **_network_json(net)} for net in nets]
     classic = {net.name for net in nets} >= {"plain", "residual"}
+
+    def data() -> dict[str, Any]:  # made only when json is written
+        fields: dict[str, Any] = {"command": result.command, "layers": n, "local": list(result.local)}
+        _backprop_summary(result, n, fields)
+        for net in nets:
+            if net.name in ("plain", "residual"):
+                fields[net.name] = _network_json(net)
+        if result.blocks_given:
+            fields["blocks"] = [{"block": net.name, **_network_json(net)} for net in nets]
+        if classic:
+            fields["ratio"] = result.ratio
+        return fields
+
+    summary = _backprop_summary(result, n, {})
+    label = "dL/dx0" if backprop else f"dx{n}/dx0"
+    summary.extend((f"{net.name} {label}", net.gradient) for net in nets)
     if classic:
-        data["ratio"] = result.ratio
         summary.append(("residual / plain", result.ratio if result.ratio is not None else "undefined (plain is 0)"))
     notes = []
     if not with_factors:
@@ -105,7 +96,8 @@ def chain_report(result: ChainResult) -> Report:
                 "from 60 carried digits."
             )
     title = f"{result.command}: {n:,} layer{'s' if n != 1 else ''}"
-    return _networks_report(title, nets, n, backprop, columns, rows, data, summary, notes, column=column)
+    tables = [(title, shown)] if len(shown) < len(columns) else None
+    return _networks_report(title, nets, n, backprop, columns, rows, data, summary, notes, tables, column=column)
 
 
 def _networks_report(
@@ -115,7 +107,7 @@ def _networks_report(
     backprop: bool,
     columns: dict[str, str],
     rows: Sequence[dict[str, Any]] | Callable[[], Sequence[dict[str, Any]]],
-    data: dict[str, Any],
+    data: dict[str, Any] | Callable[[], dict[str, Any]],
     summary: list[tuple[str, Any]],
     notes: list[str],
     tables: list[tuple[str, list[str]]] | None = None,
@@ -128,80 +120,13 @@ def _networks_report(
         columns=columns,
         rows=rows,
         data=data,
-        summary=summary + _stored_summary(nets, n),
-        notes=notes + _stored_notes(nets, n),
+        summary=summary,
+        sections=[dtypes.verdict(nets, n, backprop)] if any(net.dtypes for net in nets) else [],
+        notes=notes + ([dtypes.NOTE] if any(net.dtypes for net in nets) else []),
         tables=tables or [],
         chart=lambda: _gradient_chart(nets, n, backprop),
         column_source=column,
     )
-
-
-def _stored_cell(net: Network, k: int) -> StoredCell:
-    stored = net.stored
-    assert stored is not None and net.wrt is not None
-    status = stored.status[k]
-    return StoredCell(
-        stored.values[k], status, status in ("inf", "saturated") or (status == "zero" and net.wrt[k] != 0)
-    )
-
-
-def _stored_summary(nets: Sequence[Network], n: int) -> list[tuple[str, Any]]:
-    lines: list[tuple[str, Any]] = []
-    for net in nets:
-        stored = net.stored
-        if stored is None:
-            continue
-        lost = [k for k in range(len(stored.status)) if _stored_cell(net, k).lost]
-        sub = [k for k, s in enumerate(stored.status) if s == "subnormal"]
-        lines.append((f"{net.name} in {stored.format}: gradients lost", _layers_text(lost) if lost else "none"))
-        if sub:
-            lines.append((f"{net.name} in {stored.format}: subnormal (precision lost)", _layers_text(sub)))
-        scale = stored.loss_scale
-        if scale is not None and scale.lowest is not None and scale.highest is not None:
-            lines.append(
-                (
-                    f"{net.name} loss scales that keep every gradient normal",
-                    f"{short(scale.lowest)} to {short(scale.highest)}",
-                )
-            )
-        elif scale is not None:
-            lines.append((f"{net.name} loss scale", f"none works ({scale.short} powers of two short)"))
-    return lines
-
-
-def _layers_text(indices: list[int]) -> str:
-    """Gradient indices k (dx/dx_k) as layer inputs: x_0, x_3-x_7."""
-    runs: list[str] = []
-    start = prev = None
-    for k in [*indices, None]:
-        if k is not None and prev is not None and k == prev + 1:
-            prev = k
-            continue
-        if start is not None:
-            runs.append(f"x_{start}" if start == prev else f"x_{start}..x_{prev}")
-        start = prev = k
-    return ", ".join(runs[:6]) + (" ..." if len(runs) > 6 else "")
-
-
-def _stored_notes(nets: Sequence[Network], n: int) -> list[str]:
-    from ..core.formats import BY_NAME, gradscaler_note
-
-    notes = []
-    for net in nets:
-        if net.stored is not None:
-            note = gradscaler_note(BY_NAME[net.stored.format], net.stored.loss_scale)
-            if note:
-                notes.append(f"{net.name}: {note}")
-    if any(net.stored is not None for net in nets):
-        fmt = next(net.stored.format for net in nets if net.stored is not None)
-        notes.append(
-            f"As {fmt} stores them: each exact gradient rounded to nearest (ties to even). Subnormal: below the "
-            "smallest normal number, with fewer significant bits (flush-to-zero hardware makes it 0). LOST: "
-            "rounded to 0, or beyond the largest finite value (inf; float8_e4m3fn clamps to 448). A loss scale S "
-            "multiplies the loss (so every "
-            "gradient) by a power of two before the backward pass."
-        )
-    return notes
 
 
 def _backprop_summary(result: Any, n: int, data: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -247,19 +172,23 @@ def formula_report(result: FormulaResult) -> Report:
         columns[f"{net.name}_x"] = f"{net.name} x_in"
         columns[f"{net.name}_local"] = f"{net.name} F'(x_in)"
         columns[f"{net.name}_gradient"] = _gradient_header(net, n, backprop)
-        if net.stored is not None:
-            columns[f"{net.name}_stored"] = f"{net.name} as {net.stored.format}"
+        if net.dtypes:
+            columns[f"{net.name}_pass"] = f"{net.name} {net.dtypes[0].format} pass"
+            columns.update({key: header for key, (header, _) in dtypes.csv_columns(net).items()})
 
     def rows() -> list[dict[str, Any]]:
         records = []
+        held = {key: source() for net in nets if net.dtypes for key, (_, source) in dtypes.csv_columns(net).items()}
         for i, (fn, df) in enumerate(zip(result.texts, result.derivatives, strict=True), start=1):
             record: dict[str, Any] = {"layer": i, "fn": fn, "derivative": df}
             for net in nets:
                 record[f"{net.name}_x"] = (net.points or ())[i - 1]
                 record[f"{net.name}_local"] = net.local[i - 1]
                 record[f"{net.name}_gradient"] = (net.wrt or ())[i - 1]
-                if net.stored is not None:
-                    record[f"{net.name}_stored"] = _stored_cell(net, i - 1)
+                if net.dtypes:
+                    record[f"{net.name}_pass"] = dtypes.cell(net, i - 1)
+            for key, values in held.items():
+                record[key] = values[i - 1]
             records.append(record)
         return records
 
@@ -296,7 +225,7 @@ def formula_report(result: FormulaResult) -> Report:
         (
             f"{net.name} network",
             ["layer", "fn", f"{net.name}_x", f"{net.name}_local", f"{net.name}_gradient"]
-            + ([f"{net.name}_stored"] if net.stored is not None else []),
+            + ([f"{net.name}_pass"] if net.dtypes else []),
         )
         for net in nets
     ]
@@ -407,7 +336,7 @@ def jacobian_report(result: JacobianResult) -> Report:
         records,
         data,
         summary,
-        notes,
+        notes=notes,
         chart=(lambda: chart) if chart is not None else None,
     )
 

@@ -43,8 +43,9 @@ class Report:
     title: str
     columns: dict[str, str]  # row key -> table header
     rows: Sequence[Row] | Callable[[], Sequence[Row]]
-    data: dict[str, Any]  # the json object, numbers still raw
+    data: dict[str, Any] | Callable[[], dict[str, Any]]  # the json object, numbers still raw (made when written)
     summary: list[tuple[str, Any]] = field(default_factory=list)
+    sections: list[list[Equation]] = field(default_factory=list)  # lines under the summary, wrapped between terms
     notes: list[str] = field(default_factory=list)
     tables: list[tuple[str, list[str]]] = field(default_factory=list)  # split the table: (title, keys)
     extra: list[tuple[str, dict[str, str], Sequence[Row]]] = field(default_factory=list)  # more tables
@@ -55,6 +56,11 @@ class Report:
     plot: bool = False  # the chart is drawn under the table unless --no-plot (else only with --plot)
     derivation: Derivation | None = None  # set by the renderer where one is shown
     column_source: Callable[[str], Sequence[Any]] | None = None  # a column whole, for the bulk writers
+
+    def json_data(self) -> dict[str, Any]:
+        if callable(self.data):
+            self.data = self.data()
+        return self.data
 
     def records(self) -> Sequence[Row]:
         if callable(self.rows):

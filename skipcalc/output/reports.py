@@ -10,19 +10,23 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from ..core.blocks import Block
 from ..core.exact import Number, to_float
 from ..core.results import (
     ChainResult,
     DepthResult,
+    FormatLimits,
     FormulaResult,
     InitResult,
     JacobianResult,
     LossResult,
     PathsResult,
+    PrecisionResult,
     RandomJacobianResult,
     Result,
     UpdateResult,
 )
+from .dtypes import precision_report
 from .networks import chain_report, formula_report, jacobian_report, random_report
 from .report import Derivation, Equation, LazyRows, Report, headline_fields
 from .text import Share, percent_text, short
@@ -73,6 +77,13 @@ def _line(result: Result) -> str:
             f"{net.name} sigma_max {table_text(v)[0]}" for net, v in zip(result.networks, result.headline, strict=True)
         ]
         return f"{result.layers} random {result.dim}x{result.dim} layers: " + ", ".join(tops)
+    if isinstance(result, PrecisionResult):
+        windows = []
+        for held in result.formats:
+            w = held.loss_scale
+            windows.append(f"{held.format} {'none' if w is None or not w.works else f'2^{w.lowest}..2^{w.highest}'}")
+        n = len(result.gradients)
+        return f"{n:,} gradient{'s' if n != 1 else ''}, loss scales: " + ", ".join(windows)
     if isinstance(result, InitResult):
         return f"{result.title}: " + ", ".join(f"{c.name} {short(c.value)}" for c in result.constants)
     return ""
@@ -177,41 +188,7 @@ def depth_report(result: DepthResult) -> Report:
             }
             for i, (block, limits) in enumerate(zip(blocks, result.block_limits, strict=True))
         ]
-    formats_rows = [
-        {"format": p.format, "below": _never(p.below), "zero": _never(p.zero), "above": _never(r.above)}
-        for p, r in zip(result.plain_limits, result.residual_limits, strict=True)
-    ]
-    extra: list[tuple[str, dict[str, str], Sequence[dict[str, Any]]]] = [
-        (
-            "where a float format loses the gradient (first depth n; exact, for any depth)",
-            {
-                "format": "format",
-                "below": "plain turns subnormal",
-                "zero": "plain rounds to 0",
-                "above": "residual overflows",
-            },
-            formats_rows,
-        )
-    ]
-    if result.blocks_given:
-        for block, limits in zip(blocks, result.block_limits, strict=True):
-            if block.spec in ("plain", "residual") or not block.uniform:
-                continue
-            extra.append(
-                (
-                    f"{block.spec}: where each format loses G * ({block.factor_text()})^n",
-                    {"format": "format", "below": "turns subnormal", "zero": "rounds to 0", "above": "overflows"},
-                    [
-                        {
-                            "format": fl.format,
-                            "below": _never(fl.below),
-                            "zero": _never(fl.zero),
-                            "above": _never(fl.above),
-                        }
-                        for fl in limits
-                    ],
-                )
-            )
+    extra = [_format_limits(blocks, result.block_limits)]
     depths = [row.depth for row in result.rows]
     chart = LineChart(
         f"|gradient| against depth, every layer's D = {short(result.local)}",
@@ -222,9 +199,12 @@ def depth_report(result: DepthResult) -> Report:
             for i, (block, shade) in enumerate(zip(blocks, shades([b.kind for b in blocks]), strict=True))
         ),
     )
-    summary: list[tuple[str, Any]] = [
-        (f"|plain| first below --vanish {short(result.vanish)} at depth", _never(result.vanish_at))
-    ]
+    shows_plain = any(block.kind == "plain" for block in blocks)
+    summary: list[tuple[str, Any]] = (
+        [(f"|plain| first below --vanish {short(result.vanish)} at depth", _never(result.vanish_at))]
+        if shows_plain
+        else []
+    )
     return Report(
         title=f"depth: D = {short(result.local)}" + (f", dL/dx_n = {short(result.loss_gradient)}" if scaled else ""),  # type: ignore[arg-type]
         columns=columns,
@@ -241,6 +221,30 @@ def depth_report(result: DepthResult) -> Report:
         row_name="depth",
         plot=True,
     )
+
+
+_LOSSES = {"below": "turns subnormal", "zero": "rounds to 0", "above": "overflows"}
+
+
+def _format_limits(
+    blocks: Sequence[Block], limits: Sequence[Sequence[FormatLimits]]
+) -> tuple[str, dict[str, str], Sequence[dict[str, Any]]]:
+    """The table of where each format loses each shown network's gradient: a column for each
+    way a network loses it at some depth (a decaying one turns subnormal and rounds to 0, a
+    growing one overflows); a network that keeps it in every format says so in one column.
+    stochastic:linear changes with depth and has no such depths."""
+    columns = {"format": "format"}
+    rows: list[dict[str, Any]] = [{"format": fl.format} for fl in limits[0]] if limits else []
+    for block, block_limits in zip(blocks, limits, strict=True):
+        if not block.uniform:
+            continue
+        keys = [key for key in _LOSSES if any(getattr(fl, key) is not None for fl in block_limits)]
+        for key in keys or ["above"]:
+            column = f"{block.spec} {key}"
+            columns[column] = f"{block.spec} {_LOSSES[key] if keys else 'loses it'}"
+            for row, fl in zip(rows, block_limits, strict=True):
+                row[column] = _never(getattr(fl, key))
+    return ("first depth n where each format loses the gradient (exact)", columns, rows)
 
 
 def _limit(limits: Sequence[Any], fmt: str, key: str) -> Any:
@@ -385,4 +389,5 @@ REPORTS: dict[type, Callable[[Any], Report]] = {
     JacobianResult: jacobian_report,
     RandomJacobianResult: random_report,
     InitResult: init_report,
+    PrecisionResult: precision_report,
 }

@@ -98,6 +98,10 @@ class TableLayout:
             self.table(title, columns, rows, "format" if "format" in columns else report.row_name)
         if report.summary:
             self.summary(report.summary)
+        for section in report.sections:
+            for equation in section:
+                for wrapped in wrap_equation(equation, self.width):
+                    self.print(wrapped, markup=False, highlight=False, soft_wrap=True)
         plot = report.plot if self.options.plot is None else self.options.plot
         if report.chart is not None and plot:
             from .charts import terminal
@@ -254,6 +258,9 @@ class TableLayout:
                 self.rounded_digits = digits if self.rounded_digits is None else min(self.rounded_digits, digits)
             texts.append((label, text))
         widest = max(len(t) for _, t in texts)
+        if len(texts) == 1 and len(texts[0][0]) + widest < self.width:  # one line: nothing to align
+            self.print(" ".join(texts[0]), markup=False)
+            return
         if widest + 14 > self.width:
             for label, text in texts:
                 self.print(label, markup=False, style="bold" if self.color else None)
@@ -388,8 +395,9 @@ def wrap_equation(line: Equation, width: int) -> list[str]:
 
 
 def _split_term(term: str, room: int) -> list[str]:
-    """'+ (a + b + c)' as pieces that each fit ``room``, broken before a '+'."""
-    words = term.replace(" + ", " \x00+ ").split(" \x00")
+    """'+ (a + b + c)' as pieces that each fit ``room``, broken before a '+' (a term of words,
+    between words)."""
+    words = term.replace(" + ", " \x00+ ").split(" \x00") if " + " in term else term.split(" ")
     pieces, current = [], words[0]
     for word in words[1:]:
         if len(current) + 1 + len(word) > room:

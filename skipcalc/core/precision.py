@@ -1,0 +1,620 @@
+"""Low precision as training computes it: a network's gradients as a float format stores them,
+as a backward pass in that format computes them, the loss scales that keep them, and what
+PyTorch's GradScaler does about it.
+
+- stored: each exact gradient rounded once into F (the best F can hold).
+- computed: the backward pass in F, as autograd runs it from the output down. The upstream
+  gradient and every local derivative (and a block's a and b) are stored in F; a block
+  y = a*x + b*F(x) gives x the gradient RN(RN(g*a) + RN(RN(g*b)*D)) - the skip's term and the
+  branch's, each product rounded, then the sum (a = 1 and b = 1 drop their products: the
+  residual block's g + RN(g*D)). For float64, float32, float16 and bfloat16 every operation
+  is rounded to F, which is what PyTorch computes on the CPU (its float32 arithmetic for the
+  16-bit formats rounds once more to F, and a product or sum of two 16-bit values is exact in
+  float32, so the two roundings are the one: Figueroa 1995). FP8 has no arithmetic of its own:
+  as FP8 training recipes do (Micikevicius et al. 2022), the operands are stored in FP8, the
+  layer's products and sum are computed in float32, and each layer's gradient is stored in FP8.
+- loss scale: the powers of two S for which every nonzero S*g, as F stores it, is normal and
+  finite (``loss_scale``); and for which the backward pass in F started from S*dL/dx_n keeps
+  every gradient and every product it forms normal and finite, so that its gradients are exactly
+  S times the unscaled pass's (``computed_loss_scale``).
+- GradScaler (torch.amp.GradScaler's defaults): starts at 2^16, halves after a step whose
+  gradients overflow (the step is skipped), doubles after 2000 clean steps.
+
+Every value is a Python float (each format's values are doubles exactly); the exact gradients
+are read as doubles correctly rounded, and rounded again only where that double is a tie of F,
+in which case the exact value decides (Fraction arithmetic).
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from functools import partial
+from itertools import repeat
+from operator import is_
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .formats import BY_NAME, FORMATS, FloatFormat, floor_log2, round_into
+from .results import GradScaler, InFormat, Window
+
+if TYPE_CHECKING:
+    from .results import ChainResult, FormulaResult, PrecisionResult
+
+R = TypeVar("R", "ChainResult", "FormulaResult")
+
+GRADSCALER_INIT = 16
+"""GradScaler's initial scale, 2^16 = 65536 (torch.amp.GradScaler: init_scale)."""
+GRADSCALER_GROWTH_INTERVAL = 2000
+"""Clean steps before GradScaler doubles its scale (growth_interval); it halves after an
+overflowing step (backoff_factor 0.5) and skips that step."""
+GRADSCALER_MOST = 127
+"""GradScaler keeps its scale in a float32 tensor: 2^127 is the highest power of two it can hold."""
+FP8 = ("float8_e4m3fn", "float8_e5m2")
+
+
+# ---------------------------------------------------------------------------
+# Rounding a double into a format
+
+
+def rounder(fmt: FloatFormat) -> Callable[[float], float]:
+    """RN_F on doubles: to nearest, ties to even, with subnormals; beyond the largest finite
+    value +-inf (float8_e4m3fn, which has none, clamps to +-448, as PyTorch's cast does)."""
+    if fmt.name == "float64":
+        return float
+    if fmt.name == "float32":
+        return _packed("f")
+    if fmt.name == "float16":
+        return _packed("e")
+    p, emin = fmt.precision, fmt.min_exponent
+    largest = float(fmt.max_finite)
+    saturate = fmt.overflow == "saturate"
+
+    def round_to(x: float) -> float:
+        if x == 0 or x != x or x in (math.inf, -math.inf):
+            return x
+        m, e = math.frexp(abs(x))  # |x| = m 2^e, 1/2 <= m < 1: the leading bit is 2^(e-1)
+        ulp = math.ldexp(1.0, max(e - 1, emin) - p + 1)  # subnormals share e_min's spacing
+        magnitude = round(abs(x) / ulp) * ulp  # exact: ulp is a power of two; round() ties to even
+        if magnitude > largest:
+            magnitude = largest if saturate else math.inf
+        return math.copysign(magnitude, x)
+
+    return round_to
+
+
+def _packed(code: str) -> Callable[[float], float]:
+    """RN into IEEE binary32 ("f") or binary16 ("e") by struct, which rounds to nearest, ties to
+    even, and refuses only an overflow, which is an infinity."""
+    pack, unpack = struct.Struct(code).pack, struct.Struct(code).unpack
+
+    def round_to(x: float) -> float:
+        try:
+            return float(unpack(pack(x))[0])
+        except OverflowError:
+            return math.copysign(math.inf, x)
+
+    return round_to
+
+
+def status(fmt: FloatFormat, x: float) -> str:
+    """normal, subnormal, zero, inf or nan (a clamped e4m3fn value is marked where it is made)."""
+    return statuses(fmt, [x])[0]
+
+
+def statuses(fmt: FloatFormat, values: Sequence[float]) -> list[str]:
+    """The status of each value of ``fmt``, in bulk."""
+    normal, largest = float(fmt.min_normal), float(fmt.max_finite)
+    return [
+        "zero"
+        if v == 0
+        else "normal"
+        if normal <= abs(v) <= largest
+        else "subnormal"
+        if abs(v) < normal
+        else "nan"
+        if v != v
+        else "inf"
+        for v in values
+    ]
+
+
+def store(
+    fmt: FloatFormat, values: Sequence[Any], doubles: Sequence[float] | None = None
+) -> tuple[list[float], list[str]]:
+    """Each exact value (Fraction or carried Decimal) rounded once into ``fmt``, and its status.
+    The correctly rounded double is rounded into F; where that double is a tie of F (the one
+    case the exact value and its double can round apart) the exact value is rounded instead.
+    A double x rounding to r is a tie exactly when its mirror 2x - r is in F too."""
+    to_f = rounder(fmt)
+    if doubles is None:
+        doubles = [_double(v) for v in values]
+    if fmt.name == "float64":
+        return list(doubles), statuses(fmt, doubles)
+    stored = list(map(to_f, doubles))
+    for k, (x, r) in enumerate(zip(doubles, stored, strict=True)):
+        if r != x and abs(r) != math.inf and (mirror := 2 * x - r) == to_f(mirror) and mirror != r:
+            exact = values[k] if isinstance(values[k], Fraction) else Fraction(values[k])
+            stored[k] = float(round_into(fmt, exact)[0])
+    if fmt.overflow == "saturate":  # e4m3fn clamps what rounds past 448 (beyond 464)
+        beyond = float(fmt.max_finite + _top_ulp(fmt) / 2)
+        clamped = [k for k, x in enumerate(doubles) if abs(x) > beyond]
+        for k in clamped:  # a value beyond double range too: its double is inf
+            stored[k] = math.copysign(float(fmt.max_finite), doubles[k])
+        states = statuses(fmt, stored)
+        for k in clamped:
+            states[k] = "saturated"
+        return stored, states
+    return stored, statuses(fmt, stored)
+
+
+def _double(value: Any) -> float:
+    """The double nearest to an exact value (correctly rounded), +-inf beyond double range."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+# ---------------------------------------------------------------------------
+# The backward pass in F
+
+
+@dataclass(frozen=True, eq=False)
+class Pass:
+    """One backward pass in F: the gradients dL/dx_k (k = 0..n), and the smallest and largest
+    nonzero magnitude among them and the products it formed; ``clean`` when every one of those
+    stayed normal and finite (so a power-of-two scale within range scales them exactly)."""
+
+    values: tuple[float, ...]
+    smallest: float
+    largest: float
+    clean: bool
+    clamped: frozenset[int] = frozenset()  # gradients float8_e4m3fn clamped to +-448 (indices k of dL/dx_k)
+
+
+def backward_pass(
+    fmt: FloatFormat,
+    local: Sequence[Any],
+    coefficients: Sequence[tuple[Fraction, Fraction]],
+    upstream: Any,
+    scale: float = 1.0,
+) -> Pass:
+    """The backward pass in ``fmt`` from ``upstream`` (times ``scale``, a power of two) through
+    layers with these local derivatives and block coefficients (a_k, b_k), in forward order."""
+    to_f = rounder(fmt)
+    fp8 = fmt.name in FP8
+    op = _packed("f") if fp8 else to_f  # FP8: the layer's arithmetic in float32
+    stored_d = _stored_each(to_f, local)[::-1]  # from the output down
+    beyond = float(fmt.max_finite + _top_ulp(fmt) / 2) if fmt.overflow == "saturate" else math.inf
+    start = _double(upstream) * scale
+    g = to_f(start)
+    values = [g]
+    clamped = [0] if abs(start) > beyond else []  # counted from the output: made into indices below
+    formed: list[float] = []  # the products the pass forms
+    uniform = bool(coefficients) and all(map(is_, coefficients, repeat(coefficients[0])))  # one (a, b)
+    a, b = coefficients[0] if coefficients else (Fraction(0), Fraction(1))
+    # Once a plain or residual pass reaches 0 (or inf, with every D ahead positive) it stays
+    # there, and its products are exact: the rest runs without rounding (a million layers of 0.1),
+    # keeping the sign of each zero as IEEE arithmetic does.
+    settle = all(map(math.isfinite, stored_d))
+    positive = settle and all(d > 0 for d in stored_d)
+    if uniform and not fp8 and a == 0 and b == 1:  # plain: each gradient is the product itself
+        for k, d in enumerate(stored_d):
+            if (g == 0 and settle) or (g == math.inf and positive):
+                values.extend(_settled(g, stored_d[k:], residual=False)[0])
+                break
+            g = to_f(g * d)
+            values.append(g)
+    elif uniform and not fp8 and a == 1 and b == 1:  # residual: g + RN(g * D)
+        for k, d in enumerate(stored_d):
+            if (g == 0 and settle) or (g == math.inf and positive):
+                rest, products = _settled(g, stored_d[k:], residual=True)
+                values.extend(rest)
+                formed.extend(products)
+                break
+            t = to_f(g * d)
+            formed.append(t)
+            g = to_f(g + t)
+            values.append(g)
+    else:
+        for (a, b), d in zip(reversed(coefficients), stored_d, strict=True):
+            branch = op(g * d) if b == 1 else op(op(g * to_f(float(b))) * d)
+            formed.append(branch)
+            if a == 0:
+                total = branch
+            else:
+                skip = g if a == 1 else op(g * to_f(float(a)))
+                if a != 1:
+                    formed.append(skip)
+                total = op(skip + branch)
+            g = to_f(total)
+            if abs(total) > beyond:
+                clamped.append(len(values))
+            values.append(g)
+    values.reverse()
+    n = len(values) - 1
+    # FP8's products and sums are float32 values: only the gradients it stores are held to FP8's range
+    seen = values if fp8 else [*values, *formed]
+    smallest, largest, clean = _extent(fmt, seen, 0.0 in stored_d or values[-1] == 0)
+    return Pass(tuple(values), smallest, largest, clean and not clamped, frozenset(n - k for k in clamped))
+
+
+def _settled(g: float, rest: Sequence[float], residual: bool) -> tuple[list[float], list[float]]:
+    """A plain or residual pass on from a gradient of 0 or inf: every product and sum is exact
+    there (a signed 0, or inf), so no rounding is needed."""
+    values, products = [], []
+    for d in rest:
+        t = g * d
+        g = g + t if residual else t
+        products.append(t)
+        values.append(g)
+    return values, products
+
+
+def _extent(fmt: FloatFormat, seen: Sequence[float], zeros_are_exact: bool) -> tuple[float, float, bool]:
+    """(smallest and largest nonzero magnitude, clean): every value normal and finite; a 0 only
+    where an exact 0 made it (a derivative of 0), not an underflow."""
+    magnitudes = list(map(abs, seen))
+    nonzero = list(filter(None, magnitudes))
+    if not nonzero:
+        return 0.0, 0.0, True
+    smallest, largest = min(nonzero), max(nonzero)
+    clean = (
+        smallest >= float(fmt.min_normal)
+        and largest <= float(fmt.max_finite)
+        and not any(map(math.isnan, magnitudes))
+        and (zeros_are_exact or len(nonzero) == len(magnitudes))
+    )
+    return smallest, largest, clean
+
+
+def _stored_each(to_f: Callable[[float], float], values: Sequence[Any]) -> list[float]:
+    """Each local derivative in F (each distinct object once: --layers repeats a few)."""
+    from ._fast import map_distinct
+
+    return map_distinct(lambda v: to_f(_double(v)), list(values))
+
+
+# ---------------------------------------------------------------------------
+# Loss scales
+
+
+def extremes(values: Sequence[Any], doubles: Sequence[float]) -> tuple[Fraction, Fraction] | None:
+    """The smallest and largest nonzero |value|, exactly (None when every value is 0), found
+    among the values whose correctly rounded doubles are smallest and largest (rounding keeps
+    order), the exact ones compared only there (and where a double left double range)."""
+    from ._fast import to_carried
+
+    magnitudes = list(map(abs, doubles))
+    finite = [m for m in magnitudes if 0 < m < math.inf]
+    ends = []
+    for pick, beyond in ((min, 0.0), (max, math.inf)):
+        if beyond in magnitudes:  # beyond double range: decided exactly among those
+            chosen = [k for k, m in enumerate(magnitudes) if m == beyond and values[k]]
+        else:
+            chosen = []
+        if not chosen and finite:
+            end = pick(finite)
+            chosen = [k for k, m in enumerate(magnitudes) if m == end]
+        if not chosen:
+            return None
+        candidates = [abs(values[k]) for k in chosen]
+        decimals = [c for c in candidates if isinstance(c, Decimal)]  # compared at C speed
+        others = [c for c in candidates if not isinstance(c, Decimal)]
+        # and each side's best as carried Decimals: a Decimal compared with a Fraction of 3,000
+        # digits would build it
+        best = [pick(side, key=to_carried) if side is others else pick(side) for side in (decimals, others) if side]
+        ends.append(Fraction(pick(best, key=to_carried)))
+    return ends[0], ends[1]
+
+
+def stored_window(fmt: FloatFormat, extent: tuple[Fraction, Fraction] | None) -> Window | None:
+    """The powers of two S for which every nonzero |g| between these extremes, times S and
+    rounded into F, is normal and finite (None when every g is 0). Decided on the rounded
+    values: S*g rounds up to the smallest normal from half a subnormal step below it, and stays
+    finite up to half a step above the largest (a tie there goes to the even neighbour:
+    infinity, or e4m3fn's 448)."""
+    if extent is None:
+        return None
+    small, large = extent
+    sub_ulp = fmt.min_subnormal
+    low_threshold = fmt.min_normal - sub_ulp / 2
+    high_threshold = fmt.max_finite + _top_ulp(fmt) / 2
+    lowest = _ceil_log2(low_threshold / small)
+    # At the tie above the largest, inf formats round up (their largest significand is odd);
+    # float8_e4m3fn's 448 is even, so the tie stays at 448.
+    highest = _floor_log2_below(high_threshold / large, inclusive=fmt.overflow == "saturate")
+    return Window(lowest, highest)
+
+
+def _top_ulp(fmt: FloatFormat) -> Fraction:
+    exponent = math.frexp(float(fmt.max_finite))[1] - 1
+    return Fraction(2) ** (exponent - fmt.precision + 1)
+
+
+def _ceil_log2(a: Fraction) -> int:
+    k = floor_log2(a)
+    return k if a == Fraction(2) ** k else k + 1
+
+
+def _floor_log2_below(a: Fraction, inclusive: bool) -> int:
+    """The greatest k with 2^k <= a (``inclusive``) or 2^k < a."""
+    k = floor_log2(a)
+    return k if inclusive or a != Fraction(2) ** k else k - 1
+
+
+def computed_window(
+    fmt: FloatFormat, run: Callable[[float], Pass], unscaled: Pass, hint: Window | None
+) -> Window | None:
+    """The powers of two S for which the backward pass in F from S*dL/dx_n (``run(S)``) keeps
+    every gradient and every product normal and finite. From a clean pass (the unscaled one,
+    else one at a scale the stored window suggests) the window follows from its extremes:
+    within it every operation scales exactly."""
+    reference, at = unscaled, 0
+    if not reference.clean and hint is not None and hint.works:
+        at = (hint.lowest + hint.highest) // 2
+        reference = run(math.ldexp(1.0, at))
+    if not reference.clean or not reference.largest:
+        return None
+    # smallest * 2^k >= 2^e_min  <=>  k >= e_min - (e - 1), for smallest in [2^(e-1), 2^e)
+    lowest = fmt.min_exponent - math.frexp(reference.smallest)[1] + 1
+    highest = floor_log2(fmt.max_finite / Fraction(reference.largest))
+    return Window(at + lowest, at + highest)
+
+
+def formula_pass(
+    fmt: FloatFormat,
+    texts: Sequence[str],
+    at: Fraction,
+    coefficients: Sequence[tuple[Fraction, Fraction]],
+    upstream: Any,
+) -> Callable[[float], Pass]:
+    """Formula layers' backward pass in ``fmt`` (core.autograd: forward and backward operation
+    by operation, as PyTorch runs them), as a function of the loss scale."""
+    from .autograd import backward_through, forward
+
+    to_f = rounder(fmt)
+    fp8 = fmt.name in FP8
+    tensor = _packed("f") if fp8 else to_f  # FP8 runs the formula in float32
+    beyond = float(fmt.max_finite + _top_ulp(fmt) / 2) if fmt.overflow == "saturate" else math.inf
+    made = forward(
+        "float32" if fp8 else fmt.name,
+        tensor,
+        _packed("f") if fmt.precision < 24 else tensor,
+        to_f,
+        texts,
+        _double(at),
+        coefficients,
+    )
+
+    def run(scale: float) -> Pass:
+        calls: list[bool] = []
+
+        def stored(v: float) -> float:
+            calls.append(abs(v) > beyond)
+            return to_f(v)
+
+        values, formed = backward_through(made, stored, _double(upstream) * scale)
+        n = len(values) - 1
+        clamped = frozenset(n - j for j, c in enumerate(calls) if c)
+        seen = values if fp8 else [*values, *formed]
+        smallest, largest, clean = _extent(fmt, seen, any(v == 0 for v in formed) or values[-1] == 0)
+        return Pass(tuple(values), smallest, largest, clean and not clamped, clamped)
+
+    return run
+
+
+# ---------------------------------------------------------------------------
+# GradScaler
+
+
+def gradscaler(window: Window | None, fmt: FloatFormat) -> GradScaler | None:
+    """What GradScaler does with this window of scales. It never stops growing: every 2000
+    clean steps it doubles, and a step that overflows is skipped and halves it, so it ends at
+    the window's top (trying the next power every 2000 steps and skipping that step). From
+    2^16 above the top it halves down to it, one skipped step each; from below the window's
+    bottom it takes 2000 clean steps per doubling to reach it (gradients below normal until
+    then). In float8_e4m3fn, which clamps to 448 and has no infinity, it never sees an
+    overflow: it doubles without end (``blind``), through the window and past it."""
+    if window is None:
+        return None
+    top = min(window.highest, GRADSCALER_MOST)
+    if fmt.overflow == "saturate":
+        return GradScaler(GRADSCALER_INIT, 0, 0, window.works and window.lowest <= GRADSCALER_INIT <= top, blind=True)
+    if GRADSCALER_INIT > top:
+        return GradScaler(top, GRADSCALER_INIT - top, 0, window.works)
+    growth = max(min(window.lowest, top) - GRADSCALER_INIT, 0) * GRADSCALER_GROWTH_INTERVAL
+    return GradScaler(top, 0, growth, window.works)
+
+
+# ---------------------------------------------------------------------------
+# A result's networks in formats
+
+
+def in_format(
+    fmt: FloatFormat,
+    exact: Sequence[Any],
+    doubles: Sequence[float] | None = None,
+    run: Callable[[float], Pass] | None = None,
+    upstream: Any = 1,
+    extent: tuple[Fraction, Fraction] | None = None,
+) -> InFormat:
+    """A network's gradients ``exact`` (dL/dx_0 .. dL/dx_n) in ``fmt``: stored, and with its
+    backward pass in F (``run``, a function of the loss scale) also computed."""
+    if doubles is None:
+        doubles = [_double(v) for v in exact]
+    stored, states = store(fmt, exact, doubles)
+    extent = extremes(exact, doubles) if extent is None else extent
+    window = _with_holders(stored_window(fmt, extent), extent)
+    if run is None:
+        return InFormat(fmt.name, tuple(stored), tuple(states), window, upstream, gradscaler=gradscaler(window, fmt))
+    computed = run(1.0)
+    computed_scale = computed_window(fmt, run, computed, window)
+    computed_states = statuses(fmt, computed.values)
+    for k in computed.clamped:
+        computed_states[k] = "saturated"
+    return InFormat(
+        fmt.name,
+        tuple(stored),
+        tuple(states),
+        window,
+        upstream,
+        computed.values,
+        tuple(computed_states),
+        exact,
+        computed_scale,
+        gradscaler(computed_scale, fmt),
+    )
+
+
+def _with_holders(window: Window | None, extent: tuple[Fraction, Fraction] | None) -> Window | None:
+    """A window that does not work, with the formats whose range would hold these values."""
+    if window is None or window.works:
+        return window
+    holders = tuple(f.name for f in FORMATS if (w := stored_window(f, extent)) is not None and w.works)
+    return Window(window.lowest, window.highest, holders)
+
+
+def relative_errors(computed: Sequence[float], exact: Sequence[Any]) -> tuple[Any, ...]:
+    """|computed - exact| / |exact| per layer, as a decimal: exact where it terminates, else
+    carried (60 digits, shown correctly rounded); None where the exact gradient is 0 (then there is no relative
+    error) or the computed one is not finite."""
+    from . import _fast
+
+    out: list[Any] = []
+    for c, e in zip(computed, exact, strict=True):
+        if not e or c != c or abs(c) == math.inf:
+            out.append(None)
+        elif isinstance(e, Fraction):
+            error = abs(Fraction(c) - e) / abs(e)
+            out.append(error if _terminates(error) else _fast.to_carried(error))  # a decimal, not p/q
+        else:
+            carried = _fast.to_carried(e)
+            out.append(_fast.CARRIED.divide(abs(_fast.CARRIED.subtract(Decimal(c), carried)), abs(carried)))
+    return tuple(out)
+
+
+def _terminates(x: Fraction) -> bool:
+    from ._fast import five_power
+
+    odd = x.denominator >> ((x.denominator & -x.denominator).bit_length() - 1)
+    return odd == 1 or five_power(odd) is not None
+
+
+def largest_relative_error(computed: Sequence[float], exact: Sequence[Any]) -> tuple[Any, int] | None:
+    """The largest relative error and its index: found in double arithmetic (an exact gradient
+    beyond double range counts as its carried value), then made exactly at the few candidates."""
+    from . import _fast
+
+    def rough(c: float, e: Any) -> float:
+        if not e or c != c or abs(c) == math.inf:
+            return -1.0
+        double = _double(e)
+        if double and abs(double) != math.inf:
+            return abs(c - double) / abs(double)
+        if c == 0:
+            return 1.0  # lost: the error of 0 for a nonzero gradient is exactly 1
+        carried = _fast.to_carried(e)  # beyond double range: c is 0 or inf there, so the error is 1
+        return float(abs(_fast.CARRIED.subtract(Decimal(c), carried)) / abs(carried))
+
+    errors = list(map(rough, computed, exact))
+    top = max(errors, default=-1.0)
+    if top < 0:
+        return None
+    near = [k for k, x in enumerate(errors) if x >= top * (1 - 1e-9)]
+    candidates = sorted(near, key=errors.__getitem__, reverse=True)[:8]  # all but equal: a few decide
+    exact_errors = {k: relative_errors([computed[k]], [exact[k]])[0] for k in candidates}
+    k = max(exact_errors, key=lambda index: _fast.to_carried(exact_errors[index]))
+    return exact_errors[k], k
+
+
+def formats_named(names: Sequence[str]) -> list[FloatFormat]:
+    """The formats of --dtype, in the order given; "all" is every format."""
+    chosen: list[FloatFormat] = []
+    for name in names:
+        for fmt in FORMATS if name == "all" else [BY_NAME[name]]:
+            if fmt not in chosen:
+                chosen.append(fmt)
+    return chosen
+
+
+WORK = 3_000_000
+"""Most backward steps in low precision one call runs (layers x networks x formats): about ten
+seconds here. A million layers in one format through plain and residual pass."""
+
+
+WRITTEN = 400_000
+"""Most per-layer values in low precision one call writes as json or csv (layers x networks x
+formats; each is five lists: stored, computed, their statuses, relative errors): about ten
+seconds here."""
+
+
+def check_work(layers: int, networks: int, formats: int, written: bool = False) -> None:
+    """Refuse, before any work, a --dtype call of more steps than WORK (or, ``written`` out per
+    layer as json or csv, than WRITTEN), naming the way around."""
+    steps = layers * networks * formats
+    if written and steps > WRITTEN:
+        from .errors import InputError
+
+        raise InputError(
+            f"--dtype: {layers:,} layers x {networks} network{'s' if networks != 1 else ''} x {formats} "
+            f"format{'s' if formats != 1 else ''} is {steps:,} values of every layer to write in low precision, "
+            f"more than the {WRITTEN:,} one call writes as json or csv (about ten seconds); the table's verdict "
+            "(--format table) takes up to 3,000,000, or give fewer layers, formats or networks"
+        )
+    if steps > WORK:
+        from .errors import InputError
+
+        raise InputError(
+            f"--dtype: {layers:,} layers x {networks} network{'s' if networks != 1 else ''} x {formats} "
+            f"format{'s' if formats != 1 else ''} is {steps:,} backward steps in low precision, more than the "
+            f"{WORK:,} one call runs (about ten seconds); give fewer layers, formats or networks (--plain, --residual)"
+        )
+
+
+def with_dtypes(result: R, names: Sequence[str]) -> R:
+    """The result (chain or formula layers) with each network's gradients in the formats named:
+    stored and computed by the backward pass in each, from the network's own dL/dx_n."""
+    from dataclasses import replace
+
+    formats = formats_named(names)
+    texts = getattr(result, "texts", None)  # formula layers: their forward pass runs in F too
+    networks = []
+    for net in result.networks:
+        assert net.wrt is not None, "--dtype needs every layer's gradient"
+        coefficients = net.block.coefficients(len(net.local))
+        doubles = [_double(v) for v in net.wrt]  # each exact gradient's double, once for every format
+        extent = extremes(net.wrt, doubles)
+        dtypes = []
+        for fmt in formats:
+            run: Callable[[float], Pass]
+            if texts is None:
+                run = partial(backward_pass, fmt, net.local, coefficients, net.upstream)
+            else:
+                run = formula_pass(fmt, texts, result.at, coefficients, net.upstream)  # type: ignore[attr-defined]
+            dtypes.append(in_format(fmt, net.wrt, doubles, run, net.upstream, extent))
+        networks.append(replace(net, dtypes=tuple(dtypes)))
+    return replace(result, networks=tuple(networks))
+
+
+def measured(gradients: Sequence[Any], names: Sequence[str], source: str | None = None) -> PrecisionResult:
+    """Measured per-layer gradients G_1 .. G_n (exact numbers) as each format named stores
+    them, with their loss-scale windows and GradScaler's way to one."""
+    from .results import PrecisionResult
+
+    formats_wanted = formats_named(names)
+    if len(gradients) * len(formats_wanted) > WORK:
+        from .errors import InputError
+
+        raise InputError(
+            f"--dtype: {len(gradients):,} gradients x {len(formats_wanted)} formats is more than the {WORK:,} "
+            "values one call rounds (about ten seconds); give fewer gradients or formats"
+        )
+    doubles = [_double(v) for v in gradients]
+    extent = extremes(gradients, doubles)
+    formats = tuple(in_format(fmt, gradients, doubles, upstream=None, extent=extent) for fmt in formats_wanted)
+    return PrecisionResult(tuple(gradients), formats, source)
