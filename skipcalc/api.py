@@ -247,7 +247,10 @@ def precision(
         return measured(read, values.dtype, name)
     if gradients is None:
         raise InputError("G: give the gradients G1 ... Gn (or - to read them from stdin, or --csv FILE --column NAME)")
-    return measured(_numbers(gradients, options.PRECISION, "G"), values.dtype)
+    read = _numbers(gradients, options.PRECISION, "G")
+    if not read:
+        raise InputError("G: no gradients; give at least one")
+    return measured(read, values.dtype)
 
 
 MAX_CSV = 64 * 2**20
@@ -271,7 +274,7 @@ def csv_column(source: str | os.PathLike[str] | TextIO, column: str) -> tuple[st
         except OSError as error:
             raise InputError(f"{label}: cannot read it: {error.strerror or error}") from None
     else:
-        name = getattr(source, "name", "the file")
+        name = getattr(source, "name", None)
         label = f"--csv {name}" if isinstance(name, str) else "--csv"
         text = source.read(MAX_CSV + 1)
     if len(text) > MAX_CSV:
@@ -289,8 +292,9 @@ def csv_column(source: str | os.PathLike[str] | TextIO, column: str) -> tuple[st
             from .core.errors import suggest
 
             shown = ", ".join(header[:12]) + (" ..." if len(header) > 12 else "")
+            where = name or "the file"
             raise InputError(
-                f"--column: {column!r} is not a column of {name}; {suggest(column, header)}expected one of {shown}"
+                f"--column: {column!r} is not a column of {where}; {suggest(column, header)}expected one of {shown}"
             )
     index = header.index(column)
     out = []
@@ -299,7 +303,7 @@ def csv_column(source: str | os.PathLike[str] | TextIO, column: str) -> tuple[st
         if cell:
             out.append(parse_number(cell, f"{label} line {line}, {column}"))
     if not out:
-        raise InputError(f"--column: {column!r} holds no numbers in {name}")
+        raise InputError(f"--column: {column!r} holds no numbers in {name or 'the file'}")
     if len(out) > limits.MAX_LAYERS:
         raise InputError(f"--csv: {len(out):,} gradients are more than the {limits.MAX_LAYERS:,} precision reads")
     return column, out

@@ -203,6 +203,8 @@ class Depths(Kind):
     def read(self, value: Any, name: str) -> list[int]:
         whole = Whole(1, limits.MAX_LISTED_DEPTH)
         parts = value.split(",") if isinstance(value, str) else list(value) if hasattr(value, "__iter__") else [value]
+        if not parts or parts == [""]:
+            raise InputError(f"{name}: no depths; give some, e.g. 1,10,50")
         return [whole.read(part, name) for part in parts]
 
 

@@ -186,3 +186,53 @@ def test_api_docstrings_list_every_keyword_from_the_declaration():
         "vanish: The threshold for 'vanished' (the summary says where plain first falls below it). [default: 0.000001]"
         in depth.__doc__
     )
+
+
+HOSTILE = [
+    lambda: chain(None),
+    lambda: chain([1j]),
+    lambda: chain([float("nan")]),
+    lambda: chain([0.1], blocks=[]),
+    lambda: chain([0.1]).to_dict(digits=2**64),
+    lambda: chain([0.1]).to_dict(digits=0),
+    lambda: chain([0.1]).to_dict(digits=True),
+    lambda: chain(0.1, layers=2**64),
+    lambda: chain([0.1], dtype=[]),
+    lambda: chain([0.1], dtype="nope"),
+    lambda: chain([0.1], dtype=3),
+    lambda: chain("0.1 0.2"),
+    lambda: chain([[0.1]]),
+    lambda: chain({"a": 1}),
+    lambda: chain([0.1], fn="x", at=1),
+    lambda: chain(fn=[], at=1),
+    lambda: chain([0.1]).plot(title=3),
+    lambda: chain([0.1]).network(None),
+    lambda: loss(None, 1),
+    lambda: loss(1j, 1),
+    lambda: update(weight=float("inf"), lr=1, grad=1, input=1),
+    lambda: backprop([0.1], loss_grad=float("inf")),
+    lambda: depth(float("nan")),
+    lambda: depth(0.1, depths=[]),
+    lambda: depth(0.1, depths="1,x"),
+    lambda: depth(0.1, max=10**30),
+    lambda: paths([]),
+    lambda: paths(uniform=0.1, layers=None),
+    lambda: skipcalc.precision([]),
+    lambda: skipcalc.precision(None),
+    lambda: skipcalc.precision([1j]),
+    lambda: skipcalc.precision([0.1], dtype=["float16", None]),
+    lambda: skipcalc.precision(csv=3, column="x"),
+    lambda: skipcalc.precision(csv="/nonexistent", column=5),
+    lambda: skipcalc.precision(csv=__import__("io").StringIO(""), column="g"),
+    lambda: init.gain(None),
+    lambda: init.deepnorm(layers=-1),
+]
+
+
+@pytest.mark.parametrize("call", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_arguments_raise_input_or_type_errors(call):
+    """None, complex, nan, empty lists, huge digits: InputError (a ValueError naming the
+    argument) or TypeError, never AttributeError, KeyError or a hang."""
+    with pytest.raises((InputError, TypeError)) as raised:
+        call()
+    assert str(raised.value) and "Traceback" not in str(raised.value)

@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from functools import partial
-from itertools import repeat
-from operator import is_
+from itertools import accumulate, compress, count, repeat
+from operator import is_, mul, ne
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .formats import BY_NAME, FORMATS, FloatFormat, floor_log2, round_into
@@ -86,6 +86,20 @@ def rounder(fmt: FloatFormat) -> Callable[[float], float]:
     return round_to
 
 
+def round_all(fmt: FloatFormat, values: Sequence[float]) -> list[float]:
+    """rounder(fmt) of each double, in bulk: float32 and float16 converted by C (array and
+    struct round to nearest, ties to even), the others one by one."""
+    if fmt.name == "float32":
+        from array import array
+
+        return array("f", values).tolist()  # beyond float32's range: inf
+    if fmt.name == "float16":  # struct refuses what rounds past 65504 (from 65520, a tie to even): inf
+        inf = math.inf
+        held = [x if not abs(x) >= 65520.0 else math.copysign(inf, x) for x in values]
+        return list(struct.unpack(f"{len(held)}e", struct.pack(f"{len(held)}e", *held)))
+    return list(map(rounder(fmt), values))
+
+
 def _packed(code: str) -> Callable[[float], float]:
     """RN into IEEE binary32 ("f") or binary16 ("e") by struct, which rounds to nearest, ties to
     even, and refuses only an overflow, which is an infinity."""
@@ -109,16 +123,16 @@ def statuses(fmt: FloatFormat, values: Sequence[float]) -> list[str]:
     """The status of each value of ``fmt``, in bulk."""
     normal, largest = float(fmt.min_normal), float(fmt.max_finite)
     return [
-        "zero"
-        if v == 0
-        else "normal"
-        if normal <= abs(v) <= largest
+        "normal"
+        if normal <= m <= largest
+        else "zero"
+        if m == 0
         else "subnormal"
-        if abs(v) < normal
+        if m < normal
         else "nan"
-        if v != v
+        if m != m
         else "inf"
-        for v in values
+        for m in map(abs, values)
     ]
 
 
@@ -131,12 +145,13 @@ def store(
     A double x rounding to r is a tie exactly when its mirror 2x - r is in F too."""
     to_f = rounder(fmt)
     if doubles is None:
-        doubles = [_double(v) for v in values]
+        doubles = _doubles(values)
     if fmt.name == "float64":
         return list(doubles), statuses(fmt, doubles)
-    stored = list(map(to_f, doubles))
-    for k, (x, r) in enumerate(zip(doubles, stored, strict=True)):
-        if r != x and abs(r) != math.inf and (mirror := 2 * x - r) == to_f(mirror) and mirror != r:
+    stored = round_all(fmt, doubles)
+    mirrors = [2 * x - r if r != x and -math.inf < r < math.inf else r for x, r in zip(doubles, stored, strict=True)]
+    for k in compress(count(), map(ne, mirrors, stored)):  # a mirror in F: the double is a tie of F
+        if to_f(mirrors[k]) == mirrors[k]:
             exact = values[k] if isinstance(values[k], Fraction) else Fraction(values[k])
             stored[k] = float(round_into(fmt, exact)[0])
     if fmt.overflow == "saturate":  # e4m3fn clamps what rounds past 448 (beyond 464)
@@ -149,6 +164,14 @@ def store(
             states[k] = "saturated"
         return stored, states
     return stored, statuses(fmt, stored)
+
+
+def _doubles(values: Sequence[Any]) -> list[float]:
+    """_double of each value, at C speed unless some leave double range."""
+    try:
+        return list(map(float, values))
+    except OverflowError:
+        return [_double(v) for v in values]
 
 
 def _double(value: Any) -> float:
@@ -246,12 +269,22 @@ def backward_pass(
 def _settled(g: float, rest: Sequence[float], residual: bool) -> tuple[list[float], list[float]]:
     """A plain or residual pass on from a gradient of 0 or inf: every product and sum is exact
     there (a signed 0, or inf), so no rounding is needed."""
+    if math.isinf(g):  # inf times a positive D is inf, and inf + inf is inf
+        return [g] * len(rest), [g] * len(rest)
+    if not residual:  # a signed 0, its sign flipped by each negative D
+        values = list(accumulate(rest, mul, initial=g))[1:]
+        return values, values
     values, products = [], []
-    for d in rest:
+    for k, d in enumerate(rest):
         t = g * d
-        g = g + t if residual else t
+        g = g + t
         products.append(t)
         values.append(g)
+        if g == 0 and math.copysign(1, g) > 0:  # +0 + (+-0) is +0: it stays +0 from here
+            rest_len = len(rest) - k - 1
+            values.extend([0.0] * rest_len)
+            products.extend(map(mul, repeat(0.0, rest_len), rest[k + 1 :]))
+            break
     return values, products
 
 
@@ -304,12 +337,23 @@ def extremes(values: Sequence[Any], doubles: Sequence[float]) -> tuple[Fraction,
             return None
         candidates = [abs(values[k]) for k in chosen]
         decimals = [c for c in candidates if isinstance(c, Decimal)]  # compared at C speed
-        others = [c for c in candidates if not isinstance(c, Decimal)]
+        others = _near_extreme([c for c in candidates if not isinstance(c, Decimal)], pick)
         # and each side's best as carried Decimals: a Decimal compared with a Fraction of 3,000
         # digits would build it
         best = [pick(side, key=to_carried) if side is others else pick(side) for side in (decimals, others) if side]
         ends.append(Fraction(pick(best, key=to_carried)))
     return ends[0], ends[1]
+
+
+def _near_extreme(candidates: list[Any], pick: Callable[..., Any]) -> list[Any]:
+    """The few candidates within a factor of 16 of the smallest (``pick`` min) or largest
+    (max), by a rough log2 from bit lengths, so that only those are compared exactly (a
+    million Fractions beyond double range, each a different power)."""
+    if len(candidates) <= 64:
+        return candidates
+    logs = [float(v.numerator.bit_length() - v.denominator.bit_length()) for v in candidates]
+    end = pick(logs)
+    return [v for v, log in zip(candidates, logs, strict=True) if abs(log - end) <= 4]
 
 
 def stored_window(fmt: FloatFormat, extent: tuple[Fraction, Fraction] | None) -> Window | None:
@@ -446,7 +490,7 @@ def in_format(
     """A network's gradients ``exact`` (dL/dx_0 .. dL/dx_n) in ``fmt``: stored, and with its
     backward pass in F (``run``, a function of the loss scale) also computed."""
     if doubles is None:
-        doubles = [_double(v) for v in exact]
+        doubles = _doubles(exact)
     stored, states = store(fmt, exact, doubles)
     extent = extremes(exact, doubles) if extent is None else extent
     window = _with_holders(stored_window(fmt, extent), extent)
@@ -466,6 +510,7 @@ def in_format(
         computed.values,
         tuple(computed_states),
         exact,
+        doubles,
         computed_scale,
         gradscaler(computed_scale, fmt),
     )
@@ -505,23 +550,31 @@ def _terminates(x: Fraction) -> bool:
     return odd == 1 or five_power(odd) is not None
 
 
-def largest_relative_error(computed: Sequence[float], exact: Sequence[Any]) -> tuple[Any, int] | None:
-    """The largest relative error and its index: found in double arithmetic (an exact gradient
-    beyond double range counts as its carried value), then made exactly at the few candidates."""
+def largest_relative_error(
+    computed: Sequence[float], exact: Sequence[Any], doubles: Sequence[float] = ()
+) -> tuple[Any, int] | None:
+    """The largest relative error and its index: found in double arithmetic (``doubles``, the
+    exact gradients' correctly rounded doubles, made here when not given), then made exactly at
+    the few candidates."""
     from . import _fast
 
-    def rough(c: float, e: Any) -> float:
-        if not e or c != c or abs(c) == math.inf:
-            return -1.0
-        double = _double(e)
-        if double and abs(double) != math.inf:
-            return abs(c - double) / abs(double)
-        if c == 0:
-            return 1.0  # lost: the error of 0 for a nonzero gradient is exactly 1
-        carried = _fast.to_carried(e)  # beyond double range: c is 0 or inf there, so the error is 1
+    def below(c: float, e: Any) -> float:  # a finite nonzero c for a gradient below double range
+        carried = _fast.to_carried(e)
         return float(abs(_fast.CARRIED.subtract(Decimal(c), carried)) / abs(carried))
 
-    errors = list(map(rough, computed, exact))
+    inf, near_one = math.inf, math.nextafter(1.0, 0.0)
+    errors = [
+        abs(c - d) / abs(d)
+        if 0 < abs(d) < inf and -inf < c < inf
+        else -1.0  # no error: an exact 0, or nan or inf computed
+        if not e or c != c or abs(c) == inf
+        else 1.0  # lost: exactly 1
+        if c == 0
+        else near_one  # a finite c for a gradient beyond double range: just below 1
+        if abs(d) == inf
+        else below(c, e)
+        for c, d, e in zip(computed, doubles or _doubles(exact), exact, strict=True)
+    ]
     top = max(errors, default=-1.0)
     if top < 0:
         return None
@@ -587,7 +640,7 @@ def with_dtypes(result: R, names: Sequence[str]) -> R:
     for net in result.networks:
         assert net.wrt is not None, "--dtype needs every layer's gradient"
         coefficients = net.block.coefficients(len(net.local))
-        doubles = [_double(v) for v in net.wrt]  # each exact gradient's double, once for every format
+        doubles = _doubles(net.wrt)  # each exact gradient's double, once for every format
         extent = extremes(net.wrt, doubles)
         dtypes = []
         for fmt in formats:
@@ -614,7 +667,7 @@ def measured(gradients: Sequence[Any], names: Sequence[str], source: str | None 
             f"--dtype: {len(gradients):,} gradients x {len(formats_wanted)} formats is more than the {WORK:,} "
             "values one call rounds (about ten seconds); give fewer gradients or formats"
         )
-    doubles = [_double(v) for v in gradients]
+    doubles = _doubles(gradients)
     extent = extremes(gradients, doubles)
     formats = tuple(in_format(fmt, gradients, doubles, upstream=None, extent=extent) for fmt in formats_wanted)
     return PrecisionResult(tuple(gradients), formats, source)

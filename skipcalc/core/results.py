@@ -131,6 +131,7 @@ class InFormat:
     computed: tuple[float, ...] | None = None
     computed_status: tuple[str, ...] | None = None
     exact: Sequence[Number] = ()  # the exact gradients the relative errors are of
+    doubles: Sequence[float] = ()  # and their correctly rounded doubles (+-inf beyond range)
     computed_loss_scale: Window | None = None
     gradscaler: GradScaler | None = None
 
@@ -539,6 +540,8 @@ N = TypeVar("N")
 def find_network(networks: Sequence[N], name: str, key: Callable[[N], Block] | None = None) -> N:
     """The network (or block) whose spec is ``name`` ("rezero:0.1"), or the one of that kind
     ("rezero"); an unknown or ambiguous name is refused, naming the choices."""
+    if not isinstance(name, str):
+        raise TypeError(f"network: {name!r} is not a name; expected a block spec such as 'residual'")
     spec: Callable[[Any], Block] = key or (lambda net: net.block)
     blocks = [spec(net) for net in networks]
     specs = [b.spec for b in blocks]

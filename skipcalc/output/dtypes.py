@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from itertools import count
 from typing import Any
 
 from ..core import _fast
@@ -29,7 +30,7 @@ def exact_float(x: float) -> Any:
 
 def exact_floats(values: Sequence[float]) -> list[Any]:
     """exact_float of each value, at C speed (the few inf and nan fixed after)."""
-    out: list[Any] = list(map(_fast.Terminating, map(Decimal, values)))
+    out: list[Any] = list(map(_fast.Terminating, values))  # a float converts exactly
     if not all(map(math.isfinite, values)):
         for k, x in enumerate(values):
             if not math.isfinite(x):
@@ -160,7 +161,7 @@ def _clauses(net: Network, d: InFormat) -> list[str]:
     states = d.computed_status if d.computed_status is not None else d.status
     assert net.wrt is not None
     clauses = _losses(states, net.wrt, layers_text)
-    found = largest_relative_error(d.computed, d.exact) if d.computed is not None else None
+    found = largest_relative_error(d.computed, d.exact, d.doubles) if d.computed is not None else None
     if found is not None:
         largest, at = found
         clauses.append(f"largest relative error {_error_text(largest)} (x_{at});")
@@ -169,7 +170,7 @@ def _clauses(net: Network, d: InFormat) -> list[str]:
 
 def _losses(states: Sequence[str], exact: Sequence[Any], places: Callable[[list[int]], str]) -> list[str]:
     """Where the gradients are lost and where they are subnormal, as clauses."""
-    lost = [k for k, s in enumerate(states) if is_lost(s, exact[k])]
+    lost = [k for k, s, e in zip(count(), states, exact) if (s == "zero" and e) or s in _LOST]
     sub = [k for k, s in enumerate(states) if s == "subnormal"]
     clauses = []
     if lost:
@@ -181,9 +182,12 @@ def _losses(states: Sequence[str], exact: Sequence[Any], places: Callable[[list[
     return clauses
 
 
+_LOST = frozenset(("inf", "nan", "saturated"))
+
+
 def is_lost(state: str, exact: Any) -> bool:
     """A gradient a format loses: beyond its largest finite value, or 0 where it is not."""
-    return state in ("inf", "nan", "saturated") or (state == "zero" and exact != 0)
+    return state in _LOST or (state == "zero" and exact != 0)
 
 
 def _scales(d: InFormat) -> list[str]:

@@ -4,7 +4,7 @@ and the chart of the gradient reaching each layer."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -106,7 +106,7 @@ def _networks_report(
     n: int,
     backprop: bool,
     columns: dict[str, str],
-    rows: Sequence[dict[str, Any]] | Callable[[], Sequence[dict[str, Any]]],
+    rows: Sequence[Mapping[str, Any]] | Callable[[], Sequence[Mapping[str, Any]]],
     data: dict[str, Any] | Callable[[], dict[str, Any]],
     summary: list[tuple[str, Any]],
     notes: list[str],

@@ -5,7 +5,7 @@ as the terminal does."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
@@ -51,7 +51,9 @@ def html(result: Result) -> str:
     return "\n".join(parts)
 
 
-def _table(title: str, columns: dict[str, str], rows: Sequence[dict[str, Any]], view: View, header: bool = True) -> str:
+def _table(
+    title: str, columns: dict[str, str], rows: Sequence[Mapping[str, Any]], view: View, header: bool = True
+) -> str:
     shown = list(rows) if len(rows) <= ROWS_SHOWN else [*rows[: ROWS_SHOWN // 2], *rows[-ROWS_SHOWN // 2 :]]
     out = [f'<table style="{_STYLE}">']
     if title:

@@ -138,6 +138,8 @@ def figure(result: Result, title: str | None = None) -> Any:
     from ..core.errors import InputError
     from .charts import draw
 
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title: {title!r} is not text")
     report = report_for(result)
     if report.chart is None:
         raise InputError(f"plot: {type(result).__name__} has no chart")
@@ -151,14 +153,16 @@ def figure(result: Result, title: str | None = None) -> Any:
 
 def data(result: Result, digits: int | None = None, exact: bool = False, symbolic: bool = False) -> dict[str, Any]:
     """The --format json object of ``result`` (Result.to_dict)."""
+    from ..core.errors import InputError
+    from ..core.limits import MAX_DIGITS
     from .machine import json_object
 
+    if digits is not None and (type(digits) is not int or not 1 <= digits <= MAX_DIGITS):
+        raise InputError(f"digits: {digits!r} is not accepted; expected a whole number from 1 to {MAX_DIGITS}")
     view = View("json", exact=exact, digits=digits, symbolic=symbolic)
     report = report_for(result)
     if symbolic:
         report.derivation = derivation_of(result, view.table_digits, full=True)
         if report.derivation is None:
-            from ..core.errors import InputError
-
             raise InputError(f"symbolic: {type(result).__name__} has no derivation")
     return json_object(report, view)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
 from ..core.exact import Number, log10_abs, to_float
 
-Row = dict[str, Any]
+Row = Mapping[str, Any]
 
 
 class LazyRows(Sequence[Row]):
@@ -86,7 +86,26 @@ def columnar(
             made[key] = sources[key]()
         return made[key]
 
-    return LazyRows(size, lambda i: {key: column(key)[i] for key in sources}), column
+    return LazyRows(size, lambda i: ColumnRow(column, sources, i)), column
+
+
+class ColumnRow(Mapping[str, Any]):
+    """Row i of a columnar table: each value read from its column when asked for, so a table
+    that shows some columns never makes the others (the csv's per-format values)."""
+
+    def __init__(self, column: Callable[[str], Sequence[Any]], keys: Mapping[str, Any], index: int) -> None:
+        self.column, self.keys_, self.index = column, keys, index
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.keys_:
+            raise KeyError(key)
+        return self.column(key)[self.index]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys_)
+
+    def __len__(self) -> int:
+        return len(self.keys_)
 
 
 @dataclass(frozen=True)

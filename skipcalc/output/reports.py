@@ -6,7 +6,7 @@ Report into text; numbers become text only there.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -228,7 +228,7 @@ _LOSSES = {"below": "turns subnormal", "zero": "rounds to 0", "above": "overflow
 
 def _format_limits(
     blocks: Sequence[Block], limits: Sequence[Sequence[FormatLimits]]
-) -> tuple[str, dict[str, str], Sequence[dict[str, Any]]]:
+) -> tuple[str, dict[str, str], Sequence[Mapping[str, Any]]]:
     """The table of where each format loses each shown network's gradient: a column for each
     way a network loses it at some depth (a decaying one turns subnormal and rounds to 0, a
     growing one overflows); a network that keeps it in every format says so in one column.
@@ -355,7 +355,7 @@ def init_report(result: InitResult) -> Report:
         },
         "source": result.source,
     }
-    extra: list[tuple[str, dict[str, str], Sequence[dict[str, Any]]]] = []
+    extra: list[tuple[str, dict[str, str], Sequence[Mapping[str, Any]]]] = []
     if result.table:
         columns = {"layer": result.table_headers[0], **{f"c{i}": h for i, h in enumerate(result.table_headers[1:])}}
         table, headers = result.table, result.table_headers[1:]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, TextIO
@@ -115,7 +115,7 @@ class TableLayout:
             self.print(note, markup=False)
         self.footnote()
 
-    def cells(self, rows: list[dict[str, Any]], keys: list[str], digits: int) -> tuple[list[list[str]], bool]:
+    def cells(self, rows: list[Mapping[str, Any]], keys: list[str], digits: int) -> tuple[list[list[str]], bool]:
         grid, rounded = [], False
         for row in rows:
             line = []
@@ -126,7 +126,7 @@ class TableLayout:
             grid.append(line)
         return grid, rounded
 
-    def table(self, title: str, columns: dict[str, str], rows: Sequence[dict[str, Any]], row_name: str) -> None:
+    def table(self, title: str, columns: dict[str, str], rows: Sequence[Mapping[str, Any]], row_name: str) -> None:
         """A table at this width: cells at --digits where they fit (heavy borders, else light ones,
         headers wrapped, then broken inside words), else fewer digits, else one block per row."""
         from rich import box
@@ -219,7 +219,7 @@ class TableLayout:
             spare -= grow
         return least, light
 
-    def elide(self, rows: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    def elide(self, rows: Sequence[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any]], int]:
         if self.options.all_rows or len(rows) <= ROWS_SHOWN:
             return list(rows), 0
         half = ROWS_SHOWN // 2
@@ -229,7 +229,7 @@ class TableLayout:
         self,
         title: str,
         columns: dict[str, str],
-        rows: list[dict[str, Any]],
+        rows: list[Mapping[str, Any]],
         grid: list[list[str]],
         elided: int,
         row_name: str,
@@ -314,7 +314,7 @@ class TableLayout:
         self.print(text, markup=False)
 
 
-def _label(row: dict[str, Any], key: str) -> str:
+def _label(row: Mapping[str, Any], key: str) -> str:
     return str(row.get(key))
 
 
