@@ -23,6 +23,7 @@ _EXPORTS = {
     "depth": "api",
     "paths": "api",
     "precision": "api",
+    "meanfield": "api",
     "init": None,
     "InputError": "core.errors",
     "Block": "core.blocks",

@@ -208,6 +208,33 @@ class Depths(Kind):
         return [whole.read(part, name) for part in parts]
 
 
+@dataclass(frozen=True, eq=False)
+class NumberList(Kind):
+    """Numbers: one, a list ('0,0.05,0.1'), a range START:STOP:STEP (inclusive, exact), or a
+    Python sequence; each within the range of ``number``."""
+
+    number: Number
+    most: int = 1000
+    metavar: str = "LIST"
+
+    def read(self, value: Any, name: str) -> list[Fraction]:
+        from .core.exact import number_range
+
+        if isinstance(value, str) and ":" in value:
+            values: list[Any] = number_range(value, name, self.most)
+        elif isinstance(value, str):
+            values = [part for part in value.split(",")]
+        elif hasattr(value, "__iter__"):
+            values = list(value)
+        else:
+            values = [value]
+        if not values or values == [""]:
+            raise InputError(f"{name}: no values; give one, a list such as 0,0.05,0.1, or a range such as 0:0.3:0.05")
+        if len(values) > self.most:
+            raise InputError(f"{name}: {len(values):,} values are more than the {self.most:,} accepted")
+        return [self.number.read(v, name) for v in values]
+
+
 def _text(value: Any) -> str:
     """A value inside a refusal, the same whether it came as text or as a Python number."""
     return quote(str(value).strip())

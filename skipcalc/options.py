@@ -14,6 +14,7 @@ This module imports no Typer, Rich or SymPy.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from fractions import Fraction
 
 from .core import limits
@@ -30,6 +31,7 @@ from .kinds import (
     MatrixKind,
     Mode,
     Number,
+    NumberList,
     NumberOrVector,
     Opt,
     Text,
@@ -440,6 +442,76 @@ PRECISION = Command(
     example="skipcalc precision 3e-3 2e-5 4e-8 1e-9",
 )
 
+_VARIANCE = Number(Fraction(0), open_low=True, expected="a variance > 0", metavar="V")
+_MF_NETWORK = ("network",)
+
+MEANFIELD = Command(
+    "meanfield",
+    "Where a wide network's local derivative comes from: mean-field signal propagation at initialization.",
+    "Weights N(0, W/width), biases N(0, B), pre-activations x_k = W_k act(x_{k-1}) + b_k. The length map "
+    "q_k = W E[act(sqrt(q_{k-1}) z)^2] + B has the fixed point q*; chi1 = W E[act'(sqrt(q*) z)^2] is the factor "
+    "by which the mean squared gradient changes per layer (sqrt(chi1) is the seed's local derivative): ordered "
+    "below 1, chaotic above, critical at 1. c* and chi_c are the correlation map's fixed point and slope, "
+    "xi_q and xi_c the depth scales. A block a*x + b*(W act(x) + b) changes it by a^2 + b^2 chi(q) per layer "
+    "(Schoenholz et al. 2017; Yang and Schoenholz 2017). relu and linear are exact; the others certified "
+    "(two quadratures at rising step and precision agree). --critical gives the W with chi1 = 1 at each B; "
+    "--simulate measures real random networks beside the prediction.",
+    (
+        Opt(
+            "--act",
+            Text("NAME"),
+            "The activation: linear, relu, tanh, erf, sigmoid, gelu, softplus, or a formula in x such as "
+            "'x*sigmoid(x)'.",
+            required="give --act NAME, e.g. --act tanh",
+        ),
+        Opt("--weight-var", _VARIANCE, "sigma_w^2, the weights' variance times the width.", modes=_MF_NETWORK),
+        Opt(
+            "--bias-var",
+            NumberList(Number(Fraction(0), expected="a variance >= 0", metavar="B"), most=limits.MAX_CRITICAL),
+            "sigma_b^2, the biases' variance (with --critical also a list 0,0.05,0.1 or a range 0:0.3:0.05).",
+            default_text="0",
+        ),
+        Opt("--input-var", _VARIANCE, "q_0, the variance of the input x_0.", default=Fraction(1), modes=_MF_NETWORK),
+        Opt(
+            "--layers",
+            Whole(1, limits.MAX_MEANFIELD_LAYERS, "L"),
+            "Layers L.",
+            default=50,
+            modes=_MF_NETWORK,
+        ),
+        *_networks(_MF_NETWORK),
+        Opt("--critical", FLAG, "Give the sigma_w^2 of the critical line (chi1 = 1) at each --bias-var."),
+        Opt("--simulate", FLAG, "Also measure random networks of --width units (numpy).", modes=_MF_NETWORK),
+        Opt(
+            "--width",
+            Whole(2, limits.MAX_WIDTH),
+            "Units per layer of the simulated networks.",
+            default=1000,
+            requires="--simulate",
+        ),
+        Opt(
+            "--trials",
+            Whole(2, limits.MAX_TRIALS, "T"),
+            "Networks simulated per block.",
+            default=10,
+            requires="--simulate",
+        ),
+        Opt("--seed", Whole(0, 2**63 - 1, "K"), "The simulation's random seed.", default=0, requires="--simulate"),
+        Opt(
+            "--weights",
+            Choice(("gaussian", "orthogonal"), "a weight distribution", metavar="KIND"),
+            "gaussian or orthogonal (scaled Haar) weights in the simulation.",
+            default="gaussian",
+            requires="--simulate",
+        ),
+        *[replace(opt, modes=_MF_NETWORK) if opt.name == "--plot" else opt for opt in _charts()],
+        _ALL_ROWS,
+        *_output(),
+    ),
+    modes=(Mode("critical", "--critical", "with --critical"), Mode("network", "", "")),
+    example="skipcalc meanfield --act tanh --weight-var 1.5 --bias-var 0.05 --layers 100",
+)
+
 _INIT_SOURCES = {
     "deepnorm": "Wang et al. 2022, 'DeepNet: Scaling Transformers to 1,000 Layers', table 1",
     "fixup": "Zhang, Dauphin and Ma 2019, 'Fixup Initialization', section 3",
@@ -549,7 +621,7 @@ INIT = (
     ),
 )
 
-COMMANDS = {c.name: c for c in (CHAIN, BACKPROP, LOSS, UPDATE, DEPTH, PATHS, PRECISION)}
+COMMANDS = {c.name: c for c in (CHAIN, BACKPROP, LOSS, UPDATE, DEPTH, PATHS, PRECISION, MEANFIELD)}
 INIT_COMMANDS = {c.name: c for c in INIT}
 TOP_HELP = "Exact gradients through plain, residual and other skip-connection networks."
 INIT_HELP = "The constants that make deep stacks train: DeepNorm, Fixup, init gains, stochastic depth."

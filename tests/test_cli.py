@@ -215,6 +215,13 @@ EXAMPLE = {
     "--fan-out": "32",
     "--last": "0.5",
     "--title": "A title",
+    "--act": "tanh",
+    "--weight-var": "1.5",
+    "--bias-var": "0.05",
+    "--input-var": "2",
+    "--width": "50",
+    "--trials": "3",
+    "--weights": "orthogonal",
 }
 
 BASES = {
@@ -236,6 +243,10 @@ BASES = {
     "depth": [["--local", "0.1"]],
     "paths": [["0.1", "0.3"], ["--uniform", "0.1", "--layers", "4"]],
     "precision": [["0.1", "1e-9"], ["--csv", str(Path(__file__).parent / "expected" / "grads.csv"), "--column", "g"]],
+    "meanfield": [
+        ["--act", "tanh", "--weight-var", "1.5", "--layers", "3"],
+        ["--act", "relu", "--bias-var", "0.1", "--critical"],
+    ],
     "deepnorm": [["--layers", "18"]],
     "fixup": [["--branches", "16", "--branch-depth", "2"]],
     "gain": [["tanh"]],

@@ -180,7 +180,7 @@ def test_any_arguments_end_with_a_documented_status_quickly(tmp_path, args, stdi
 
 
 def test_the_fuzz_reaches_every_command():
-    assert len(options.COMMANDS) + len(options.INIT_COMMANDS) == 11
+    assert len(options.COMMANDS) + len(options.INIT_COMMANDS) == 12
     assert os.path.exists(__file__)
 
 

@@ -311,6 +311,13 @@ def precision_command(call: Call) -> None:
     emit(call, api.precision(derivatives(call, "gradients"), **keywords))
 
 
+def meanfield_command(call: Call) -> None:
+    keywords = call.keywords
+    if call.view.digits is not None:  # the digits shown are the digits certified
+        keywords["digits"] = call.view.digits
+    emit(call, api.meanfield(**keywords))
+
+
 def init_command(call: Call) -> None:
     from .. import init
 
@@ -339,6 +346,7 @@ HANDLERS: dict[str, Callable[[Call], None]] = {
     "depth": depth_command,
     "paths": paths_command,
     "precision": precision_command,
+    "meanfield": meanfield_command,
     "deepnorm": init_command,
     "fixup": init_command,
     "gain": init_command,

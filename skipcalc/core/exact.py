@@ -434,3 +434,24 @@ def _carried(value: Any) -> Number:
 def fraction_of(value: Number) -> Fraction:
     """A Fraction equal to ``value`` (a Decimal converts exactly)."""
     return value if isinstance(value, Fraction) else Fraction(value)
+
+
+def number_range(text: str, name: str, most: int) -> list[Fraction]:
+    """START:STOP:STEP, inclusive and exact ("0.01:1:0.01" is the 100 values 1/100 .. 1,
+    exactly 1/100 apart); at most ``most`` values, counted before any is made.
+
+    >>> [str(x) for x in number_range("0:1/2:1/8", "--bias-var", 10)]
+    ['0', '1/8', '1/4', '3/8', '1/2']
+    """
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise InputError(f"{name}: {quote(text)} is not a range; expected START:STOP:STEP, e.g. 0:0.3:0.05")
+    start, stop, step = (parse_number(part.strip(), name) for part in parts)
+    if step <= 0:
+        raise InputError(f"{name}: the step of {quote(text)} is not positive; expected START:STOP:STEP with STEP > 0")
+    if stop < start:
+        raise InputError(f"{name}: {quote(text)} runs backwards; expected START <= STOP")
+    count = (stop - start) // step + 1
+    if count > most:
+        raise InputError(f"{name}: {quote(text)} is {count:,} values, more than the {most:,} accepted")
+    return [start + k * step for k in range(int(count))]

@@ -44,3 +44,11 @@ MAX_FAN = 10**12
 
 MAX_STOCHASTIC_LAYERS = 1_000_000
 """Most blocks init stochastic-depth lists, one row each."""
+
+MAX_MEANFIELD_LAYERS = 100_000
+"""Layers meanfield follows (the work limit refuses fewer where each layer needs a quadrature)."""
+MAX_CRITICAL = 1000
+"""σ_b² values one --critical call takes (a list or range)."""
+MAX_WIDTH = 10**7
+MAX_TRIALS = 10_000
+"""The simulation's width and trials (the work limit bounds their product with the layers)."""

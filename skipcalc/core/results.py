@@ -537,6 +537,48 @@ class InitResult(Result):
 N = TypeVar("N")
 
 
+@dataclass(frozen=True, repr=False, eq=False)
+class MeanFieldResult(Result):
+    """Mean-field signal propagation at initialization for one activation and (σ_w², σ_b²):
+    the fixed point q* of the length map and χ₁ (the mean squared local derivative there;
+    √χ₁ is the seed's "local derivative"), the correlation fixed point c* and its slope χ_c,
+    the depth scales ξ_q and ξ_c, the phase, and for each network the variance q_k and the mean
+    squared gradient at each x_k relative to the output's (``networks``, core.meanfield.Network);
+    numbers exact (Fractions) for relu and linear, else certified to ``digits`` (Decimals). With
+    ``critical``, the critical σ_w² at each σ_b² instead; with ``simulation``, measured networks."""
+
+    act: str
+    weight_var: Fraction | None
+    bias_var: tuple[Fraction, ...]
+    input_var: Fraction
+    layers: int
+    digits: int
+    q_star: Any = None
+    q_reason: str | None = None
+    chi1: Any = None
+    sqrt_chi1: Any = None
+    c_star: Any = None
+    chi_c: Any = None
+    xi_q: Any = None
+    xi_c: Any = None
+    phase: str | None = None
+    networks: tuple[Any, ...] = ()
+    critical: tuple[Any, ...] | None = None  # σ_w² on the critical line at each bias_var
+    simulation: Any = None  # core.simulate.Simulation
+
+    @property
+    def headline(self) -> list[Any]:
+        """The critical σ_w² at each σ_b² (--critical), else each network's mean squared
+        gradient at x_0 relative to the output's."""
+        if self.critical is not None:
+            return list(self.critical)
+        return [net.wrt[0] for net in self.networks]
+
+    def network(self, name: str) -> Any:
+        """The network of this block ("plain", "residual", "rezero:0.1" or its kind)."""
+        return find_network(self.networks, name)
+
+
 def find_network(networks: Sequence[N], name: str, key: Callable[[N], Block] | None = None) -> N:
     """The network (or block) whose spec is ``name`` ("rezero:0.1"), or the one of that kind
     ("rezero"); an unknown or ambiguous name is refused, naming the choices."""

@@ -96,7 +96,15 @@ class BarChart:
     highlight: tuple[int, int] | None = None  # index range drawn solid
 
 
-Chart = LineChart | BarChart
+@dataclass(frozen=True)
+class PhaseChart:
+    """The critical line σ_w²(σ_b²) of mean-field theory: ordered to its left, chaotic to its right."""
+
+    title: str
+    points: tuple[Point, ...]  # (critical σ_w², σ_b²)
+
+
+Chart = LineChart | BarChart | PhaseChart
 
 
 COLUMNS = 2000
@@ -135,6 +143,10 @@ def terminal(chart: Chart, width: int, color: bool) -> Any:
     """A Rich renderable for the chart, at most ``width`` columns wide."""
     if isinstance(chart, BarChart):
         return _bars(chart, width, color)
+    if isinstance(chart, PhaseChart):  # drawn only when saved; in text, the line's points
+        from rich.text import Text
+
+        return Text("critical line (sigma_b^2: sigma_w^2): " + ", ".join(f"{b:.4g}: {w:.6g}" for w, b in chart.points))
     return _lines(chart, width, color)
 
 
@@ -316,6 +328,8 @@ def draw(chart: Chart, title: str | None = None) -> Any:
     axes.set_title(_wrap_title(title or chart.title), fontsize=17, loc="left")
     if isinstance(chart, BarChart):
         _draw_bars(axes, chart)
+    elif isinstance(chart, PhaseChart):
+        _draw_phases(axes, chart)
     else:
         _draw_lines(axes, chart)
     axes.tick_params(labelsize=13)
@@ -443,3 +457,43 @@ def _draw_bars(axes: Any, chart: BarChart) -> None:
         fontsize=13,
         frameon=False,
     )
+
+
+def _draw_phases(axes: Any, chart: PhaseChart) -> None:
+    """The critical line, the ordered region left of it and the chaotic one right of it."""
+    points = sorted(chart.points, key=lambda p: p[1])
+    ws, bs = [p[0] for p in points], [p[1] for p in points]
+    right = max(ws) * 1.35 + 0.1
+    low, high = min(bs), max(bs)
+    if high == low:  # one σ_b²: a band around it
+        pad = max(abs(low) * 0.5, 0.05)
+        low, high = low - pad, high + pad
+        ws, bs = [ws[0], ws[0]], [low, high]
+    axes.fill_betweenx(bs, 0, ws, color=OKABE_ITO[1], alpha=0.15, linewidth=0)
+    axes.fill_betweenx(bs, ws, right, color=OKABE_ITO[0], alpha=0.15, linewidth=0)
+    axes.plot(
+        ws,
+        bs,
+        color="#000000",
+        linewidth=2.4,
+        marker="o" if len(points) <= 25 else "",
+        label=r"critical line ($\chi_1 = 1$)",
+    )
+    middle = len(ws) // 2
+    axes.text(
+        ws[middle] / 2, (bs[0] + bs[-1]) / 2, "ordered\n(gradients vanish)", ha="center", va="center", fontsize=15
+    )
+    axes.text(
+        (ws[middle] + right) / 2,
+        (bs[0] + bs[-1]) / 2,
+        "chaotic\n(gradients explode)",
+        ha="center",
+        va="center",
+        fontsize=15,
+    )
+    axes.set_xlim(0, right)
+    axes.set_ylim(low, high)
+    axes.set_xlabel(r"weight variance $\sigma_w^2$", fontsize=15)
+    axes.set_ylabel(r"bias variance $\sigma_b^2$", fontsize=15)
+    axes.grid(True, color="#dddddd", linewidth=0.6)
+    axes.legend(loc="upper left", fontsize=13, frameon=False)

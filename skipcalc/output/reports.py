@@ -20,6 +20,7 @@ from ..core.results import (
     InitResult,
     JacobianResult,
     LossResult,
+    MeanFieldResult,
     PathsResult,
     PrecisionResult,
     RandomJacobianResult,
@@ -27,6 +28,7 @@ from ..core.results import (
     UpdateResult,
 )
 from .dtypes import precision_report
+from .meanfield import meanfield_report
 from .networks import chain_report, formula_report, jacobian_report, random_report
 from .report import Derivation, Equation, LazyRows, Report, headline_fields
 from .text import Share, percent_text, short
@@ -84,6 +86,12 @@ def _line(result: Result) -> str:
             windows.append(f"{held.format} {'none' if w is None or not w.works else f'2^{w.lowest}..2^{w.highest}'}")
         n = len(result.gradients)
         return f"{n:,} gradient{'s' if n != 1 else ''}, loss scales: " + ", ".join(windows)
+    if isinstance(result, MeanFieldResult):
+        if result.critical is not None:
+            return f"{result.act}: critical sigma_w^2 " + ", ".join(short(w) for w in result.critical)
+        nets = ", ".join(f"{net.block.spec} {short(net.wrt[0])}" for net in result.networks)
+        chi = "no fixed point" if result.chi1 is None else f"chi1 {short(result.chi1)} ({result.phase})"
+        return f"{result.act}, {result.layers} layers: {chi}, {nets}"
     if isinstance(result, InitResult):
         return f"{result.title}: " + ", ".join(f"{c.name} {short(c.value)}" for c in result.constants)
     return ""
@@ -390,4 +398,5 @@ REPORTS: dict[type, Callable[[Any], Report]] = {
     RandomJacobianResult: random_report,
     InitResult: init_report,
     PrecisionResult: precision_report,
+    MeanFieldResult: meanfield_report,
 }

@@ -1,0 +1,248 @@
+"""The report of a mean-field result: the fixed-point quantities as a summary, the networks
+layer by layer side by side (as chain shows them), the simulation beside the prediction, and
+the critical line with its phase diagram."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from ..core.results import MeanFieldResult
+from .report import Report, headline_fields
+from .text import short
+
+
+def meanfield_report(result: MeanFieldResult) -> Report:
+    if result.critical is not None:
+        return _critical_report(result)
+    nets = result.networks
+    n = result.layers
+    columns = {"layer": "layer"}
+    for net in nets:
+        spec = net.block.spec
+        columns[f"{spec} q"] = f"{spec} q_in"
+        columns[f"{spec} local"] = f"{spec} local"
+        columns[f"{spec} gradient"] = f"{spec} g^2 in"
+    rows = []
+    for k in range(1, n + 1):
+        row: dict[str, Any] = {"layer": k}
+        for net in nets:
+            spec = net.block.spec
+            row[f"{spec} q"] = net.q[k - 1]
+            row[f"{spec} local"] = _root(net.factors[k - 1], result.digits)
+            row[f"{spec} gradient"] = net.wrt[k - 1]
+        rows.append(row)
+    data: dict[str, Any] = {
+        "command": "meanfield",
+        "act": result.act,
+        "weight_var": result.weight_var,
+        "bias_var": result.bias_var[0],
+        "input_var": result.input_var,
+        "layers": n,
+        "q_star": result.q_star,
+        "q_star_reason": result.q_reason,
+        "chi1": result.chi1,
+        "sqrt_chi1": result.sqrt_chi1,
+        "c_star": result.c_star,
+        "chi_c": result.chi_c,
+        "xi_q": result.xi_q,
+        "xi_c": result.xi_c,
+        "phase": result.phase,
+        "digits": result.digits,
+    }
+    kinds = [net.block.spec for net in nets]
+    for net in nets:
+        if net.block.spec in ("plain", "residual") and kinds.count(net.block.spec) == 1:
+            data[net.block.spec] = _network_json(net)
+    if any(net.block.spec not in ("plain", "residual") for net in nets):
+        data["blocks"] = [{"block": net.block.spec, **_network_json(net)} for net in nets]
+    extra: list[tuple[str, dict[str, str], Sequence[Mapping[str, Any]]]] = []
+    if result.simulation is not None:
+        data["simulation"] = _simulation_json(result)
+        extra.append(_simulation_table(result))
+    summary = _summary(result)
+    return Report(
+        title=f"meanfield: {result.act}, sigma_w^2 = {short(result.weight_var)}, "  # type: ignore[arg-type]
+        f"sigma_b^2 = {short(result.bias_var[0])}, {n:,} layers",
+        columns=columns,
+        rows=rows,
+        data=data,
+        summary=summary,
+        notes=_notes(result),
+        extra=extra,
+        chart=lambda: _chart(result),
+        floats=result.simulation is not None,
+    )
+
+
+def _root(value: Any, digits: int) -> Any:
+    from ..core.meanfield import sqrt_of
+
+    return sqrt_of(value, digits)
+
+
+def _network_json(net: Any) -> dict[str, Any]:
+    return {
+        "gradient": net.wrt[0],
+        **headline_fields(net.wrt[0]),
+        "wrt": list(net.wrt),
+        "q": list(net.q),
+        "factors": list(net.factors),
+    }
+
+
+def _summary(result: MeanFieldResult) -> list[tuple[str, Any]]:
+    never = "none (no exponential decay)"
+    lines: list[tuple[str, Any]] = [
+        (
+            "q*, the length map's fixed point",
+            result.q_star if result.q_star is not None else f"none: {result.q_reason}",
+        ),
+        ("chi1, mean squared local derivative at q*", result.chi1 if result.chi1 is not None else "none"),
+        ("sqrt(chi1), the local derivative it gives", result.sqrt_chi1 if result.sqrt_chi1 is not None else "none"),
+        ("phase", result.phase or "none: chi changes with q, which grows without bound"),
+        ("c*, the correlation map's fixed point", result.c_star if result.c_star is not None else "none"),
+        ("chi_c, its slope at c*", result.chi_c if result.chi_c is not None else "none"),
+        ("xi_q, depth scale of the length", result.xi_q if result.xi_q is not None else never),
+        ("xi_c, depth scale of the correlation", result.xi_c if result.xi_c is not None else never),
+    ]
+    for net in result.networks:
+        lines.append((f"{net.block.spec}: g^2 reaching layer 1, / output's", net.wrt[0]))
+    return lines
+
+
+def _notes(result: MeanFieldResult) -> list[str]:
+    reached = " and ".join(f"{short(net.wrt[0])} ({net.block.spec})" for net in result.networks)
+    after = (
+        f"after {result.layers:,} layers the mean squared gradient reaching layer 1 is {reached} times the output's."
+    )
+    if result.sqrt_chi1 is None:
+        framing = f"The length map has no fixed point and chi changes with q at every layer; {after}"
+    else:
+        root = short(result.sqrt_chi1)
+        root = root.replace("≈", "≈ ") if root.startswith("≈") else f"= {root}"
+        framing = (
+            "The seed's local derivative, from the initialization: each layer of the plain network at its fixed "
+            f"point has a root mean square local derivative sqrt(chi1) {root}; {after}"
+        )
+    notes = [
+        framing,
+        "Each row: layer k's input x_{k-1} has variance q_in; local is the root mean square local derivative "
+        "sqrt(a^2 + b^2 chi(q_in)) of the block; g^2 in is the mean squared gradient reaching x_{k-1}, "
+        "relative to the output's (the product of the squares of the locals above it).",
+    ]
+    values = [
+        result.chi1,
+        result.q_star,
+        result.c_star,
+        *(v for net in result.networks for v in (net.wrt[0], net.q[-1])),
+    ]
+    if any(isinstance(v, Decimal) for v in values):
+        notes.append(
+            f"Certified: the Gaussian expectations are exp-sinh quadratures run twice, at a finer step and "
+            f"higher precision the second time; the two agree to {result.digits + 2} significant digits, and "
+            f"{result.digits} are kept (c* and chi_c: 10, by a two-dimensional grid)."
+        )
+    else:
+        notes.append(f"Exact: {result.act}'s expectations are rational in q (relu: q/2 and 1/2).")
+    if result.simulation is not None:
+        sim = result.simulation
+        notes.append(
+            f"Simulated: {sim.trials} random networks per block of width {sim.width:,} ({sim.weights} weights, seed "
+            f"{sim.seed}), one input each; measured is the mean of |g_k|^2 / |g_L|^2 over them, with a 95% "
+            "confidence interval (Student's t). Each weight matrix meets one vector each way, so its two products "
+            "are drawn exactly as the whole matrix would give them."
+        )
+    return notes
+
+
+def _simulation_json(result: MeanFieldResult) -> dict[str, Any]:
+    sim = result.simulation
+    out: dict[str, Any] = {"width": sim.width, "trials": sim.trials, "seed": sim.seed, "weights": sim.weights}
+    for m in sim.networks:
+        record = {"measured": list(m.measured), "low": list(m.low), "high": list(m.high)}
+        if m.block.spec in ("plain", "residual"):
+            out[m.block.spec] = record
+        out.setdefault("blocks", []).append({"block": m.block.spec, **record})
+    return out
+
+
+def _simulation_table(result: MeanFieldResult) -> tuple[str, dict[str, str], Sequence[Mapping[str, Any]]]:
+    sim = result.simulation
+    columns = {"layer": "layer"}
+    for m in sim.networks:
+        spec = m.block.spec
+        columns[f"{spec} predicted"] = f"{spec} predicted"
+        columns[f"{spec} measured"] = "measured"
+        columns[f"{spec} interval"] = "95%"
+    rows = []
+    for k in range(1, result.layers + 1):
+        row: dict[str, Any] = {"layer": k}
+        for m, net in zip(sim.networks, result.networks, strict=True):
+            spec = m.block.spec
+            row[f"{spec} predicted"] = net.wrt[k - 1]
+            row[f"{spec} measured"] = _float(m.measured[k - 1])
+            row[f"{spec} interval"] = f"{_float(m.low[k - 1])}–{_float(m.high[k - 1])}"
+        rows.append(row)
+    title = f"g^2 reaching each layer: predicted and measured ({sim.trials} networks of width {sim.width:,})"
+    return (title, columns, rows)
+
+
+def _float(x: float) -> str:
+    return f"{x:.3g}"
+
+
+def _chart(result: MeanFieldResult) -> Any:
+    from .charts import LineChart, Series, log10_series, shades
+
+    layers = list(range(result.layers + 1))
+    series = [
+        log10_series(net.block.label, layers, net.wrt, net.block.kind, shade)
+        for net, shade in zip(result.networks, shades([n.block.kind for n in result.networks]), strict=True)
+    ]
+    if result.simulation is not None:
+        import math
+
+        for m, line in zip(result.simulation.networks, list(series), strict=True):
+            points = tuple((float(k), math.log10(v)) for k, v in enumerate(m.measured) if v > 0)
+            series.append(Series(f"{m.block.label}, measured", points, m.block.kind, line.shade, secondary=True))
+    return LineChart(
+        f"Mean squared gradient at initialization: {result.act}, sigma_w^2 = {short(result.weight_var)}, "  # type: ignore[arg-type]
+        f"sigma_b^2 = {short(result.bias_var[0])}",
+        "layer k (x_k; the output is x_L)",
+        "mean squared gradient / the output's",
+        tuple(series),
+    )
+
+
+def _critical_report(result: MeanFieldResult) -> Report:
+    assert result.critical is not None
+    columns = {"bias_var": "sigma_b^2", "critical_weight_var": "critical sigma_w^2"}
+    rows = [{"bias_var": b, "critical_weight_var": w} for b, w in zip(result.bias_var, result.critical, strict=True)]
+    data: dict[str, Any] = {"command": "meanfield", "act": result.act, "digits": result.digits}
+    if len(rows) == 1:
+        data.update(bias_var=result.bias_var[0], critical_weight_var=result.critical[0])
+    else:
+        data["critical"] = rows
+    notes = [
+        "The critical line: the sigma_w^2 where chi1 = 1 at the fixed point q* (ordered phase to its left, chaotic "
+        "to its right), found from E[act^2]/E[act'^2] + sigma_b^2 = q* and sigma_w^2 = 1/E[act'^2]."
+    ]
+    return Report(
+        title=f"meanfield --critical: {result.act}",
+        columns=columns,
+        rows=rows,
+        data=data,
+        notes=notes,
+        chart=lambda: _phase_chart(result),
+        row_name="sigma_b^2",
+    )
+
+
+def _phase_chart(result: MeanFieldResult) -> Any:
+    from .charts import PhaseChart
+
+    assert result.critical is not None
+    points = tuple((float(w), float(b)) for b, w in zip(result.bias_var, result.critical, strict=True))
+    return PhaseChart(f"Phase diagram at initialization: {result.act}", points)
