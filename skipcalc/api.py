@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .core.blocks import Block
     from .core.results import (
         ChainResult,
+        DepthMapResult,
         DepthResult,
         FormulaResult,
         JacobianResult,
@@ -153,7 +154,7 @@ def update(
 
 
 def depth(
-    local: Num | None = None,
+    local: Numbers | None = None,
     *,
     max: int | None = None,
     depths: Sequence[int] | str | None = None,
@@ -162,23 +163,31 @@ def depth(
     plain: bool = False,
     residual: bool = False,
     blocks: Blocks | None = None,
-) -> DepthResult:
+) -> DepthResult | DepthMapResult:
     """How the gradient decays with depth when every layer's local derivative is ``local``:
     D^n (plain) against (1 + D)^n (residual), for depths 1..``max`` or the ``depths`` listed, and
-    the first depth where each float format loses it (exactly, for any depth).
+    the first depth where each float format loses it (exactly, for any depth). Several
+    ``local`` values (a list, or a range "0.01:1:0.01") give the depth x derivative map, a
+    DepthMapResult (``r.at(0.5, 50)``).
 
     >>> r = depth(0.1, depths=[1, 3])
     >>> [row.values for row in r.rows]
     [(Fraction(1, 10), Fraction(11, 10)), (Fraction(1, 1000), Fraction(1331, 1000))]
     >>> r.limits("float16").below  # where 0.1^n first turns subnormal in float16
     5
+    >>> depth("0.5:1:0.25", depths="10:30:10").at(0.75, 20, "plain")
+    Fraction(3486784401, 1099511627776)
     """
     values = kinds.read(options.DEPTH, locals())
-    from .core.depth import depth_sweep
+    from .core.depth import depth_map, depth_sweep
 
     listed = values.depths or list(range(1, values.max + 1))
+    if len(values.local) > 1:  # the depth x derivative map
+        if "vanish" in values.given:
+            raise InputError("--vanish: applies only with one --local D (a map has no single threshold depth)")
+        return depth_map(values.local, listed, values.loss_grad, blocks_of(values))
     return depth_sweep(
-        values.local,
+        values.local[0],
         listed,
         values.loss_grad,
         values.vanish,

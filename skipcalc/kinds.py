@@ -196,12 +196,16 @@ class NumberOrVector(Kind):
 
 
 class Depths(Kind):
-    """A list of depths: '1,2,5' or a list of whole numbers."""
+    """A list of depths: '1,2,5', a range '1:100:1', or a list of whole numbers."""
 
     metavar = "LIST"
 
     def read(self, value: Any, name: str) -> list[int]:
         whole = Whole(1, limits.MAX_LISTED_DEPTH)
+        if isinstance(value, str) and ":" in value:  # a range START:STOP:STEP
+            from .core.exact import number_range
+
+            return [whole.read(depth, name) for depth in number_range(value, name, limits.MAX_ROWS)]
         parts = value.split(",") if isinstance(value, str) else list(value) if hasattr(value, "__iter__") else [value]
         if not parts or parts == [""]:
             raise InputError(f"{name}: no depths; give some, e.g. 1,10,50")

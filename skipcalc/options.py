@@ -196,6 +196,14 @@ _BATCH = Opt(
     "--batch", FLAG, "One case per stdin line; one result per line (json, csv or value).", formats=MACHINE, keyword=""
 )
 _KEEP_GOING = Opt("--keep-going", FLAG, "Report a bad line in-band and go on.", modes=("batch",), keyword="")
+_PER_LAYER = Opt(
+    "--per-layer",
+    FLAG,
+    "With --batch --format csv: a row per layer of every case (else a row per case).",
+    modes=("batch",),
+    formats=("csv",),
+    keyword="",
+)
 _DTYPE = Opt(
     "--dtype",
     FLOAT_FORMAT,
@@ -228,6 +236,7 @@ def _chain_tail(charted: tuple[str, ...]) -> tuple[Opt, ...]:
         *_output(("numbers", "formula"), exact, api_exact=True),
         _BATCH,
         _KEEP_GOING,
+        _PER_LAYER,
     )
 
 
@@ -253,8 +262,9 @@ CHAIN = Command(
         Opt(
             "--layers",
             Whole(1, limits.MAX_LAYERS),
-            "Repeat the layers given to N layers (with --random-jacobians: draw N, at most 1000).",
-            modes=(*LAYERED, "random"),
+            "Repeat the layers given to N layers (with --batch: each line's; with --random-jacobians: draw N, at "
+            "most 1000).",
+            modes=(*LAYERED, "random", "batch"),
         ),
         *_KINDS_OF_LAYERS,
         Opt("--random-jacobians", FLAG, "Gaussian d x d Jacobians (--dim, --layers, --scale, --seed)."),
@@ -301,7 +311,12 @@ BACKPROP = Command(
             requires="--kind",
         ),
         *_networks(),
-        Opt("--layers", Whole(1, limits.MAX_LAYERS), "Repeat the layers given to N layers.", modes=LAYERED),
+        Opt(
+            "--layers",
+            Whole(1, limits.MAX_LAYERS),
+            "Repeat the layers given to N layers (with --batch: each line's).",
+            modes=(*LAYERED, "batch"),
+        ),
         *_KINDS_OF_LAYERS,
         *_chain_tail(LAYERED),
     ),
@@ -363,12 +378,13 @@ DEPTH = Command(
     (
         Opt(
             "--local",
-            Number(metavar="D"),
-            "Every layer's local derivative D.",
+            NumberList(Number(metavar="D"), most=limits.MAX_ROWS),
+            "Every layer's local derivative D; several (0.1,0.5 or a range 0.01:1:0.01) give the depth x "
+            "derivative map.",
             required="give --local D, every layer's local derivative",
         ),
         Opt("--max", Whole(1, limits.MAX_ROWS), "Depths 1..N.", default=50, excludes=("--depths",)),
-        Opt("--depths", Depths(), "Depths to list: 1,2,5,..."),
+        Opt("--depths", Depths(), "Depths to list: 1,2,5,... or a range 1:100:1."),
         Opt("--loss-grad", Number(metavar="G"), "Scale every gradient by dL/dx_n = G."),
         Opt(
             "--vanish",
@@ -454,7 +470,7 @@ MEANFIELD = Command(
     "below 1, chaotic above, critical at 1. c* and chi_c are the correlation map's fixed point and slope, "
     "xi_q and xi_c the depth scales. A block a*x + b*(W act(x) + b) changes it by a^2 + b^2 chi(q) per layer "
     "(Schoenholz et al. 2017; Yang and Schoenholz 2017). relu and linear are exact; the others certified "
-    "(two quadratures at rising step and precision agree). --critical gives the W with chi1 = 1 at each B; "
+    "(quadratures at steps h and 2h agree). --critical gives the W with chi1 = 1 at each B; "
     "--simulate measures real random networks beside the prediction.",
     (
         Opt(

@@ -300,6 +300,12 @@ def test_batch_value_json_csv(run):
     ]
     assert [(r["line"], r["residual"]["gradient"]) for r in rows] == [(1, "1.1"), (3, "1.5")]
     assert run("chain", "--batch", "--format", "csv", "--plain", input="0.1 0.1\n0.5\n").ok.splitlines() == [
+        "line,layers,local,plain_gradient",
+        "1,2,0.1 0.1,0.01",
+        "2,1,0.5,0.5",
+    ]
+    per_layer = run("chain", "--batch", "--format", "csv", "--plain", "--per-layer", input="0.1 0.1\n0.5\n")
+    assert per_layer.ok.splitlines() == [
         "line,layer,local,plain_factor,plain_gradient",
         "1,1,0.1,0.1,0.01",
         "1,2,0.1,0.1,0.1",
@@ -353,3 +359,61 @@ def test_no_stored_help_remains():
 
     folder = os.path.dirname(skipcalc.__file__)
     assert not os.path.exists(os.path.join(folder, "help.json"))
+
+
+def test_batch_lines_take_layers_comments_and_their_own_layers(run):
+    text = "# a sweep\n0.5\n\n0.1 0.2 --layers 4  # two layers, twice\n0.3 --layers=3\n"
+    rows = run("chain", "--batch", "--layers", "2", "--format", "csv", input=text).ok.splitlines()
+    assert rows == [
+        "line,layers,local,plain_gradient,residual_gradient",
+        "2,2,0.5,0.25,2.25",
+        "4,4,0.1 0.2,0.0004,1.7424",
+        "5,3,0.3,0.027,2.197",
+    ]
+    assert (
+        run("chain", "--batch", "--layers", "2", "--format", "value", input=text).ok
+        == "0.25\t2.25\n0.0004\t1.7424\n0.027\t2.197\n"
+    )
+    refused = run("chain", "--batch", "--layers", "3", "--format", "csv", input="0.1 0.2\n")
+    assert refused.code == 2 and "stdin line 1: --layers: 3 is not a multiple of the 2 layers" in refused.err
+    option = run("chain", "--batch", "--format", "csv", input="0.1 --plain\n")
+    assert option.code == 2 and "--plain: options go on the command line" in option.err
+
+
+def test_batch_csv_per_case_agrees_with_the_general_way_and_reports_bad_lines_as_rows(run):
+    """The fast kernel (plain and residual) and the general way (any block) give the same rows;
+    under --keep-going a bad line is a csv row, quoted as csv quotes."""
+    import csv
+    import io
+
+    text = "0.1 0.2\nx\n1/3 -0.5\n0.7\n"
+    fast = run(
+        "backprop", "--batch", "--loss-grad", "-2", "--layers", "4", "--format", "csv", "--keep-going", input=text
+    )
+    general = run(
+        "backprop",
+        "--batch",
+        "--loss-grad",
+        "-2",
+        "--layers",
+        "4",
+        "--block",
+        "plain",
+        "--block",
+        "residual",
+        "--block",
+        "rezero:1",
+        "--format",
+        "csv",
+        "--keep-going",
+        input=text,
+    )
+    assert fast.code == general.code == 2
+    fast_rows = list(csv.reader(io.StringIO(fast.out)))
+    general_rows = list(csv.reader(io.StringIO(general.out)))
+    assert fast_rows[0] == ["line", "layers", "local", "loss_gradient", "plain_gradient", "residual_gradient", "error"]
+    assert [r[:6] for r in fast_rows[1:]] == [r[:6] for r in general_rows[1:]]
+    assert [r[6] for r in general_rows[1:]] == [r[5] for r in general_rows[1:]]  # rezero:1 is residual
+    bad = fast_rows[2]
+    assert bad[0] == "2" and bad[-1].startswith("stdin line 2: D1: 'x' is not a number")
+    assert [float(r[4]) for r in fast_rows[1:] if not r[-1]] == pytest.approx([-0.0008, -1 / 18, -2 * 0.7**4])

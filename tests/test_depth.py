@@ -90,3 +90,55 @@ def test_rows_match_chain():
         c = chain([F(3, 10)] * row.depth)
         assert row.values == (-2 * c.network("plain").gradient, -2 * c.network("residual").gradient)
         assert row.ratio == c.ratio
+
+
+def test_a_range_of_derivatives_is_the_depth_map():
+    """0.01:1:0.01 is 100 exact values; at depth 50 the csv has a header and 100 rows that read
+    with float(), each the exact power."""
+    from fractions import Fraction as F
+
+    from conftest import skipcalc
+
+    rows = skipcalc("depth", "--local", "0.01:1:0.01", "--depths", "50", "--format", "csv").ok.splitlines()
+    assert rows[0] == "local,depth,plain,plain_log10,residual,residual_log10" and len(rows) == 101
+    for k, row in enumerate(rows[1:], start=1):
+        local, depth, plain, _, residual, _ = row.split(",")
+        assert F(local) == F(k, 100) and depth == "50"
+        assert float(plain) == pytest.approx(float(F(k, 100) ** 50)) and float(residual) == pytest.approx(
+            float((1 + F(k, 100)) ** 50)
+        )
+    import skipcalc as api
+
+    r = api.depth("0.5:1:0.25", depths="10:30:10", blocks=["plain", "residual", "scaled:0.5"])
+    assert r.at(0.75, 20, "plain") == F(3, 4) ** 20 and r.at("1", 30, "scaled:0.5") == F(3, 2) ** 30
+    assert len(r.to_dict()["rows"]) == 9
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--local", "0.1,0.2", "--format", "value"], "--format: a depth map"),
+        (["--local", "0.1,0.2", "--plot"], "--plot: a depth map"),
+        (["--local", "0.1,0.2", "--vanish", "0.01"], "--vanish: applies only with one --local"),
+        (["--local", "0:1:0"], "the step of '0:1:0' is not positive"),
+        (["--local", "0.0001:1:0.0001", "--depths", "1:100:1"], "more than the"),
+    ],
+)
+def test_a_map_refuses_what_does_not_apply(args, fragment):
+    from conftest import skipcalc
+
+    result = skipcalc("depth", *args)
+    assert result.code == 2 and fragment in result.err and result.out == "", result.err
+
+
+def test_the_readme_heat_map_is_drawn(tmp_path):
+    from conftest import ROOT, skipcalc
+
+    path = tmp_path / "map.png"
+    result = skipcalc("depth", "--local", "0.01:1:0.01", "--depths", "1:100:1", "--save", str(path))
+    assert result.code == 0 and path.stat().st_size > 20_000
+    assert (
+        "(`skipcalc depth --local 0.01:1:0.01 --depths 1:100:1 --save docs/depth-map.png`)"
+        in (ROOT / "README.md").read_text()
+    )
+    assert (ROOT / "docs" / "depth-map.png").stat().st_size < 200_000

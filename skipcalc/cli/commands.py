@@ -156,11 +156,43 @@ def batch_lines() -> Iterator[tuple[int, str]]:
         yield number, raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
 
 
-def run_batch(call: Call, case: Callable[[str], Any], quick: Callable[[str], str | None] | None = None) -> None:
+class Rows:
+    """--batch --format csv with a row per case: a header, then for each case its line number,
+    the values its line gave and each network's gradient (``fields``, the result's headline
+    values, or the fast kernel's answer); a bad line under --keep-going is a row whose last
+    column, error, says why (quoted as csv quotes)."""
+
+    def __init__(self, header: Sequence[str], keep_going: bool) -> None:
+        self.columns = [*header, "error"] if keep_going else list(header)
+
+    def header(self) -> str:
+        return ",".join(self.columns) + "\n"
+
+    def row(self, cells: Sequence[str]) -> str:
+        return ",".join(cells) + ("," if self.columns[-1] == "error" else "") + "\n"
+
+    def error(self, number: int, message: str) -> str:
+        import csv
+        import io
+
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerow([number, *[""] * (len(self.columns) - 2), message])
+        return out.getvalue()
+
+
+def run_batch(
+    call: Call,
+    case: Callable[[str], Any],
+    quick: Callable[[str], str | None] | None = None,
+    rows: Rows | None = None,
+    cells: Callable[[int, str, Any], list[str]] | None = None,
+) -> None:
     """--batch: ``case`` turns a stdin line into a result, written as it is computed (json
     lines, csv rows under one header with a `line` column, or value lines). A bad line stops
-    the run with exit 2 after the results before it, unless --keep-going writes
-    {"line": N, "error": ...} in its place and goes on (exit 2 at the end if any failed)."""
+    the run with exit 2 after the results before it, unless --keep-going reports it in-band in
+    the format written ({"line": N, "error": ...} in json and value, a row in csv) and goes on
+    (exit 2 at the end if any failed). With ``rows``, csv is a row per case: ``cells`` makes
+    its cells from the line number, the line and its result (or ``quick``'s answer)."""
     import json
     from dataclasses import replace
 
@@ -170,14 +202,16 @@ def run_batch(call: Call, case: Callable[[str], Any], quick: Callable[[str], str
     failed = 0
     header = True
     out = sys.stdout
+    if rows is not None:
+        out.write(rows.header())
     for number, text in batch_lines():
         if quick is not None:
             answer = quick(text)
             if answer is not None:
-                out.write(answer)
+                out.write(answer if rows is None or cells is None else rows.row(cells(number, text, answer)))
                 continue
-        if not text.strip():
-            continue
+        if not text.split("#", 1)[0].strip():
+            continue  # a blank line, or a comment
         try:
             result = case(text)
         except InputError as error:
@@ -185,46 +219,111 @@ def run_batch(call: Call, case: Callable[[str], Any], quick: Callable[[str], str
             if not keep_going:
                 refuse(message)
             failed += 1
-            out.write(json.dumps({"line": number, "error": message}) + "\n")
+            if rows is not None:
+                out.write(rows.error(number, message))
+            else:
+                out.write(json.dumps({"line": number, "error": message}) + "\n")
             continue
-        write_line(result, replace(call.view, line=number, header=header), out)
+        if rows is not None and cells is not None:
+            out.write(rows.row(cells(number, text, result)))
+        else:
+            write_line(result, replace(call.view, line=number, header=header), out)
         header = False
     if failed:
         refuse(f"--batch: {failed} line{'s' if failed != 1 else ''} failed (reported in-band)")
+
+
+def batch_words(line: str) -> tuple[list[str], int | None]:
+    """A chain or backprop --batch line: its derivatives, and the --layers N it gives itself
+    (--layers=N too); a comment, from # to the end of the line, is left out. Any other option
+    belongs on the command line."""
+    words = line.split("#", 1)[0].split()
+    layers = None
+    kept = []
+    tokens = iter(words)
+    for word in tokens:
+        if word == "--layers" or word.startswith("--layers="):
+            value = word.partition("=")[2] if "=" in word else next(tokens, "")
+            layers = options.CHAIN.by_dest("layers").kind.read(value, "--layers")
+        elif word.startswith("-") and len(word) > 1 and not is_number_like(word):
+            raise InputError(f"{word}: options go on the command line, not on a --batch line (but --layers N)")
+        else:
+            kept.append(word)
+    if words == ["-"]:
+        raise InputError("D1: '-' is not a number here; a --batch line holds the derivatives themselves")
+    return kept, layers
 
 
 def chain_batch(call: Call) -> None:
     from fractions import Fraction
 
     from ..core.blocks import CLASSIC
+    from ..core.chains import repeat_layers
 
     command = call.command
     values = kinds.read(command, call.keywords, mode=kinds.mode_of(command, {}))
-    per_layer = call.per_layer
+    every = values.layers  # each line's derivatives repeated to this many layers
+    values["layers"] = None
+    by_case = call.format == "csv" and not call.flag("per_layer")
+    per_layer = call.per_layer and not by_case
 
     def case(line: str) -> Any:
-        words = line.split()
-        if words == ["-"]:
-            raise InputError("D1: '-' is not a number here; a --batch line holds the derivatives themselves")
-        for word in words:
-            if word.startswith("-") and len(word) > 1 and not is_number_like(word):
-                raise InputError(f"{word}: options go on the command line, not on a --batch line")
-        return api.networks(command, values, parse_numbers(words, "D"), per_layer)
+        words, own = batch_words(line)
+        local = repeat_layers(parse_numbers(words, "D"), own or every)
+        return api.networks(command, values, local, per_layer)
+
+    blocks = api.blocks_of(values)
+    rows = cells = None
+    if by_case:
+        backprop = command is options.BACKPROP
+        rows = Rows(
+            [
+                "line",
+                "layers",
+                "local",
+                *(["loss_gradient"] if backprop else []),
+                *[f"{b.spec}_gradient" for b in blocks],
+            ],
+            call.flag("keep_going"),
+        )
+
+        from ..output.text import plain_text
+
+        exact, digits = call.view.exact, call.view.machine_digits
+        upstream_text = plain_text(api.upstream_of(values), exact, digits) if backprop else ""
+
+        def cells(number: int, line: str, found: Any) -> list[str]:
+            words, own = batch_words(line)
+            n = (own or every or len(words)) if words else 0
+            if isinstance(found, str):  # the fast kernel's value line
+                gradients = found.rstrip("\n").split("\t")
+            else:
+                gradients = [plain_text(v, exact, digits) for v in found.headline]
+            given = [upstream_text] if backprop else []
+            return [str(number), str(n), " ".join(words), *given, *gradients]
 
     quick = None
-    blocks = api.blocks_of(values)
-    if call.format == "value" and set(blocks) <= set(CLASSIC):
+    if call.format in ("value", "csv") and set(blocks) <= set(CLASSIC) and (call.format == "value" or by_case):
         from ..core import _fast
         from ..core.exact import parse_number, show_parts
 
         upstream = api.upstream_of(values) if command is options.BACKPROP else None
-        quick = _fast.ValueLines(
+        kernel = _fast.ValueLines(
             [b is CLASSIC[1] for b in blocks],
             upstream if upstream is not None else Fraction(1),
             lambda word: parse_number(word, "D"),
             lambda n, d: show_parts(n, d, call.view.exact, call.view.machine_digits, 0).text,
         )
-    run_batch(call, case, quick)
+
+        def quick(line: str) -> str | None:
+            if "--" in line or "#" in line:  # an option or a comment: the general way reads it
+                return None
+            words = line.split()
+            if every is not None and words and every % len(words):
+                return None  # refused the general way, with its message
+            return kernel(line, every // len(words) if every is not None and words else 1)
+
+    run_batch(call, case, quick, rows, cells)
 
 
 def key_values(line: str, keys: Sequence[str], name: str) -> dict[str, str]:
@@ -291,7 +390,13 @@ def update_command(call: Call) -> None:
 
 
 def depth_command(call: Call) -> None:
-    emit(call, api.depth(**call.keywords))
+    result = api.depth(**call.keywords)
+    if type(result).__name__ == "DepthMapResult":
+        if call.format == "value":
+            raise InputError("--format: a depth map is a row per (D, depth); give --format csv, json or table")
+        if call.parsed.values.get("plot"):
+            raise InputError("--plot: a depth map is drawn only as a heat map, with --save FILE.png")
+    emit(call, result)
 
 
 def paths_command(call: Call) -> None:

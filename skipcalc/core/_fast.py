@@ -104,6 +104,7 @@ class ValueLines:
     way, errors included; tests/test_fast.py checks the two agree line by line."""
 
     LAYERS = 64
+    REPEATED = 4096  # layers after --layers repeats a line (powers of at most 64 numbers)
     BITS = 64
     KEPT = 100_000
     """Most number texts remembered at once."""
@@ -121,9 +122,10 @@ class ValueLines:
         self.text = text
         self.parts: dict[str, tuple[int, int, int]] = {}
 
-    def __call__(self, line: str) -> str | None:
+    def __call__(self, line: str, repeat: int = 1) -> str | None:
+        """The value line of ``line``'s derivatives (repeated ``repeat`` times: --layers)."""
         words = line.split()
-        if not words or len(words) > self.LAYERS:
+        if not words or len(words) > self.LAYERS or len(words) * repeat > self.REPEATED:
             return None
         try:
             parts = list(map(self.parts.__getitem__, words))
@@ -131,10 +133,10 @@ class ValueLines:
             if not self._learn(words):
                 return None
             parts = list(map(self.parts.__getitem__, words))
-        dens = math.prod([p[1] for p in parts], start=self.upstream.denominator)
+        dens = math.prod([p[1] for p in parts]) ** repeat * self.upstream.denominator
         shown = []
         for skip in self.skips:
-            nums = math.prod([p[2] if skip else p[0] for p in parts], start=self.upstream.numerator)
+            nums = math.prod([p[2] if skip else p[0] for p in parts]) ** repeat * self.upstream.numerator
             common = math.gcd(nums, dens)
             shown.append(self.text(nums // common, dens // common))
         return "\t".join(shown) + "\n"

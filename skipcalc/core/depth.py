@@ -16,7 +16,7 @@ from .errors import InputError
 from .exact import Number
 from .formats import FORMATS
 from .limits import MAX_ROWS
-from .results import Depth, DepthResult, DepthRow, FormatLimits
+from .results import Depth, DepthMapResult, DepthResult, DepthRow, FormatLimits
 
 DEFAULT_VANISH = Fraction(1, 10**6)
 
@@ -212,3 +212,26 @@ def _ln_interval(iv: Any, x: Fraction) -> Any:
     if Fraction(1, 2) < x < 2:
         return iv.log1p(iv.mpf(y.numerator) / iv.mpf(y.denominator))
     return iv.log(iv.mpf(x.numerator)) - iv.log(iv.mpf(x.denominator))
+
+
+MAP_CELLS = 200_000
+"""Cells (derivatives x depths x blocks) one depth map computes."""
+
+
+def depth_map(
+    locals_: Sequence[Fraction],
+    depths: Sequence[int],
+    loss_gradient: Fraction | None,
+    blocks: Sequence[Block],
+) -> DepthMapResult:
+    """The depth x derivative grid: for each D and each depth n, each block's gradient G times
+    the product of its first n factors (exact where affordable, as depth_sweep's columns)."""
+    cells = len(locals_) * len(depths) * len(blocks)
+    if cells > MAP_CELLS:
+        raise InputError(
+            f"--local/--depths: {len(locals_):,} derivatives x {len(depths):,} depths x {len(blocks)} networks is "
+            f"{cells:,} cells, more than the {MAP_CELLS:,} one map computes; give fewer"
+        )
+    g = Fraction(1) if loss_gradient is None else loss_gradient
+    grid = tuple(tuple(tuple(_column(block, d, g, depths)) for d in locals_) for block in blocks)
+    return DepthMapResult(tuple(locals_), tuple(depths), loss_gradient, tuple(blocks), grid)

@@ -13,9 +13,9 @@ q_k = a² q_{k-1} + b² (σ_w² E[φ²] + σ_b²) and factor a² + b² χ (stoch
 Bernoulli(p), so E[b²] = p).
 
 Every Gaussian expectation is a double-exponential (exp-sinh) quadrature in gmpy2's MPFR
-arithmetic, the activation's values cached at the nodes of each power-of-two scale;
-a whole computation runs twice, at a finer step and higher precision the second time, and its
-numbers are kept to the digits where the two agree (refused when they never do). relu and
+arithmetic with 10 guard digits, the activation's values cached at the nodes of each
+power-of-two scale, checked against the same sum at twice the step; the whole computation runs
+again at a finer step when a check fails (refused when none passes). relu and
 linear have closed forms in q, so their answers are exact; erf's are closed forms with arcsin
 and square roots. This module imports no SymPy unless ``--act`` is a formula.
 """
@@ -188,41 +188,54 @@ def _formula(text: str) -> Activation:
 
 
 @lru_cache(maxsize=8)
-def _nodes(level: int, dps: int) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+def _nodes(level: int, dps: int) -> tuple[tuple[Any, ...], tuple[Any, ...], tuple[bool, ...]]:
     """exp-sinh nodes x > 0 and weights for a half line (step 2^-level), at ``dps`` digits:
     they crowd towards 0 as finely as towards infinity, so a feature of φ at any scale below
     the Gaussian's width is resolved. From x = 10^-(dps+10) (the part below is smaller than
-    that) to x = e^16 (the Gaussian of width 1 to 2 is long gone)."""
+    that) to x = e^16 (the Gaussian of width 1 to 2 is long gone). The nodes of even index are
+    the next coarser level's (``even``), whose weights are twice these."""
     with precision(dps):
         h = mpfr(2) ** -level
         half_pi = gmpy2.const_pi() / 2
         low = math.asinh((dps + 10) * math.log(10) / (math.pi / 2))
         high = math.asinh(16 / (math.pi / 2))
-        xs, ws = [], []
-        for k in range(-math.ceil(low * 2**level), math.ceil(high * 2**level) + 1):
+        xs, ws, even = [], [], []
+        for k in range(-2 * math.ceil(low * 2 ** (level - 1)), 2 * math.ceil(high * 2 ** (level - 1)) + 1):
             t = k * h
             x = gmpy2.exp(half_pi * gmpy2.sinh(t))
             xs.append(x)
             ws.append(x * half_pi * gmpy2.cosh(t) * h)
-        return tuple(xs), tuple(ws)
+            even.append(k % 2 == 0)
+        return tuple(xs), tuple(ws), tuple(even)
+
+
+class Unsettled(Exception):
+    """A quadrature whose two step sizes disagreed: the computation is run again, finer."""
 
 
 class Expectations:
     """E[g(√q z)] for g = φ², φ′², φφ″ at one level and precision: a sum over the nodes x in
     u = s·x, with s the power of two at or below √q (so the Gaussian's width in x is 1 to 2,
     where the nodes converge fast) and the Gaussian density of variance q as weight; the
-    activation's values at the nodes of each scale computed once."""
+    activation's values at the nodes of each scale computed once.
 
-    def __init__(self, act: Activation, level: int, dps: int) -> None:
-        self.act, self.level, self.dps = act, level, dps
+    Every sum is also made at twice the step (the nodes of even index, no more work), and the
+    two must agree to ``need`` digits, else Unsettled is raised: the error of a double
+    exponential rule at step h is about the square of its difference from step 2h (the
+    estimate mpmath's quad uses), so ``need`` is a little over half the digits kept."""
+
+    def __init__(self, act: Activation, level: int, dps: int, need: float = 0.0) -> None:
+        self.act, self.level, self.dps, self.need = act, level, dps, need
         with precision(dps):
-            xs, ws = _nodes(level, dps + 10)
+            xs, ws, even = _nodes(level, dps + 10)
             limit = (dps + 12) * 2.303 * 8 + 100  # x² beyond this: the Gaussian is below 10^-(dps+12)
-            kept = [(x, w) for x, w in zip(xs, ws, strict=True) if x * x <= limit]
-            self.xs = [x for x, _ in kept]
-            self.x2 = [x * x for x, _ in kept]
-            self.ws = [w for _, w in kept]
+            kept = [(x, w, e) for x, w, e in zip(xs, ws, even, strict=True) if x * x <= limit]
+            self.xs = [x for x, _, _ in kept]
+            self.x2 = [x * x for x, _, _ in kept]
+            self.ws = [w for _, w, _ in kept]
+            self.even = [e for _, _, e in kept]
             self.root_2pi = gmpy2.sqrt(2 * gmpy2.const_pi())
+            self.tolerance = mpfr(10) ** -need if need else None
         self.cache: dict[int, list[tuple[Any, Any, Any]]] = {}
         self.evaluations = 0
 
@@ -249,13 +262,22 @@ class Expectations:
         j = int(gmpy2.floor(gmpy2.log2(q) / 2))
         s2 = gmpy2.mul_2exp(mpfr(1), 2 * j)
         h = -s2 / (2 * q)  # the Gaussian in x: exp(h x²), h in (-1/2, -1/8]
-        a = b = c = mpfr(0)
+        a = b = c = a2 = b2 = c2 = mpfr(0)
         exp = gmpy2.exp
-        for x2, (g0, g1, g2) in zip(self.x2, self.scale(j), strict=True):
+        for x2, (g0, g1, g2), even in zip(self.x2, self.scale(j), self.even, strict=True):
             weight = exp(x2 * h)
-            a += weight * g0
-            b += weight * g1
-            c += weight * g2
+            ta, tb, tc = weight * g0, weight * g1, weight * g2
+            a += ta
+            b += tb
+            c += tc
+            if even:
+                a2 += ta
+                b2 += tb
+                c2 += tc
+        if self.tolerance is not None:
+            tol = self.tolerance
+            if abs(2 * a2 - a) > tol * abs(a) or abs(2 * b2 - b) > tol * abs(b) or abs(2 * c2 - c) > tol * abs(b):
+                raise Unsettled
         norm = gmpy2.mul_2exp(mpfr(1), j) / (self.root_2pi * gmpy2.sqrt(q))
         return a * norm, b * norm, c * norm
 
@@ -286,9 +308,11 @@ class Closed:
 
 
 def expectations(act: Activation, level: int, dps: int) -> Expectations | Closed:
+    """Closed forms where they exist, else the quadrature, checked to a little over half the
+    digits kept (dps is the digits kept + 10)."""
     if act.name in ("relu", "linear", "erf"):
         return Closed(act)
-    return Expectations(act, level, dps)
+    return Expectations(act, level, dps, (dps - 10) / 2 + 4)
 
 
 # ---------------------------------------------------------------------------
@@ -582,21 +606,20 @@ def to_decimal(value: Any, digits: int) -> Any:
 
 
 def certified(compute: Callable[[int, int], list[Any]], digits: int) -> list[Any]:
-    """Run ``compute(level, dps)`` at rising step and precision until two runs agree to
-    ``digits`` + 2 significant digits in every value; the values kept to ``digits``."""
-    level = 5 if digits <= 22 else 6
+    """Run ``compute(level, dps)`` with 10 guard digits, at a finer step each time one of its
+    quadratures is Unsettled (its steps h and 2h disagree); the values kept to ``digits``."""
+    level = 4 if digits <= 12 else 5 if digits <= 34 else 6
     dps = digits + 10
-    with precision(dps):
-        previous = compute(level, dps)
-    if all(isinstance(v, Fraction) or v is None for v in _flat(previous)):
-        return previous  # exact: closed forms in rational arithmetic
-    for _ in range(3):
-        level, dps = level + 1, dps + 10
-        with precision(dps):
-            current = compute(level, dps)
-        if all(agreed_digits(a, b) >= digits + 2 for a, b in zip(_flat(previous), _flat(current), strict=True)):
-            return _rounded(current, digits)
-        previous = current
+    for _ in range(4):
+        try:
+            with precision(dps):
+                values = compute(level, dps)
+        except Unsettled:
+            level += 1
+            continue
+        if all(isinstance(v, Fraction) or v is None for v in _flat(values)):
+            return values  # exact: closed forms in rational arithmetic
+        return _rounded(values, digits)
     raise InputError(f"--digits: the mean-field quantities could not be certified to {digits} digits here")
 
 

@@ -376,6 +376,34 @@ class DepthResult(Result):
 
 
 @dataclass(frozen=True, repr=False, eq=False)
+class DepthMapResult(Result):
+    """The depth x derivative grid of ``depth`` with several --local values: ``values[b][i][j]``
+    is block b's gradient at derivative ``local[i]`` and depth ``depths[j]`` (times the loss
+    gradient, when given)."""
+
+    local: tuple[Fraction, ...]
+    depths: tuple[int, ...]
+    loss_gradient: Fraction | None
+    blocks: tuple[Block, ...]
+    values: tuple[tuple[tuple[Number, ...], ...], ...]
+
+    @property
+    def headline(self) -> list[Any]:
+        """Each block's gradient at the last derivative and the deepest depth listed."""
+        return [block[-1][-1] for block in self.values]
+
+    def at(self, local: Any, depth: int, block: str = "residual") -> Number:
+        """The gradient of ``block`` at derivative ``local`` (read exactly) and ``depth``."""
+        from .exact import to_number
+
+        d = to_number(local, "local")
+        if d not in self.local or depth not in self.depths:
+            raise InputError(f"at: ({local}, {depth}) is not a point of this map")
+        index = self.blocks.index(find_network(self.blocks, block, key=lambda b: b))
+        return self.values[index][self.local.index(d)][self.depths.index(depth)]
+
+
+@dataclass(frozen=True, repr=False, eq=False)
 class PathsResult(Result):
     """The gradient of a block stack split by path length k: e_k sums, over the C(n,k) paths
     through exactly k branches, the product of b_i D_i over those branches and of a_i over the

@@ -104,7 +104,19 @@ class PhaseChart:
     points: tuple[Point, ...]  # (critical σ_w², σ_b²)
 
 
-Chart = LineChart | BarChart | PhaseChart
+@dataclass(frozen=True)
+class HeatMap:
+    """log10 |gradient| over depth (x) and local derivative D (y), one panel per block, one
+    colour scale; contours where it crosses 1e-6 and float16's and bfloat16's normal range."""
+
+    title: str
+    ys: tuple[float, ...]  # the derivatives D
+    xs: tuple[int, ...]  # the depths
+    names: tuple[str, ...]  # the blocks, in words
+    grids: tuple[tuple[tuple[float | None, ...], ...], ...]  # per block, per D, per depth
+
+
+Chart = LineChart | BarChart | PhaseChart | HeatMap
 
 
 COLUMNS = 2000
@@ -143,6 +155,10 @@ def terminal(chart: Chart, width: int, color: bool) -> Any:
     """A Rich renderable for the chart, at most ``width`` columns wide."""
     if isinstance(chart, BarChart):
         return _bars(chart, width, color)
+    if isinstance(chart, HeatMap):
+        from rich.text import Text
+
+        return Text("a depth map is drawn only when saved: --save FILE.png")
     if isinstance(chart, PhaseChart):  # drawn only when saved; in text, the line's points
         from rich.text import Text
 
@@ -330,6 +346,11 @@ def draw(chart: Chart, title: str | None = None) -> Any:
         _draw_bars(axes, chart)
     elif isinstance(chart, PhaseChart):
         _draw_phases(axes, chart)
+    elif isinstance(chart, HeatMap):
+        figure.delaxes(axes)
+        figure.suptitle(_wrap_title(title or chart.title), fontsize=17, x=0.01, ha="left")
+        _draw_heat_maps(figure, chart)
+        return figure
     else:
         _draw_lines(axes, chart)
     axes.tick_params(labelsize=13)
@@ -497,3 +518,55 @@ def _draw_phases(axes: Any, chart: PhaseChart) -> None:
     axes.set_ylabel(r"bias variance $\sigma_b^2$", fontsize=15)
     axes.grid(True, color="#dddddd", linewidth=0.6)
     axes.legend(loc="upper left", fontsize=13, frameon=False)
+
+
+_CONTOURS = (
+    (-6.0, "1e-6"),
+    (math.log10(2.0**-14), "float16 subnormal"),
+    (math.log10(2.0**-126), "bfloat16 subnormal"),
+    (math.log10(65504.0), "float16 overflow"),
+    (math.log10(3.3895313892515355e38), "bfloat16 overflow"),
+)
+
+
+_STYLES = {
+    "1e-6": "-",
+    "float16 subnormal": "--",
+    "bfloat16 subnormal": ":",
+    "float16 overflow": "-.",
+    "bfloat16 overflow": (0, (5, 1)),
+}
+
+
+def _draw_heat_maps(figure: Any, chart: HeatMap) -> None:
+    import numpy as np
+
+    values = [v for grid in chart.grids for row in grid for v in row if v is not None]
+    low, high = (min(values), max(values)) if values else (-1.0, 1.0)
+    if low == high:
+        low, high = low - 1, high + 1
+    panels = figure.subplots(1, len(chart.grids), sharey=True, squeeze=False)[0]
+    image = None
+    for axes, name, grid in zip(panels, chart.names, chart.grids, strict=True):
+        z = np.array([[np.nan if v is None else v for v in row] for row in grid], dtype=float)
+        image = axes.pcolormesh(chart.xs, chart.ys, z, vmin=low, vmax=high, cmap="viridis", shading="nearest")
+        levels = sorted((level, label) for level, label in _CONTOURS if low < level < high)
+        if levels and len(chart.xs) > 1 and len(chart.ys) > 1:
+            drawn = axes.contour(
+                chart.xs,
+                chart.ys,
+                z,
+                levels=[lv for lv, _ in levels],
+                colors="white",
+                linewidths=1.4,
+                linestyles=[_STYLES[label] for _, label in levels],
+            )
+            axes.clabel(drawn, fmt={lv: label for lv, label in levels}, fontsize=10)
+        axes.set_title(name, fontsize=15)
+        axes.set_xlabel("depth n", fontsize=14)
+        axes.tick_params(labelsize=12)
+    panels[0].set_ylabel("local derivative D", fontsize=14)
+    if image is not None:
+        bar = figure.colorbar(image, ax=list(panels), shrink=0.9)
+        bar.set_label("log10 |gradient|", fontsize=14)
+        bar.ax.tick_params(labelsize=12)

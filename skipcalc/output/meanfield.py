@@ -140,9 +140,9 @@ def _notes(result: MeanFieldResult) -> list[str]:
     ]
     if any(isinstance(v, Decimal) for v in values):
         notes.append(
-            f"Certified: the Gaussian expectations are exp-sinh quadratures run twice, at a finer step and "
-            f"higher precision the second time; the two agree to {result.digits + 2} significant digits, and "
-            f"{result.digits} are kept (c* and chi_c: 10, by a two-dimensional grid)."
+            f"Certified: every Gaussian expectation is an exp-sinh quadrature with 10 guard digits whose steps "
+            f"h and 2h agree to over half of the {result.digits} digits kept (its error is about the square of "
+            "that difference); c* and chi_c: 10 digits, from a two-dimensional grid at two steps."
         )
     else:
         notes.append(f"Exact: {result.act}'s expectations are rational in q (relu: q/2 and 1/2).")

@@ -14,6 +14,7 @@ from ..core.blocks import Block
 from ..core.exact import Number, to_float
 from ..core.results import (
     ChainResult,
+    DepthMapResult,
     DepthResult,
     FormatLimits,
     FormulaResult,
@@ -56,6 +57,9 @@ def _line(result: Result) -> str:
         return f"{result.kind}: L = {short(result.value)}, dL/dpred = {short(result.gradient)}"
     if isinstance(result, UpdateResult):
         return f"new weight {short(result.new_weight)}, step {short(result.step)}"
+    if isinstance(result, DepthMapResult):
+        values = ", ".join(f"{b.spec} {short(v)}" for b, v in zip(result.blocks, result.headline, strict=True))
+        return f"{len(result.local)} derivatives x {len(result.depths)} depths; at the last: {values}"
     if isinstance(result, DepthResult):
         last = result.rows[-1]
         values = ", ".join(f"{b.spec} {short(v)}" for b, v in zip(result.blocks, last.values, strict=True))
@@ -231,6 +235,65 @@ def depth_report(result: DepthResult) -> Report:
     )
 
 
+def depth_map_report(result: DepthMapResult) -> Report:
+    """One row per (D, depth): each block's gradient and its log10; the heat map as the chart."""
+    from ..core.exact import log10_abs
+
+    blocks = result.blocks
+    columns = {"local": "D", "depth": "depth n"}
+    for block in blocks:
+        columns[block.spec] = block.spec
+        columns[f"{block.spec}_log10"] = f"{block.spec} log10"
+    n = len(result.depths)
+
+    def row(index: int) -> dict[str, Any]:
+        i, j = divmod(index, n)
+        record: dict[str, Any] = {"local": result.local[i], "depth": result.depths[j]}
+        for b, block in enumerate(blocks):
+            value = result.values[b][i][j]
+            record[block.spec] = value
+            log = log10_abs(value)
+            record[f"{block.spec}_log10"] = None if log is None else round(log, 6)
+        return record
+
+    rows = LazyRows(len(result.local) * n, row)
+    scaled = result.loss_gradient is not None
+    data = lambda: {  # noqa: E731
+        "command": "depth",
+        "local": list(result.local),
+        "depths": list(result.depths),
+        "loss_gradient": result.loss_gradient,
+        "rows": list(rows),
+    }
+    return Report(
+        title=f"depth map: {len(result.local):,} derivatives x {n:,} depths"
+        + (f", dL/dx_n = {short(result.loss_gradient)}" if scaled else ""),  # type: ignore[arg-type]
+        columns=columns,
+        rows=rows,
+        data=data,
+        notes=[
+            "Each row: every layer's local derivative D, the depth n, and each network's gradient (exact) with "
+            "its log10 (to 6 decimals; none for 0)."
+        ],
+        chart=lambda: _heat_map(result),
+        row_name="row",
+    )
+
+
+def _heat_map(result: DepthMapResult) -> Any:
+    from ..core.exact import log10_abs
+    from .charts import HeatMap
+
+    grids = tuple(tuple(tuple(log10_abs(v) for v in row) for row in block_values) for block_values in result.values)
+    return HeatMap(
+        f"log10 |gradient| by depth and local derivative D ({len(result.local):,} x {len(result.depths):,})",
+        tuple(float(d) for d in result.local),
+        tuple(result.depths),
+        tuple(block.label for block in result.blocks),
+        grids,
+    )
+
+
 _LOSSES = {"below": "turns subnormal", "zero": "rounds to 0", "above": "overflows"}
 
 
@@ -399,4 +462,5 @@ REPORTS: dict[type, Callable[[Any], Report]] = {
     InitResult: init_report,
     PrecisionResult: precision_report,
     MeanFieldResult: meanfield_report,
+    DepthMapResult: depth_map_report,
 }
