@@ -199,9 +199,10 @@ _KEEP_GOING = Opt("--keep-going", FLAG, "Report a bad line in-band and go on.", 
 _PER_LAYER = Opt(
     "--per-layer",
     FLAG,
-    "With --batch --format csv: a row per layer of every case (else a row per case).",
+    "With --batch --format csv or json: a row per layer of every case, or each case's per-layer values (else "
+    "a row or object per case).",
     modes=("batch",),
-    formats=("csv",),
+    formats=("csv", "json"),
     keyword="",
 )
 _DTYPE = Opt(

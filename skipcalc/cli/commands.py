@@ -8,8 +8,11 @@ own options, and calls the command's handler.
 
 from __future__ import annotations
 
+import json
+import math
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from fractions import Fraction
 from typing import Any
 
 from .. import api, kinds, options
@@ -158,17 +161,27 @@ def batch_lines() -> Iterator[tuple[int, str]]:
 
 class Rows:
     """--batch --format csv with a row per case: a header, then for each case its line number,
-    the values its line gave and each network's gradient (``fields``, the result's headline
-    values, or the fast kernel's answer); a bad line under --keep-going is a row whose last
-    column, error, says why (quoted as csv quotes)."""
+    the layers, the derivatives as its line gave them, backprop's dL/dx_n and each network's
+    gradient; a bad line under --keep-going is a row whose last column, error, says why
+    (quoted as csv quotes)."""
 
-    def __init__(self, header: Sequence[str], keep_going: bool) -> None:
-        self.columns = [*header, "error"] if keep_going else list(header)
+    def __init__(self, blocks: Sequence[Any], upstream: Any, keep_going: bool, view: View) -> None:
+        self.view = view
+        self.upstream = [] if upstream is None else [self.text(upstream)]
+        columns = ["line", "layers", "local", *(["loss_gradient"] if upstream is not None else [])]
+        self.columns = [*columns, *[f"{b.spec}_gradient" for b in blocks], *(["error"] if keep_going else [])]
 
     def header(self) -> str:
         return ",".join(self.columns) + "\n"
 
-    def row(self, cells: Sequence[str]) -> str:
+    def text(self, value: Any) -> str:
+        from ..output.text import plain_text
+
+        return plain_text(value, self.view.exact, self.view.machine_digits)
+
+    def case(self, number: int, words: list[str], layers: int, gradients: Sequence[Any]) -> str:
+        texts = [g if isinstance(g, str) else self.text(g) for g in gradients]  # str: the kernel's already
+        cells = [str(number), str(layers), " ".join(words), *self.upstream, *texts]
         return ",".join(cells) + ("," if self.columns[-1] == "error" else "") + "\n"
 
     def error(self, number: int, message: str) -> str:
@@ -180,19 +193,78 @@ class Rows:
         return out.getvalue()
 
 
+class Objects:
+    """--batch --format json with an object per case (JSON Lines): the line number, the
+    layers, the derivatives as the line gave them, backprop's loss_gradient, each network's
+    gradient with its float and log10 (as chain's json has them), residual/plain's ratio and
+    whether every number is exact; --per-layer adds nothing here (its objects are chain's own)."""
+
+    def __init__(self, command: str, blocks: Sequence[Any], upstream: Any, view: View) -> None:
+        self.command, self.blocks, self.upstream, self.view = command, blocks, upstream, view
+        specs = [b.spec for b in blocks]
+        self.ratio = (specs.index("plain"), specs.index("residual")) if {"plain", "residual"} <= set(specs) else None
+
+    def header(self) -> str:
+        return ""
+
+    def case(self, number: int, words: list[str], layers: int, gradients: Sequence[Any]) -> str:
+        from ..core import _fast
+        from ..core.exact import log10_abs, show, show_parts, to_float
+
+        view = self.view
+        exact = True
+
+        def text(value: Any) -> str:
+            nonlocal exact
+            if type(value) is Fraction:  # show()'s own first step, without its checks
+                shown = show_parts(value.numerator, value.denominator, view.exact, view.machine_digits, 0)
+            else:
+                shown = show(value, exact=view.exact, digits=view.machine_digits, fraction=0)
+            exact = exact and shown.exact
+            return shown.text
+
+        # written by hand, as json.dumps writes it (number texts and floats need no escaping): a
+        # third of the time of building a dict and dumping it, 10,000 times a second
+        parts = [f'{{"line": {number}, "command": "{self.command}", "layers": {layers}, "local": {json.dumps(words)}']
+        if self.upstream is not None:
+            parts.append(f'"loss_gradient": "{text(self.upstream)}"')
+        for block, value in zip(self.blocks, gradients, strict=True):
+            near = to_float(value)
+            log = math.log10(abs(near)) if near and abs(near) >= sys.float_info.min else log10_abs(value)
+            parts.append(
+                f'{json.dumps(block.spec)}: {{"gradient": "{text(value)}", "float": {_json_float(near)}, '
+                f'"log10": {_json_float(log)}}}'
+            )
+        if self.ratio is not None:
+            plain, residual = (gradients[i] for i in self.ratio)
+            if not plain:
+                ratio = "null"
+            elif type(plain) is Fraction and type(residual) is Fraction:
+                ratio = f'"{text(_fast.multiply(residual, _fast.reciprocal(plain)))}"'
+            else:
+                ratio = f'"{text(_fast.CARRIED.divide(_fast.to_carried(residual), _fast.to_carried(plain)))}"'
+            parts.append(f'"ratio": {ratio}')
+        parts.append(f'"exact": {"true" if exact else "false"}}}')
+        return ", ".join(parts) + "\n"
+
+    def error(self, number: int, message: str) -> str:
+        return json.dumps({"line": number, "error": message}) + "\n"
+
+
 def run_batch(
     call: Call,
     case: Callable[[str], Any],
     quick: Callable[[str], str | None] | None = None,
-    rows: Rows | None = None,
-    cells: Callable[[int, str, Any], list[str]] | None = None,
+    writer: Any = None,
+    cases: Callable[[int, str, Any], str] | None = None,
 ) -> None:
     """--batch: ``case`` turns a stdin line into a result, written as it is computed (json
     lines, csv rows under one header with a `line` column, or value lines). A bad line stops
     the run with exit 2 after the results before it, unless --keep-going reports it in-band in
     the format written ({"line": N, "error": ...} in json and value, a row in csv) and goes on
-    (exit 2 at the end if any failed). With ``rows``, csv is a row per case: ``cells`` makes
-    its cells from the line number, the line and its result (or ``quick``'s answer)."""
+    (exit 2 at the end if any failed). ``quick`` answers the lines it can straight away (a
+    value line), and ``writer`` with ``cases`` writes a case per row or object (chain and
+    backprop's csv and json)."""
     import json
     from dataclasses import replace
 
@@ -202,30 +274,31 @@ def run_batch(
     failed = 0
     header = True
     out = sys.stdout
-    if rows is not None:
-        out.write(rows.header())
+    if writer is not None:
+        out.write(writer.header())
     for number, text in batch_lines():
         if quick is not None:
             answer = quick(text)
             if answer is not None:
-                out.write(answer if rows is None or cells is None else rows.row(cells(number, text, answer)))
+                out.write(answer)
                 continue
         if not text.split("#", 1)[0].strip():
             continue  # a blank line, or a comment
         try:
-            result = case(text)
+            result = case(text) if cases is None else cases(number, text, None)
         except InputError as error:
             message = f"stdin line {number}: {error}"
             if not keep_going:
                 refuse(message)
             failed += 1
-            if rows is not None:
-                out.write(rows.error(number, message))
-            else:
-                out.write(json.dumps({"line": number, "error": message}) + "\n")
+            out.write(
+                writer.error(number, message)
+                if writer is not None
+                else json.dumps({"line": number, "error": message}) + "\n"
+            )
             continue
-        if rows is not None and cells is not None:
-            out.write(rows.row(cells(number, text, result)))
+        if isinstance(result, str):  # a case's row or object
+            out.write(result)
         else:
             write_line(result, replace(call.view, line=number, header=header), out)
         header = False
@@ -255,6 +328,8 @@ def batch_words(line: str) -> tuple[list[str], int | None]:
 
 
 def chain_batch(call: Call) -> None:
+    """chain and backprop --batch: the general way for every line, and the value-line kernel
+    (plain and residual networks, short lines of small numbers) for the lines it takes."""
     from fractions import Fraction
 
     from ..core.blocks import CLASSIC
@@ -264,50 +339,25 @@ def chain_batch(call: Call) -> None:
     values = kinds.read(command, call.keywords, mode=kinds.mode_of(command, {}))
     every = values.layers  # each line's derivatives repeated to this many layers
     values["layers"] = None
-    by_case = call.format == "csv" and not call.flag("per_layer")
-    per_layer = call.per_layer and not by_case
+    blocks = api.blocks_of(values)
+    upstream = api.upstream_of(values) if command is options.BACKPROP else None
+    writer: Rows | Objects | None = None
+    if call.format == "csv" and not call.flag("per_layer"):
+        writer = Rows(blocks, upstream, call.flag("keep_going"), call.view)
+    elif call.format == "json" and not call.flag("per_layer"):
+        writer = Objects(command.name, blocks, upstream, call.view)
+    per_layer = call.per_layer and writer is None
 
     def case(line: str) -> Any:
         words, own = batch_words(line)
         local = repeat_layers(parse_numbers(words, "D"), own or every)
         return api.networks(command, values, local, per_layer)
 
-    blocks = api.blocks_of(values)
-    rows = cells = None
-    if by_case:
-        backprop = command is options.BACKPROP
-        rows = Rows(
-            [
-                "line",
-                "layers",
-                "local",
-                *(["loss_gradient"] if backprop else []),
-                *[f"{b.spec}_gradient" for b in blocks],
-            ],
-            call.flag("keep_going"),
-        )
-
-        from ..output.text import plain_text
-
-        exact, digits = call.view.exact, call.view.machine_digits
-        upstream_text = plain_text(api.upstream_of(values), exact, digits) if backprop else ""
-
-        def cells(number: int, line: str, found: Any) -> list[str]:
-            words, own = batch_words(line)
-            n = (own or every or len(words)) if words else 0
-            if isinstance(found, str):  # the fast kernel's value line
-                gradients = found.rstrip("\n").split("\t")
-            else:
-                gradients = [plain_text(v, exact, digits) for v in found.headline]
-            given = [upstream_text] if backprop else []
-            return [str(number), str(n), " ".join(words), *given, *gradients]
-
-    quick = None
-    if call.format in ("value", "csv") and set(blocks) <= set(CLASSIC) and (call.format == "value" or by_case):
+    kernel = None
+    if set(blocks) <= set(CLASSIC) and (call.format == "value" or writer is not None):
         from ..core import _fast
         from ..core.exact import parse_number, show_parts
 
-        upstream = api.upstream_of(values) if command is options.BACKPROP else None
         kernel = _fast.ValueLines(
             [b is CLASSIC[1] for b in blocks],
             upstream if upstream is not None else Fraction(1),
@@ -315,15 +365,50 @@ def chain_batch(call: Call) -> None:
             lambda n, d: show_parts(n, d, call.view.exact, call.view.machine_digits, 0).text,
         )
 
-        def quick(line: str) -> str | None:
-            if "--" in line or "#" in line:  # an option or a comment: the general way reads it
-                return None
-            words = line.split()
-            if every is not None and words and every % len(words):
-                return None  # refused the general way, with its message
-            return kernel(line, every // len(words) if every is not None and words else 1)
+    def repeat(words: Sequence[str]) -> int | None:
+        """How many times --layers repeats a line of these words (None: not a whole number of
+        times, which the general way refuses with its message)."""
+        if every is None or not words:
+            return 1
+        return None if every % len(words) else every // len(words)
 
-    run_batch(call, case, quick, rows, cells)
+    def quick(line: str) -> str | None:
+        if "--" in line or "#" in line or kernel is None:  # an option or a comment: the general way
+            return None
+        times = repeat(line.split())
+        return None if times is None else kernel(line, times)
+
+    def cases(number: int, line: str, _: Any) -> str:
+        assert writer is not None
+        words, own = batch_words(line)
+        layers = own or every or len(words)
+        found = None
+        if kernel is not None and own is None and "#" not in line:
+            times = repeat(words)
+            if times is not None and isinstance(writer, Rows):  # the value line's texts, as csv writes them
+                answer = kernel(line, times)
+                found = answer.rstrip("\n").split("\t") if answer is not None else None
+            elif times is not None:
+                pairs = kernel.pairs(line, times)
+                found = None if pairs is None else [_fast_fraction(n, d) for n, d in pairs]
+        if found is None:
+            found = case(line).headline
+        return writer.case(number, words, layers if words else 0, found)
+
+    if writer is None:
+        run_batch(call, case, quick if call.format == "value" else None)
+    else:
+        run_batch(call, case, None, writer, cases)
+
+
+def _json_float(x: float | None) -> str:
+    return "null" if x is None else repr(x)
+
+
+def _fast_fraction(n: int, d: int) -> Any:
+    from ..core._fast import coprime
+
+    return coprime(n, d)
 
 
 def key_values(line: str, keys: Sequence[str], name: str) -> dict[str, str]:

@@ -124,6 +124,14 @@ class ValueLines:
 
     def __call__(self, line: str, repeat: int = 1) -> str | None:
         """The value line of ``line``'s derivatives (repeated ``repeat`` times: --layers)."""
+        found = self.pairs(line, repeat)
+        if found is None:
+            return None
+        return "\t".join(self.text(n, d) for n, d in found) + "\n"
+
+    def pairs(self, line: str, repeat: int = 1) -> list[tuple[int, int]] | None:
+        """Each network's gradient as (numerator, denominator) in lowest terms, or None for a
+        line the general way takes."""
         words = line.split()
         if not words or len(words) > self.LAYERS or len(words) * repeat > self.REPEATED:
             return None
@@ -134,12 +142,12 @@ class ValueLines:
                 return None
             parts = list(map(self.parts.__getitem__, words))
         dens = math.prod([p[1] for p in parts]) ** repeat * self.upstream.denominator
-        shown = []
+        out = []
         for skip in self.skips:
             nums = math.prod([p[2] if skip else p[0] for p in parts]) ** repeat * self.upstream.numerator
             common = math.gcd(nums, dens)
-            shown.append(self.text(nums // common, dens // common))
-        return "\t".join(shown) + "\n"
+            out.append((nums // common, dens // common))
+        return out
 
     def _learn(self, words: list[str]) -> bool:
         from .errors import InputError
