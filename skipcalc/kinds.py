@@ -131,6 +131,18 @@ class Text(Kind):
         return value
 
 
+class Named(Text):
+    """Text that may be one of some names (completed by the shell) or anything else the reader
+    takes (meanfield's --act: a name, or a formula)."""
+
+    def __init__(self, names: Callable[[], Sequence[str]], metavar: str = "NAME") -> None:
+        super().__init__(metavar)
+        self.names = names
+
+    def choices(self) -> tuple[str, ...]:
+        return tuple(self.names())
+
+
 class FileKind(Kind):
     """A file to read: a path (text or os.PathLike) or, from Python, an open text file."""
 

@@ -30,6 +30,7 @@ from .kinds import (
     Flag,
     MatrixKind,
     Mode,
+    Named,
     Number,
     NumberList,
     NumberOrVector,
@@ -459,6 +460,13 @@ PRECISION = Command(
     example="skipcalc precision 3e-3 2e-5 4e-8 1e-9",
 )
 
+
+def _activations() -> tuple[str, ...]:
+    from .core.meanfield import NAMES
+
+    return NAMES
+
+
 _VARIANCE = Number(Fraction(0), open_low=True, expected="a variance > 0", metavar="V")
 _MF_NETWORK = ("network",)
 
@@ -476,7 +484,7 @@ MEANFIELD = Command(
     (
         Opt(
             "--act",
-            Text("NAME"),
+            Named(_activations),
             "The activation: linear, relu, tanh, erf, sigmoid, gelu, softplus, or a formula in x such as "
             "'x*sigmoid(x)'.",
             required="give --act NAME, e.g. --act tanh",

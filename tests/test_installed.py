@@ -261,6 +261,13 @@ def test_completion_offers_commands_and_options():
     assert complete("skipcalc ch", 1).split() == ["chain"]
     assert complete("skipcalc chain 0.1 --resi", 3).split() == ["--residual"]
     assert complete("skipcalc chain -0.5 --pl", 3).split() == ["--plain", "--plot"]
+    # option values: formats, float formats, loss kinds, blocks, gain nonlinearities, activations
+    assert complete("skipcalc chain 0.1 --format ", 4).split() == ["table", "json", "csv", "value"]
+    assert "float16" in complete("skipcalc chain 0.1 --dtype f", 4).split()
+    assert complete("skipcalc loss --kind h", 3).split() == ["huber"]
+    assert "residual" in complete("skipcalc chain 0.1 --block r", 4).split()
+    assert "leaky_relu" in complete("skipcalc init gain l", 3).split()
+    assert complete("skipcalc meanfield --act ta", 3).split() == ["tanh"]
     fish = run_script(
         "skipcalc",
         env={

@@ -45,6 +45,11 @@ CASES = {
     "stacked-40": (["chain", "0.1", "-0.2"], 40),
     "loss-50": (["loss", "--target", "1", "--pred", "0.9", "--kind", "bce"], 50),
     "init-80": (["init", "deepnorm", "--encoder-layers", "6", "--decoder-layers", "6"], 80),
+    "meanfield-50": (["meanfield", "--act", "tanh", "--weight-var", "1.5", "--bias-var", "0.05", "--layers", "6"], 50),
+    "meanfield-80": (["meanfield", "--act", "relu", "--weight-var", "1.5", "--bias-var", "0.1", "--layers", "30"], 80),
+    "meanfield-120": (["meanfield", "--act", "erf", "--weight-var", "2", "--bias-var", "0.1", "--layers", "8"], 120),
+    "critical-80": (["meanfield", "--act", "tanh", "--bias-var", "0:0.2:0.05", "--critical"], 80),
+    "depth-map-80": (["depth", "--local", "0.5,0.9", "--depths", "1:3:1"], 80),
 }
 
 

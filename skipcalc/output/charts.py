@@ -375,9 +375,17 @@ def _own_config() -> None:
 
 
 def _wrap_title(title: str, width: int = 70) -> str:
+    """The title in lines of at most ``width`` characters, balanced: as few lines as at that
+    width, each as long as the others, so no word is left alone on the last."""
+    import math
     import textwrap
 
-    return "\n".join(textwrap.wrap(title, width))
+    lines = textwrap.wrap(title, width)
+    for narrower in range(math.ceil(len(title) / max(len(lines), 1)), width):
+        balanced = textwrap.wrap(title, narrower)
+        if len(balanced) == len(lines):
+            return "\n".join(balanced)
+    return "\n".join(lines)
 
 
 def _draw_lines(axes: Any, chart: LineChart) -> None:

@@ -62,7 +62,13 @@ def _jsonable(
             rounded.extend([True] if was_rounded else [])
             return made
         mine: list[bool] = []
-        out = {key: _jsonable(v, view, mine, memo) for key, v in value.items()}
+        out = {key: _jsonable(v, view, mine, memo) for key, v in value.items() if key != "wrt"}
+        if "wrt" in value:  # wrt_exact: true only when every wrt value written is exact
+            written: list[bool] = []
+            out = {key: _jsonable(value["wrt"], view, written, memo) if key == "wrt" else out[key] for key in value}
+            mine.extend(written[:1])
+            if written and "wrt_exact" in out:
+                out["wrt_exact"] = False
         rounded.extend(mine[:1])
         if memo is not None:
             memo[id(value)] = (value, out, bool(mine))  # holding value: its id stays its own

@@ -201,6 +201,7 @@ def formula_report(result: FormulaResult) -> Report:
     }
     summary = _backprop_summary(result, n, data)
     label = "dL/dx0" if backprop else f"dx{n}/dx0"
+    entries = []
     for net in nets:
         fields = {
             **_network_json(net),
@@ -210,6 +211,7 @@ def formula_report(result: FormulaResult) -> Report:
         }
         if result.own_prediction and net.loss is not None:
             fields.update(prediction=net.loss.pred, loss=net.loss.value, loss_gradient=net.loss.gradient)
+        entries.append(fields)
         if net.name in ("plain", "residual"):
             data[net.name] = fields
         summary.append((f"{net.name} x{n}", (net.points or ())[-1]))
@@ -220,7 +222,7 @@ def formula_report(result: FormulaResult) -> Report:
             summary.append((f"{net.name} dL/dx{n}", net.loss.gradient))
         summary.append((f"{net.name} {label}", net.gradient))
     if result.blocks_given:
-        data["blocks"] = [{"block": net.name, **_network_json(net), "points": list(net.points or ())} for net in nets]
+        data["blocks"] = [{"block": net.name, **fields} for net, fields in zip(nets, entries, strict=True)]
     tables = [
         (
             f"{net.name} network",
@@ -250,6 +252,11 @@ def _point_rule(net: Network) -> str:
         return "F_k(x_(k-1))"
     if block.kind == "residual":
         return "x_(k-1) + F_k(x_(k-1))"
+    if block.kind.startswith("stochastic"):  # formula layers run one network: the gates at their means
+        return (
+            f"x_(k-1) + p_k F_k(x_(k-1)) with a + b·D = {block.factor_text()}, stochastic depth's test-time "
+            "network (each block scaled by its survival probability), not the expectation over random gates"
+        )
     return f"a x_(k-1) + b F_k(x_(k-1)) with a + b·D = {block.factor_text()}"
 
 
