@@ -197,6 +197,17 @@ _BATCH = Opt(
     "--batch", FLAG, "One case per stdin line; one result per line (json, csv or value).", formats=MACHINE, keyword=""
 )
 _KEEP_GOING = Opt("--keep-going", FLAG, "Report a bad line in-band and go on.", modes=("batch",), keyword="")
+_KEYED_BATCH = (
+    Opt(
+        "--batch",
+        FLAG,
+        "One case per stdin line, as key=value pairs over the options given here (and the arguments as words); "
+        "one result per line (json, csv or value).",
+        formats=MACHINE,
+        keyword="",
+    ),
+    Opt("--keep-going", FLAG, "Report a bad line in-band and go on.", requires="--batch", keyword=""),
+)
 _PER_LAYER = Opt(
     "--per-layer",
     FLAG,
@@ -399,6 +410,7 @@ DEPTH = Command(
         *_charts(),
         _ALL_ROWS,
         *_output(),
+        *_KEYED_BATCH,
     ),
     example="skipcalc depth --local 0.1 --depths 1,10,50,100",
 )
@@ -421,6 +433,7 @@ PATHS = Command(
         *_charts(),
         _ALL_ROWS,
         *_output(),
+        *_KEYED_BATCH,
     ),
     _derivatives(limits.MAX_PATH_LAYERS, "layers paths splits by path length"),
     (Mode("uniform", "--uniform", "with --uniform"), Mode("numbers", "", "with numeric derivatives")),
@@ -532,6 +545,7 @@ MEANFIELD = Command(
         *[replace(opt, modes=_MF_NETWORK) if opt.name == "--plot" else opt for opt in _charts()],
         _ALL_ROWS,
         *_output(),
+        *_KEYED_BATCH,
     ),
     modes=(Mode("critical", "--critical", "with --critical"), Mode("network", "", "")),
     example="skipcalc meanfield --act tanh --weight-var 1.5 --bias-var 0.05 --layers 100",
@@ -564,6 +578,7 @@ INIT = (
                 requires="--encoder-layers",
             ),
             *_output(),
+            *_KEYED_BATCH,
         ),
         group="init",
         example="skipcalc init deepnorm --layers 18",
@@ -588,6 +603,7 @@ INIT = (
                 required="give --branch-depth M (at least 2)",
             ),
             *_output(),
+            *_KEYED_BATCH,
         ),
         group="init",
         example="skipcalc init fixup --branches 16 --branch-depth 2",
@@ -609,6 +625,7 @@ INIT = (
             Opt("--fan-in", Whole(1, limits.MAX_FAN), "Inputs per unit."),
             Opt("--fan-out", Whole(1, limits.MAX_FAN, "M"), "Outputs per unit.", requires="--fan-in"),
             *_output(),
+            *_KEYED_BATCH,
         ),
         Argument(
             "NONLINEARITY",
@@ -640,6 +657,7 @@ INIT = (
             ),
             _ALL_ROWS,
             *_output(),
+            *_KEYED_BATCH,
         ),
         group="init",
         example="skipcalc init stochastic-depth --layers 110 --last 0.5",

@@ -417,3 +417,49 @@ def test_batch_csv_per_case_agrees_with_the_general_way_and_reports_bad_lines_as
     bad = fast_rows[2]
     assert bad[0] == "2" and bad[-1].startswith("stdin line 2: D1: 'x' is not a number")
     assert [float(r[4]) for r in fast_rows[1:] if not r[-1]] == pytest.approx([-0.0008, -1 / 18, -2 * 0.7**4])
+
+
+@pytest.mark.parametrize(
+    "args, text, expected",
+    [
+        (
+            ["depth", "--batch", "--format", "value"],
+            "local=0.5 depths=10\n# a comment\n\nlocal=1/2 --depths 10\n",
+            "0.0009765625\t57.6650390625\n" * 2,
+        ),
+        (
+            ["paths", "--batch", "--format", "value"],
+            "0.1 0.2 0.3\nuniform=0.1 layers=110\n",
+            "1.716\t0\t1\n35743.35935197503226412197580625705154978\t5\t14\n",
+        ),
+        (
+            ["init", "gain", "--batch", "--format", "value"],
+            "relu\nleaky_relu param=0.2\n",
+            "1.41421356237309504880168872420969807857\n1.386750490563072805045854333642498440866\n",
+        ),
+        (
+            ["meanfield", "--act", "relu", "--layers", "3", "--batch", "--format", "value"],
+            "weight_var=2\nweight-var=1\n",
+            "1\t8\n0.125\t3.375\n",
+        ),
+    ],
+)
+def test_batch_on_depth_paths_init_and_meanfield(run, args, text, expected):
+    """Each line key=value pairs over the options given (the arguments as words); the same
+    answers as one call each."""
+    assert run(*args, input=text).ok == expected
+
+
+def test_keyed_batch_reports_bad_lines_in_the_format_written(run):
+    import csv
+    import io
+
+    csv_out = run("depth", "--batch", "--format", "csv", "--keep-going", input="local=0.5 max=2\nlocal=x\n")
+    assert csv_out.code == 2
+    rows = list(csv.reader(io.StringIO(csv_out.out)))
+    assert rows[0] == ["line", "depth", "plain", "residual", "ratio"] and rows[-1][0] == "2"
+    assert rows[-1][1].startswith("stdin line 2: --local: 'x' is not a number")
+    flag = run("meanfield", "--act", "tanh", "--batch", "--format", "json", input="plain=1\n")
+    assert flag.code == 2 and "'plain=1': not a key of meanfield" in flag.err and flag.out == ""
+    arguments = run("paths", "0.1", "--batch", "--format", "value")
+    assert arguments.code == 2 and "give no arguments" in arguments.err

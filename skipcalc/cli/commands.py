@@ -261,7 +261,7 @@ def run_batch(
     """--batch: ``case`` turns a stdin line into a result, written as it is computed (json
     lines, csv rows under one header with a `line` column, or value lines). A bad line stops
     the run with exit 2 after the results before it, unless --keep-going reports it in-band in
-    the format written ({"line": N, "error": ...} in json and value, a row in csv) and goes on
+    the format written ({"line": N, "error": ...} in json and value, a row N,error in csv) and goes on
     (exit 2 at the end if any failed). ``quick`` answers the lines it can straight away (a
     value line), and ``writer`` with ``cases`` writes a case per row or object (chain and
     backprop's csv and json)."""
@@ -291,11 +291,17 @@ def run_batch(
             if not keep_going:
                 refuse(message)
             failed += 1
-            out.write(
-                writer.error(number, message)
-                if writer is not None
-                else json.dumps({"line": number, "error": message}) + "\n"
-            )
+            if writer is not None:
+                out.write(writer.error(number, message))
+            elif call.format == "csv":  # a csv row in csv output: the line and the error, quoted
+                import csv
+                import io
+
+                row = io.StringIO()
+                csv.writer(row, lineterminator="\n").writerow([number, message])
+                out.write(row.getvalue())
+            else:
+                out.write(json.dumps({"line": number, "error": message}) + "\n")
             continue
         if isinstance(result, str):  # a case's row or object
             out.write(result)
@@ -438,7 +444,7 @@ def case_keywords(call: Call, keys: tuple[str, ...], line: str | None) -> dict[s
     """loss and update: the options given, overridden by a --batch line's key=value pairs."""
     keywords = {key: call.parsed.values.get(key) for key in keys}
     if line is not None:
-        keywords.update(key_values(line, keys, call.command.name))
+        keywords.update(key_values(line.split("#", 1)[0], keys, call.command.name))
         for key in keys:
             opt = call.command.by_dest(key)
             if keywords[key] is None and opt.required:
@@ -474,7 +480,44 @@ def update_command(call: Call) -> None:
 # depth, paths and init
 
 
+def keyed_batch(call: Call, function: Callable[..., Any], positional: bool = False) -> bool:
+    """--batch on depth, paths, meanfield and init: each line's key=value pairs (or --key
+    value) over the options given on the command line, and with ``positional`` its other words
+    as the arguments (paths' derivatives, init gain's nonlinearity); True when it ran."""
+    if not call.flag("batch"):
+        return False
+    if call.parsed.arguments:
+        raise InputError("--batch: the cases come from stdin, a line each; give no arguments")
+    valued = [opt for opt in call.command.options if opt.api and opt.takes_value]  # flags go on the command line
+    names = {key: opt.api for opt in valued for key in (opt.dest, opt.api)}
+
+    def case(line: str) -> Any:
+        words = line.split("#", 1)[0].split()
+        arguments = [w for w in words if "=" not in w and not w.startswith("--")] if positional else []
+        keyed = " ".join(_underscored(w) for w in words if w not in arguments)
+        given = key_values(keyed, sorted(names), call.command.words) if keyed else {}
+        keywords = {**call.keywords, **{names[key]: value for key, value in given.items()}}
+        if positional and not arguments:
+            return function(**keywords)
+        if call.command.name == "paths":
+            return function(arguments or None, **keywords)
+        if len(arguments) > 1:
+            raise InputError(f"{arguments[1]}: one argument per line")
+        return function(*arguments, **keywords)
+
+    run_batch(call, case)
+    return True
+
+
+def _underscored(word: str) -> str:
+    """weight-var=2 (or --weight-var) as weight_var=2: a line's keys spelled either way."""
+    key, equals, value = word.lstrip("-").partition("=")
+    return key.replace("-", "_") + equals + value
+
+
 def depth_command(call: Call) -> None:
+    if keyed_batch(call, api.depth):
+        return
     result = api.depth(**call.keywords)
     if type(result).__name__ == "DepthMapResult":
         if call.format == "value":
@@ -485,7 +528,8 @@ def depth_command(call: Call) -> None:
 
 
 def paths_command(call: Call) -> None:
-    emit(call, api.paths(derivatives(call), **call.keywords))
+    if not keyed_batch(call, api.paths, positional=True):
+        emit(call, api.paths(derivatives(call), **call.keywords))
 
 
 def precision_command(call: Call) -> None:
@@ -502,10 +546,13 @@ def precision_command(call: Call) -> None:
 
 
 def meanfield_command(call: Call) -> None:
-    keywords = call.keywords
-    if call.view.digits is not None:  # the digits shown are the digits certified
-        keywords["digits"] = call.view.digits
-    emit(call, api.meanfield(**keywords))
+    def meanfield(**keywords: Any) -> Any:
+        if call.view.digits is not None:  # the digits shown are the digits certified
+            keywords["digits"] = call.view.digits
+        return api.meanfield(**keywords)
+
+    if not keyed_batch(call, meanfield):
+        emit(call, meanfield(**call.keywords))
 
 
 def init_command(call: Call) -> None:
@@ -518,6 +565,8 @@ def init_command(call: Call) -> None:
         "stochastic-depth": init.stochastic_depth,
     }
     function = functions[call.command.name]
+    if keyed_batch(call, function, positional=call.command.arguments is not None):
+        return
     arguments = call.parsed.arguments
     if call.command.arguments is not None:
         argument = call.command.arguments
