@@ -544,10 +544,15 @@ MEANFIELD = Command(
         ),
         *[replace(opt, modes=_MF_NETWORK) if opt.name == "--plot" else opt for opt in _charts()],
         _ALL_ROWS,
-        *_output(),
+        *[
+            replace(opt, help="Significant digits certified and shown (1-40).", default_text="16")
+            if opt.name == "--digits"
+            else opt
+            for opt in _output()
+        ],
         *_KEYED_BATCH,
     ),
-    modes=(Mode("critical", "--critical", "with --critical"), Mode("network", "", "")),
+    modes=(Mode("critical", "--critical", "with --critical"), Mode("network", "", "without --critical")),
     example="skipcalc meanfield --act tanh --weight-var 1.5 --bias-var 0.05 --layers 100",
 )
 
