@@ -463,3 +463,21 @@ def test_keyed_batch_reports_bad_lines_in_the_format_written(run):
     assert flag.code == 2 and "'plain=1': not a key of meanfield" in flag.err and flag.out == ""
     arguments = run("paths", "0.1", "--batch", "--format", "value")
     assert arguments.code == 2 and "give no arguments" in arguments.err
+
+
+@pytest.mark.parametrize("extra", [[], ["--block", "plain", "--block", "rezero:0.1"], ["--plain"]])
+def test_batch_json_objects_are_what_json_dumps_writes(run, extra):
+    """The per-case objects are written by hand for speed: each line is exactly json.dumps of
+    what it reads back as (floats, nulls, exactness and the ratio included)."""
+    text = "0.5\n1e-400 --layers 3\n1/3 0.2\n0 1\n123456789 --layers 3\n"
+    for command in (["chain"], ["backprop", "--loss-grad", "-2"]):
+        out = run(*command, "--batch", "--layers", "2", "--format", "json", *extra, input=text)
+        lines = out.ok.splitlines()
+        assert len(lines) == 5
+        for line in lines:
+            assert json.dumps(json.loads(line)) == line
+        first = json.loads(lines[0])
+        assert first["line"] == 1 and first["layers"] == 2 and first["local"] == ["0.5"]
+        tiny = json.loads(lines[1])  # (1e-400)^3 is outside double range: no float, and a log10
+        network = "rezero:0.1" if extra[1:] else "plain"
+        assert tiny["exact"] in (True, False) and tiny["layers"] == 3 and network in tiny

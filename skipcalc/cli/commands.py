@@ -202,15 +202,18 @@ class Objects:
     def __init__(self, command: str, blocks: Sequence[Any], upstream: Any, view: View) -> None:
         self.command, self.blocks, self.upstream, self.view = command, blocks, upstream, view
         specs = [b.spec for b in blocks]
+        self.keys = [json.dumps(spec) for spec in specs]
+        from ..core import _fast
+        from ..core.exact import log10_abs, show, show_parts, to_float
+
+        self.tools = (_fast, log10_abs, show, show_parts, to_float)
         self.ratio = (specs.index("plain"), specs.index("residual")) if {"plain", "residual"} <= set(specs) else None
 
     def header(self) -> str:
         return ""
 
     def case(self, number: int, words: list[str], layers: int, gradients: Sequence[Any]) -> str:
-        from ..core import _fast
-        from ..core.exact import log10_abs, show, show_parts, to_float
-
+        _fast, log10_abs, show, show_parts, to_float = self.tools
         view = self.view
         exact = True
 
@@ -225,15 +228,15 @@ class Objects:
 
         # written by hand, as json.dumps writes it (number texts and floats need no escaping): a
         # third of the time of building a dict and dumping it, 10,000 times a second
-        parts = [f'{{"line": {number}, "command": "{self.command}", "layers": {layers}, "local": {json.dumps(words)}']
+        local = ", ".join(map(_quoted, words))
+        parts = [f'{{"line": {number}, "command": "{self.command}", "layers": {layers}, "local": [{local}]']
         if self.upstream is not None:
             parts.append(f'"loss_gradient": "{text(self.upstream)}"')
-        for block, value in zip(self.blocks, gradients, strict=True):
-            near = to_float(value)
+        for key, value in zip(self.keys, gradients, strict=True):
+            near = _double(value) if type(value) is Fraction else to_float(value)
             log = math.log10(abs(near)) if near and abs(near) >= sys.float_info.min else log10_abs(value)
             parts.append(
-                f'{json.dumps(block.spec)}: {{"gradient": "{text(value)}", "float": {_json_float(near)}, '
-                f'"log10": {_json_float(log)}}}'
+                f'{key}: {{"gradient": "{text(value)}", "float": {_json_float(near)}, "log10": {_json_float(log)}}}'
             )
         if self.ratio is not None:
             plain, residual = (gradients[i] for i in self.ratio)
@@ -405,6 +408,20 @@ def chain_batch(call: Call) -> None:
         run_batch(call, case, quick if call.format == "value" else None)
     else:
         run_batch(call, case, None, writer, cases)
+
+
+def _double(value: Fraction) -> float | None:
+    """to_float of a Fraction: its parts' true quotient, correctly rounded (None out of range)."""
+    try:
+        near = value.numerator / value.denominator
+    except OverflowError:
+        return None
+    return None if near == 0 and value or math.isinf(near) else near
+
+
+def _quoted(word: str) -> str:
+    """A number text as a json string (a read number holds nothing json escapes)."""
+    return f'"{word}"' if word.isascii() and '"' not in word and "\\" not in word else json.dumps(word)
 
 
 def _json_float(x: float | None) -> str:
