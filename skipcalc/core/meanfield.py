@@ -436,6 +436,7 @@ class Model:
         q = q0 if self.exact else _mp(q0)
         qs, factors = [q0], []  # q_0 as given, exactly
         memo: dict[Any, tuple[Any, Any, Any]] = {}
+        settled = None if self.exact else mpfr(10) ** -(self.dps + 2)
         for a, b in coefficients:
             a2 = a * a if self.exact else _mp(a * a)
             b2 = (b if gate else b * b) if self.exact else _mp(b if gate else b * b)
@@ -448,7 +449,10 @@ class Model:
             if found is None:
                 found = memo[q] = self.at(q)
             nxt, chi, _ = found
-            q = a2 * q + b2 * nxt if a2 else b2 * nxt
+            new = a2 * q + b2 * nxt if a2 else b2 * nxt
+            if not self.exact and abs(new - q) <= settled * abs(q):
+                new = q  # the map has settled to the working precision: the same layer again
+            q = new
             qs.append(q)
             factors.append(a2 + b2 * chi if a2 else b2 * chi)
         wrt = [Fraction(1) if self.exact else mpfr(1)]
