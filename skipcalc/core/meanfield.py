@@ -605,7 +605,7 @@ def to_decimal(value: Any, digits: int) -> Any:
     if not isinstance(value, type(mpfr(0))):
         return value  # exact (Fraction), absent (None) or a reason
     if not value:
-        return Decimal(0)
+        return Fraction(0)  # every term was 0: exactly 0 (a constant activation's slope)
     return Context(prec=digits).create_decimal(f"{value:.{digits + 2}e}")
 
 
