@@ -481,3 +481,16 @@ def test_batch_json_objects_are_what_json_dumps_writes(run, extra):
         tiny = json.loads(lines[1])  # (1e-400)^3 is outside double range: no float, and a log10
         network = "rezero:0.1" if extra[1:] else "plain"
         assert tiny["exact"] in (True, False) and tiny["layers"] == 3 and network in tiny
+
+
+def test_per_layer_csv_reuses_a_repeated_line_and_heads_its_rows(run):
+    """A line seen before gives the same rows under its own number; a bad line before the
+    first good one comes after the header."""
+    out = run("chain", "--batch", "--format", "csv", "--per-layer", "--keep-going", input="x\n0.5 1/3\n0.5 1/3\n")
+    lines = out.out.splitlines()
+    assert (
+        out.code == 2 and lines[0] == "line,layer,local,plain_factor,plain_gradient,residual_factor,residual_gradient"
+    )
+    assert lines[1].startswith('1,"stdin line 1: D1:')
+    assert [row.split(",", 1)[1] for row in lines[2:4]] == [row.split(",", 1)[1] for row in lines[4:6]]
+    assert [row[0] for row in lines[2:]] == ["2", "2", "3", "3"]

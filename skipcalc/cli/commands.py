@@ -193,6 +193,57 @@ class Rows:
         return out.getvalue()
 
 
+class LayerRows:
+    """--batch --format csv --per-layer: a row per layer of every case under one header, each
+    distinct line (its derivatives and layers) rendered once and its rows reused: a sweep's
+    grid repeats its lines."""
+
+    KEPT = 1000  # distinct lines remembered
+
+    def __init__(self, view: View) -> None:
+        self.view = view
+        self.head = ""
+        self.rows: dict[Any, list[str]] = {}
+        self.pending: list[str] = []
+
+    def header(self) -> str:
+        return ""  # written with the first case, from its report's columns
+
+    def case(self, number: int, key: Any, result: Callable[[], Any]) -> str:
+        import io
+        from dataclasses import replace
+
+        from ..output.render import write_line
+
+        rows = self.rows.get(key)
+        if rows is None:
+            out = io.StringIO()
+            write_line(result(), replace(self.view, line=None, header=True), out)
+            head, *rows = out.getvalue().splitlines()
+            if len(self.rows) >= self.KEPT:
+                self.rows.clear()
+            self.rows[key] = rows
+            if not self.head:  # the header, then any bad lines reported before it
+                self.head = "line," + head + "\n"
+                before, self.pending = "".join(self.pending), []
+                return self.head + before + "".join(f"{number},{row}\n" for row in rows)
+        return "".join(f"{number},{row}\n" for row in rows)
+
+    def error(self, number: int, message: str) -> str:
+        import csv
+        import io
+
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerow([number, message])
+        if not self.head:  # held until the header is known (written at the end if it never is)
+            self.pending.append(out.getvalue())
+            return ""
+        return out.getvalue()
+
+    def footer(self) -> str:
+        return "".join(self.pending)
+
+
 class Objects:
     """--batch --format json with an object per case (JSON Lines): the line number, the
     layers, the derivatives as the line gave them, backprop's loss_gradient, each network's
@@ -311,6 +362,8 @@ def run_batch(
         else:
             write_line(result, replace(call.view, line=number, header=header), out)
         header = False
+    if writer is not None and hasattr(writer, "footer"):
+        out.write(writer.footer())
     if failed:
         refuse(f"--batch: {failed} line{'s' if failed != 1 else ''} failed (reported in-band)")
 
@@ -350,12 +403,14 @@ def chain_batch(call: Call) -> None:
     values["layers"] = None
     blocks = api.blocks_of(values)
     upstream = api.upstream_of(values) if command is options.BACKPROP else None
-    writer: Rows | Objects | None = None
+    writer: Rows | Objects | LayerRows | None = None
     if call.format == "csv" and not call.flag("per_layer"):
         writer = Rows(blocks, upstream, call.flag("keep_going"), call.view)
+    elif call.format == "csv":
+        writer = LayerRows(call.view)
     elif call.format == "json" and not call.flag("per_layer"):
         writer = Objects(command.name, blocks, upstream, call.view)
-    per_layer = call.per_layer and writer is None
+    per_layer = call.per_layer and (writer is None or isinstance(writer, LayerRows))
 
     def case(line: str) -> Any:
         words, own = batch_words(line)
@@ -391,6 +446,8 @@ def chain_batch(call: Call) -> None:
         assert writer is not None
         words, own = batch_words(line)
         layers = own or every or len(words)
+        if isinstance(writer, LayerRows):
+            return writer.case(number, (tuple(words), layers), lambda: case(line))
         found = None
         if kernel is not None and own is None and "#" not in line:
             times = repeat(words)

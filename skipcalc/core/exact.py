@@ -247,7 +247,7 @@ def show(value: Number, exact: bool = False, digits: int = SIGNIFICANT, fraction
     return show_parts(value.numerator, value.denominator, exact, digits, digits if fraction is None else fraction)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=16384)
 def show_parts(numerator: int, denominator: int, exact: bool, digits: int, fraction: int) -> Shown:
     """show() of numerator/denominator in lowest terms (cached on the integer parts: hashing a
     Fraction costs a modular inverse, and long chains repeat their values)."""
