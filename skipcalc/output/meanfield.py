@@ -93,11 +93,11 @@ def _network_json(net: Any) -> dict[str, Any]:
 
 
 def _summary(result: MeanFieldResult) -> list[tuple[str, Any]]:
-    never = "none (no exponential decay)"
+    never = "none (no decay)"
     lines: list[tuple[str, Any]] = [
         (
             "q*, the length map's fixed point",
-            result.q_star if result.q_star is not None else f"none: {result.q_reason}",
+            result.q_star if result.q_star is not None else _reason(result.q_reason),
         ),
         ("chi1, mean squared local derivative at q*", result.chi1 if result.chi1 is not None else "none"),
         ("sqrt(chi1), the local derivative it gives", result.sqrt_chi1 if result.sqrt_chi1 is not None else "none"),
@@ -110,6 +110,11 @@ def _summary(result: MeanFieldResult) -> list[tuple[str, Any]]:
     for net in result.networks:
         lines.append((f"{net.block.spec}: g^2 reaching layer 1, / output's", net.wrt[0]))
     return lines
+
+
+def _reason(reason: str | None) -> str:
+    """Why there is no q*, short enough for the summary (the json's q_star_reason says it whole)."""
+    return "none: " + (reason or "").split(" (")[0]
 
 
 def _notes(result: MeanFieldResult) -> list[str]:
