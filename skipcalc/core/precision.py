@@ -35,7 +35,7 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import partial
 from itertools import accumulate, compress, count, repeat
-from operator import is_, mul, ne
+from operator import eq, is_, mul, ne, not_
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .formats import BY_NAME, FORMATS, FloatFormat, floor_log2, round_into
@@ -326,18 +326,17 @@ def extremes(values: Sequence[Any], doubles: Sequence[float]) -> tuple[Fraction,
     finite = [m for m in magnitudes if 0 < m < math.inf]
     ends = []
     for pick, beyond in ((min, 0.0), (max, math.inf)):
-        if beyond in magnitudes:  # beyond double range: decided exactly among those
-            chosen = [k for k, m in enumerate(magnitudes) if m == beyond and values[k]]
-        else:
-            chosen = []
+        chosen: list[Any] = []
+        if beyond in magnitudes:  # beyond double range: decided exactly among those (at C speed)
+            chosen = list(filter(None, compress(values, map(eq, magnitudes, repeat(beyond)))))
         if not chosen and finite:
-            end = pick(finite)
-            chosen = [k for k, m in enumerate(magnitudes) if m == end]
+            chosen = list(compress(values, map(eq, magnitudes, repeat(pick(finite)))))
         if not chosen:
             return None
-        candidates = [abs(values[k]) for k in chosen]
-        decimals = [c for c in candidates if isinstance(c, Decimal)]  # compared at C speed
-        others = _near_extreme([c for c in candidates if not isinstance(c, Decimal)], pick)
+        candidates = list(map(abs, chosen))
+        kinds = list(map(isinstance, candidates, repeat(Decimal)))
+        decimals = list(compress(candidates, kinds))  # compared at C speed
+        others = _near_extreme(list(compress(candidates, map(not_, kinds))), pick)
         # and each side's best as carried Decimals: a Decimal compared with a Fraction of 3,000
         # digits would build it
         best = [pick(side, key=to_carried) if side is others else pick(side) for side in (decimals, others) if side]

@@ -272,8 +272,8 @@ NOTE = (
     "format, and every product and sum is rounded to it (to nearest, ties to even), as autograd computes in that "
     "dtype; FP8 stores each layer's gradient and computes in float32. The json's stored is each exact gradient "
     "rounded once. Subnormal: below the smallest normal number. Lost: 0 where the exact gradient is not, or beyond "
-    "the largest finite value (inf; float8_e4m3fn clamps to 448). A loss scale 2^k multiplies the loss, so every "
-    "gradient."
+    "the largest finite value (inf; float8_e4m3fn clamps to 448). A loss scale 2^k multiplies the loss, and so "
+    "every gradient, by 2^k."
 )
 
 
