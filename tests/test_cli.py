@@ -130,6 +130,8 @@ TYPOS = [
     (["ch", "0.1"], "ch: no such command; did you mean chain?"),
     (["chain", "0.1", "--resi", "--format", "value"], "--resi: no such option; did you mean --residual?"),
     (["depth", "--loc", "0.1"], "--loc: no such option; did you mean --local?"),
+    (["depth", "0.1"], "depth takes no arguments, only options; did you mean --local 0.1?"),
+    (["meanfield", "1.5", "--act", "tanh"], "did you mean --weight-var 1.5?"),
 ]
 
 

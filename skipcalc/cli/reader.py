@@ -92,7 +92,9 @@ def _argument(parsed: Parsed, word: str) -> None:
     command = parsed.command
     if command.arguments is None:
         hint = ""
-        value_options = [opt for opt in command.options if opt.takes_value and isinstance(opt.kind, kinds.Number)]
+        value_options = [
+            opt for opt in command.options if opt.takes_value and isinstance(opt.kind, (kinds.Number, kinds.NumberList))
+        ]
         if value_options and options.is_number_text(word):
             hint = f"; did you mean {value_options[0].name} {word}?"
         raise InputError(f"{quote(word)}: {command.words} takes no arguments, only options{hint}")
