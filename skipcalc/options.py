@@ -391,7 +391,7 @@ DEPTH = Command(
     (
         Opt(
             "--local",
-            NumberList(Number(metavar="D"), most=limits.MAX_ROWS),
+            NumberList(Number(metavar="D"), most=limits.MAX_ROWS, metavar="D"),
             "Every layer's local derivative D; several (0.1,0.5 or a range 0.01:1:0.01) give the depth x "
             "derivative map.",
             required="give --local D, every layer's local derivative",
