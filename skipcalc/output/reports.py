@@ -266,7 +266,7 @@ def depth_map_report(result: DepthMapResult) -> Report:
         "rows": list(rows),
     }
     return Report(
-        title=f"depth map: {len(result.local):,} derivatives x {n:,} depths"
+        title=f"depth map: {len(result.local):,} derivatives x {n:,} depth{'s' if n != 1 else ''}"
         + (f", dL/dx_n = {short(result.loss_gradient)}" if scaled else ""),  # type: ignore[arg-type]
         columns=columns,
         rows=rows,
