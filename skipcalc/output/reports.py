@@ -59,7 +59,8 @@ def _line(result: Result) -> str:
         return f"new weight {short(result.new_weight)}, step {short(result.step)}"
     if isinstance(result, DepthMapResult):
         values = ", ".join(f"{b.spec} {short(v)}" for b, v in zip(result.blocks, result.headline, strict=True))
-        return f"{len(result.local)} derivatives x {len(result.depths)} depths; at the last: {values}"
+        n = len(result.depths)
+        return f"{len(result.local)} derivatives x {n} depth{'s' if n != 1 else ''}; at the last: {values}"
     if isinstance(result, DepthResult):
         last = result.rows[-1]
         values = ", ".join(f"{b.spec} {short(v)}" for b, v in zip(result.blocks, last.values, strict=True))
