@@ -43,6 +43,7 @@ ORDER = [
     "output.machine",
     "output.table",
     "output.render",
+    "output.batch",
     "output.notebook",
     "kinds",
     "options",

@@ -129,6 +129,11 @@ class ValueLines:
             return None
         return "\t".join(self.text(n, d) for n, d in found) + "\n"
 
+    def gradients(self, line: str, repeat: int = 1) -> list[Fraction] | None:
+        """Each network's gradient as a Fraction (None: a line the general way takes)."""
+        found = self.pairs(line, repeat)
+        return None if found is None else [coprime(n, d) for n, d in found]
+
     def pairs(self, line: str, repeat: int = 1) -> list[tuple[int, int]] | None:
         """Each network's gradient as (numerator, denominator) in lowest terms, or None for a
         line the general way takes."""
@@ -216,6 +221,13 @@ def gcd(a: int, b: int) -> int:
     import gmpy2
 
     return int(gmpy2.gcd(a, b))
+
+
+def quotient(a: Any, b: Any) -> Fraction | Decimal:
+    """a / b: exact for Fractions, else with CARRIED precision (b not 0)."""
+    if isinstance(a, Fraction) and isinstance(b, Fraction):
+        return multiply(a, reciprocal(b))
+    return CARRIED.divide(to_carried(a), to_carried(b))
 
 
 def reduced(numerator: int, denominator: int) -> Fraction:

@@ -157,7 +157,7 @@ def ratio(networks: Sequence[Network], local: Sequence[Fraction]) -> Number | No
         return None
     r, p = by_name[RESIDUAL.spec], by_name[PLAIN.spec]
     if isinstance(r, Decimal) or isinstance(p, Decimal):
-        return _fast.CARRIED.divide(_fast.to_carried(r), _fast.to_carried(p))
+        return _fast.quotient(r, p)
     if _cheap_gcd(r.numerator, p.numerator) and _cheap_gcd(r.denominator, p.denominator):
         return _fast.multiply(r, _fast.reciprocal(p))  # two gcds, then products
     # Else prod((1 + D_i) / D_i), layer by layer: the gcds of two million-digit gradients are

@@ -46,7 +46,7 @@ def depth_sweep(
         ratio = None
         if PLAIN.spec in plain_at and RESIDUAL.spec in plain_at:
             p, r = values[plain_at[PLAIN.spec]], values[plain_at[RESIDUAL.spec]]
-            ratio = _divide(r, p) if p else None
+            ratio = _fast.quotient(r, p) if p else None
         rows.append(DepthRow(n, values, ratio))
     return DepthResult(
         local,
@@ -106,12 +106,6 @@ def _column(block: Block, d: Fraction, g: Fraction, depths: Sequence[int]) -> li
         fs = block.factors([d] * n)
         out.append(g * _fast.product(fs) if n <= 5000 else _fast.carried_product(fs, g))
     return out
-
-
-def _divide(r: Number, p: Number) -> Number:
-    if isinstance(r, Fraction) and isinstance(p, Fraction):
-        return _fast.multiply(r, _fast.reciprocal(p))
-    return _fast.CARRIED.divide(_fast.to_carried(r), _fast.to_carried(p))
 
 
 # ---------------------------------------------------------------------------

@@ -343,8 +343,8 @@ def decimal_text(sign: int, coefficient: int, exponent: int, rounded_to: int | N
 def to_float(value: Number) -> float | None:
     """The nearest double, or None when the value is outside double range (an overflow, or
     a nonzero value that would underflow to 0)."""
-    try:
-        result = float(value)
+    try:  # a Fraction's parts divided directly (correctly rounded): its __float__ in one step
+        result = value.numerator / value.denominator if type(value) is Fraction else float(value)
     except OverflowError:
         return None
     if math.isinf(result) or (result == 0 and value != 0):

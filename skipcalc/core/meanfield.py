@@ -237,7 +237,6 @@ class Expectations:
             self.root_2pi = gmpy2.sqrt(2 * gmpy2.const_pi())
             self.tolerance = mpfr(10) ** -need if need else None
         self.cache: dict[int, list[tuple[Any, Any, Any]]] = {}
-        self.evaluations = 0
 
     def scale(self, j: int) -> list[tuple[Any, Any, Any]]:
         """w·(φ², φ′², φφ″) summed over ±u at every node, u = 2^j x."""
@@ -253,7 +252,6 @@ class Expectations:
                     total[1] += d * d
                     total[2] += f * d2
                 found.append((w * total[0], w * total[1], w * total[2]))
-            self.evaluations += 2 * len(self.xs)
             self.cache[j] = found
         return found
 
@@ -288,7 +286,6 @@ class Closed:
 
     def __init__(self, act: Activation) -> None:
         self.act = act
-        self.evaluations = 0
 
     def at(self, q: Any) -> tuple[Any, Any, Any]:
         name = self.act.name
@@ -329,6 +326,10 @@ class Network:
     q: tuple[Any, ...]
     factors: tuple[Any, ...]
     wrt: tuple[Any, ...]
+
+    def local(self, digits: int) -> list[Any]:
+        """Each layer's root mean square local derivative √(a² + b²χ), to ``digits``."""
+        return [sqrt_of(f, digits) for f in self.factors]
 
 
 @dataclass(frozen=True)

@@ -25,12 +25,13 @@ def meanfield_report(result: MeanFieldResult) -> Report:
         columns[f"{spec} local"] = f"{spec} local"
         columns[f"{spec} gradient"] = f"{spec} g^2 in"
     rows = []
+    locals_ = [net.local(result.digits) for net in nets]
     for k in range(1, n + 1):
         row: dict[str, Any] = {"layer": k}
-        for net in nets:
+        for net, local in zip(nets, locals_, strict=True):
             spec = net.block.spec
             row[f"{spec} q"] = net.q[k - 1]
-            row[f"{spec} local"] = _root(net.factors[k - 1], result.digits)
+            row[f"{spec} local"] = local[k - 1]
             row[f"{spec} gradient"] = net.wrt[k - 1]
         rows.append(row)
     data: dict[str, Any] = {
@@ -74,12 +75,6 @@ def meanfield_report(result: MeanFieldResult) -> Report:
         chart=lambda: _chart(result),
         floats=result.simulation is not None,
     )
-
-
-def _root(value: Any, digits: int) -> Any:
-    from ..core.meanfield import sqrt_of
-
-    return sqrt_of(value, digits)
 
 
 def _network_json(net: Any) -> dict[str, Any]:
