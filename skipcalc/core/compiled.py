@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 Fn = Callable[[Any], Any]
 
 
-def _gmpy2_functions() -> dict[str, Fn]:
+@lru_cache(maxsize=1)
+def gmpy2_functions() -> dict[str, Fn]:
+    """The grammar's functions on MPFR numbers (meanfield's named activations use them too)."""
     import gmpy2
 
     def sigmoid(x: Any) -> Any:
@@ -85,7 +88,7 @@ def compile_formula(expr: Any, backend: str) -> Fn:
 
     from .formula import X
 
-    functions = _gmpy2_functions() if backend == "gmpy2" else _numpy_functions()
+    functions = gmpy2_functions() if backend == "gmpy2" else _numpy_functions()
     if backend == "gmpy2":
         import gmpy2
 

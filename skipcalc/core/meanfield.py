@@ -77,22 +77,11 @@ class Activation:
         return self.name in CLOSED
 
 
-def _sigmoid(x: Any) -> Any:
-    if x >= 0:
-        return 1 / (1 + gmpy2.exp(-x))
-    e = gmpy2.exp(x)
-    return e / (1 + e)
-
-
-def _npdf(x: Any) -> Any:
-    return gmpy2.exp(-x * x / 2) / gmpy2.sqrt(2 * gmpy2.const_pi())
-
-
-def _ncdf(x: Any) -> Any:
-    return gmpy2.erfc(-x / gmpy2.sqrt(mpfr(2))) / 2
-
-
 def _named(name: str) -> Activation:
+    from .compiled import gmpy2_functions  # the formula grammar's own functions, no SymPy
+
+    fn = gmpy2_functions()
+    _sigmoid, _npdf, _ncdf = fn["sigmoid"], fn["phi"], fn["Phi"]
     zero, one = (lambda x: mpfr(0)), (lambda x: mpfr(1))
     if name == "linear":
         return Activation(name, lambda x: x, one, zero, True, Fraction(1))
@@ -126,10 +115,9 @@ def _named(name: str) -> Activation:
             False,
             Fraction(1, 2),
         )
-    # softplus: ln(1 + e^x), without cancellation either side
-    return Activation(
+    return Activation(  # softplus
         name,
-        lambda x: gmpy2.log1p(gmpy2.exp(x)) if x <= 0 else x + gmpy2.log1p(gmpy2.exp(-x)),
+        fn["softplus"],
         _sigmoid,
         lambda x: _sigmoid(x) * (1 - _sigmoid(x)),
         False,
