@@ -295,7 +295,7 @@ def meanfield(
     >>> r.chi1, r.phase
     (Fraction(1, 1), 'critical')
     >>> meanfield("tanh", bias_var=0.05, critical=True, digits=12).critical
-    (Decimal('1.76095463961'),)
+    (Approx('1.76095463961'),)
     """
     from .core.limits import MAX_DIGITS
 
@@ -317,7 +317,7 @@ def meanfield(
         raise InputError("--weight-var: give sigma_w^2, e.g. --weight-var 1.5 (or --critical to find it)")
     if len(bias_vars) != 1:
         raise InputError("--bias-var: a list or range applies only with --critical; give one variance")
-    from .core.meanfield import sqrt_of, theory_and_networks
+    from .core.meanfield import theory_and_networks
 
     shown = blocks_of(values)
     theory, nets = theory_and_networks(
@@ -325,7 +325,7 @@ def meanfield(
     )
     simulation = None
     if values.simulate:
-        from .core.simulate import simulate as run
+        from .core.meanfield.simulate import simulate as run
 
         simulation = run(
             chosen,
@@ -349,7 +349,7 @@ def meanfield(
         theory.q_star,
         theory.q_reason,
         theory.chi1,
-        sqrt_of(theory.chi1, digits),
+        theory.sqrt_chi1,
         theory.c_star,
         theory.chi_c,
         theory.xi_q,
@@ -357,6 +357,7 @@ def meanfield(
         theory.phase,
         tuple(nets),
         simulation=simulation,
+        c_reason=theory.c_reason,
     )
 
 

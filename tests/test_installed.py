@@ -118,7 +118,9 @@ def test_columns_zero_is_treated_as_unset():
     assert result.returncode == 0 and "1.21" in result.stdout
 
 
-def _pty_process(args: list[str], *, stdin_pty: bool = False) -> tuple[subprocess.Popen[bytes], int]:
+def _pty_process(
+    args: list[str], *, stdin_pty: bool = False, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], int]:
     """skipcalc with stderr (and stdin) a terminal, as a person runs it; the terminal's end."""
     import pty
 
@@ -128,7 +130,7 @@ def _pty_process(args: list[str], *, stdin_pty: bool = False) -> tuple[subproces
         stdin=follower if stdin_pty else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=follower,
-        env=dict(os.environ, COLUMNS="80", NO_COLOR="1"),
+        env=dict(os.environ, COLUMNS="80", NO_COLOR="1", **(env or {})),
     )
     os.close(follower)
     return process, leader
@@ -142,6 +144,21 @@ def _wait_for(leader: int, text: bytes) -> bytes:
         assert chunk, seen
         seen += chunk
     return seen
+
+
+def _interrupt(process: subprocess.Popen[bytes], leader: int) -> bytes:
+    """Send Ctrl-C's signal and wait for the end, reading the terminal meanwhile (an unread
+    terminal fills, and a process writing to it would block): all it wrote after the signal."""
+    import threading
+
+    seen: list[bytes] = []
+    reader = threading.Thread(target=lambda: seen.append(_drain(leader)), daemon=True)
+    reader.start()
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=60)
+    reader.join(timeout=60)
+    os.close(leader)
+    return b"".join(seen)
 
 
 def _drain(leader: int) -> bytes:
@@ -160,20 +177,22 @@ def test_ctrl_c_while_waiting_on_stdin_is_130_without_a_traceback():
     """skipcalc says it is reading stdin; Ctrl-C then ends it quietly with 130."""
     process, leader = _pty_process(["chain", "-", "--format", "value"], stdin_pty=True)
     _wait_for(leader, b"end with Ctrl-D")
-    process.send_signal(signal.SIGINT)
-    process.wait(timeout=60)
-    assert process.returncode == 130 and b"Traceback" not in _drain(leader)
-    os.close(leader)
+    after = _interrupt(process, leader)
+    assert process.returncode == 130 and b"Traceback" not in after
 
 
 def test_ctrl_c_during_work_is_130_without_a_traceback():
-    """The progress display names the work under way; Ctrl-C then ends it quietly with 130."""
-    process, leader = _pty_process(["chain", "0.1", "--layers", "200000"])
+    """The progress display names the work under way; Ctrl-C then ends it quietly with 130.
+
+    The display is told to appear at once (SKIPCALC_PROGRESS_DELAY=0), so seeing it is the signal
+    that work is under way, and the work is long for certain: 3,000 tanh layers at 40 digits take
+    about nine seconds of quadrature on an idle core, against the microseconds between reading
+    the display and sending the signal."""
+    work = ["meanfield", "--act", "tanh", "--weight-var", "1.5", "--layers", "3000", "--digits", "40"]
+    process, leader = _pty_process(work, env={"SKIPCALC_PROGRESS_DELAY": "0"})
     _wait_for(leader, b"skipcalc: ")
-    process.send_signal(signal.SIGINT)
-    process.wait(timeout=60)
-    assert process.returncode == 130 and b"Traceback" not in _drain(leader)
-    os.close(leader)
+    after = _interrupt(process, leader)
+    assert process.returncode == 130 and b"Traceback" not in after
 
 
 def test_ctrl_c_is_guarded_from_the_console_scripts_first_import():

@@ -25,8 +25,15 @@ ORDER = [
     "core.jacobian",
     "core.formula",
     "core.compiled",
-    "core.meanfield",
-    "core.simulate",
+    "core.meanfield.activations",
+    "core.meanfield.quadrature",
+    "core.meanfield.certify",
+    "core.meanfield.model",
+    "core.meanfield.correlation",
+    "core.meanfield.theory",
+    "core.meanfield.critical",
+    "core.meanfield.simulate",
+    "core.meanfield.__init__",
     "core.autograd",
     "core.precision",
     "core.init",
@@ -66,7 +73,7 @@ def _module(path: Path) -> str:
 
 
 def _modules() -> dict[str, Path]:
-    return {_module(p): p for p in PACKAGE.rglob("*.py") if p.name != "__init__.py"}
+    return {_module(p): p for p in PACKAGE.rglob("*.py") if p.name != "__init__.py" or p.parent.name == "meanfield"}
 
 
 def _imports(name: str, top_level_only: bool = False) -> set[str]:

@@ -131,9 +131,10 @@ def chain_or_backprop(call: Call) -> None:
     function = api.backprop if call.command is options.BACKPROP else api.chain
     from ..output import progress
 
+    numbers = derivatives(call)  # read first: a person typing on stdin sees no spinner
     with progress.phase("computing exactly"):
         written = call.format in ("json", "csv")
-        result = function(derivatives(call), **call.keywords, per_layer=call.per_layer, written=written)
+        result = function(numbers, **call.keywords, per_layer=call.per_layer, written=written)
     emit(call, result)
 
 

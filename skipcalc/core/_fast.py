@@ -360,6 +360,47 @@ class Terminating(Decimal):
     __slots__ = ()
 
 
+class Approx(Decimal):
+    """A certified approximation (a mean-field quantity): the value as computed, at working
+    precision, with ``error``, a bound on its relative error, and ``cap``, the most significant
+    digits it may show (the digits it was certified to). It is rounded once, when shown
+    (:func:`approx_rounded`), never from an already rounded text."""
+
+    __slots__ = ("error", "cap")
+    error: Decimal
+    cap: int
+
+    def __str__(self) -> str:
+        """The value as it is shown: rounded once to the digits it was certified to."""
+        return str(approx_rounded(self, self.cap))
+
+    def __repr__(self) -> str:
+        return f"Approx('{self!s}')"
+
+
+def approx(value: Any, error: Any, cap: int) -> Approx:
+    """An Approx of ``value`` (a Decimal, or anything whose str() is a decimal: an mpfr)."""
+    made = Approx(value if isinstance(value, Decimal) else str(value))
+    made.error, made.cap = Decimal(error), cap
+    return made
+
+
+def approx_rounded(value: Approx, digits: int) -> Decimal:
+    """``value`` correctly rounded to ``digits`` (at most its cap) significant digits: both ends
+    of its error interval round to the same digits there, or it is shown with fewer, the most at
+    which they do (a value certified to 16 digits is never shown as a rounding of its 16-digit
+    text)."""
+    wide = _WIDE
+    low = wide.multiply(value, wide.subtract(1, value.error))
+    high = wide.multiply(value, wide.add(1, value.error))
+    for k in range(min(digits, value.cap), 0, -1):
+        context = rounding_context(k)
+        rounded = context.plus(low)
+        if rounded == context.plus(high):
+            return context.normalize(rounded)
+    return rounding_context(1).normalize(value)
+
+
 def suffix_products(factors: Sequence[Any], upstream: Any) -> tuple[list[Any], bool]:
     """([upstream * prod(factors[k:]) for k in 0..n], all exact) as Decimals with CARRIED
     precision (both ends as given). The values from the output side that never round (decimal
@@ -485,6 +526,9 @@ def decimal_shown(values: Sequence[Decimal], digits: int) -> tuple[list[str], li
     rounded (round_carried) and never exact; Terminating ones exact where they fit ``digits``.
     Rounding and str() are mapped over them at C speed; the few texts str() writes otherwise
     are fixed one by one."""
+    approximate = list(map(isinstance, values, repeat(Approx)))
+    if any(approximate):  # each rounded once, within its own error bound
+        values = [approx_rounded(v, digits) if isinstance(v, Approx) else v for v in values]
     context = rounding_context(digits)
     terminating = list(map(isinstance, values, repeat(Terminating)))
     if all(terminating):  # exact values: their correct rounding, no error bound to widen

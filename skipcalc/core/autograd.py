@@ -232,15 +232,18 @@ def _function(tape: Tape, name: str, a: float) -> float:
 # The backward pass
 
 
-def backward(tape: Tape, output: int, upstream: float, start: int) -> tuple[float, list[float]]:
+def backward(tape: Tape, output: int, upstream: float, start: int) -> tuple[float, list[float], bool]:
     """Reverse mode from ``output`` with dL/d(output) = ``upstream``, down to node ``start``
-    (the layer's input): the gradient reaching it, summed as autograd's engine sums it, and
-    every gradient the pass formed (for the loss-scale window)."""
+    (the layer's input): the gradient reaching it, summed as autograd's engine sums it, every
+    gradient the pass formed (for the loss-scale window), and whether one of them rounded to 0
+    from a nonzero gradient where the rule at a unit gradient gives a nonzero one (an underflow,
+    not a derivative of 0)."""
     nodes = tape.nodes
     for node in nodes:
         node.grads = []
     nodes[output].grads.append(upstream)
     formed: list[float] = []
+    lost = False
     # Autograd's engine runs the ready node made last first; here every node above the input
     # is ready once the nodes made after it have run, so that order is the reverse of making.
     for k in range(output, start, -1):
@@ -248,12 +251,16 @@ def backward(tape: Tape, output: int, upstream: float, start: int) -> tuple[floa
         if not node.grads or not node.inputs:
             continue
         g = _sum(tape, node.grads)
-        for i, grad in zip(node.inputs, _rule(tape, node, g), strict=True):
+        rules = _rule(tape, node, g)
+        for i, grad in zip(node.inputs, rules, strict=True):
             if grad is not None:
                 nodes[i].grads.append(grad)
                 formed.append(grad)
+        if g and not lost and any(grad == 0 for grad in rules):
+            unit = _rule(tape, node, math.copysign(1.0, g))
+            lost = any(grad == 0 and u for grad, u in zip(rules, unit, strict=True))
     grads = nodes[start].grads
-    return (_sum(tape, grads) if grads else 0.0), formed
+    return (_sum(tape, grads) if grads else 0.0), formed, lost
 
 
 def _sum(tape: Tape, grads: list[float]) -> float:
@@ -385,16 +392,21 @@ def forward(
     return Forward(tuple(tapes), tuple(ends))
 
 
-def backward_through(run: Forward, store: Round, upstream: float) -> tuple[list[float], list[float]]:
+def backward_through(run: Forward, store: Round, upstream: float) -> tuple[list[float], list[float], bool]:
     """The gradients dL/dx_k (k = 0..n) of a forward pass from dL/dx_n = ``upstream``, each
-    stored in F at the layer boundary, and every gradient formed on the way."""
+    stored in F at the layer boundary, every gradient formed on the way, and whether one of
+    them underflowed to 0 (see backward)."""
     g = store(upstream)
     values = [g]
     formed: list[float] = []
+    lost = False
     for tape, (start, out) in zip(reversed(run.tapes), reversed(run.ends), strict=True):
-        reached, made = backward(tape, out, g, start)
+        reached, made, dropped = backward(tape, out, g, start)
         formed.extend(made)
+        lost = lost or dropped
         g = store(reached)
+        if reached and not g:
+            lost = True
         values.append(g)
     values.reverse()
-    return values, formed
+    return values, formed, lost

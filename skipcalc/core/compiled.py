@@ -92,8 +92,16 @@ def compile_formula(expr: Any, backend: str) -> Fn:
     if backend == "gmpy2":
         import gmpy2
 
+        made: dict[tuple[Fraction, int], Any] = {}
+
         def constant(value: Fraction) -> Any:
-            return gmpy2.mpfr(value.numerator) / value.denominator
+            if value.denominator == 1 and abs(value.numerator) < 2**53:
+                return value.numerator  # an int: MPFR takes it exactly
+            key = (value, gmpy2.get_context().precision)  # made once per working precision
+            found = made.get(key)
+            if found is None:
+                found = made[key] = gmpy2.mpfr(value.numerator) / value.denominator
+            return found
 
         def pi() -> Any:
             return gmpy2.const_pi()

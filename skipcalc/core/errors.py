@@ -101,7 +101,10 @@ def _interrupted(signum: int, frame: object) -> None:
             cleanup()
         except Exception:  # noqa: BLE001, S110 - on the way out, nothing may stop the exit
             pass
-    say("")
+    try:  # straight to the descriptor: a display thread may hold the stream's lock
+        os.write(2, b"\n")
+    except OSError:
+        pass
     os._exit(INTERRUPTED)  # no unwinding: an import or a write half done cannot print a traceback
 
 
@@ -171,6 +174,7 @@ ASCII = {
     "≤": "<=",
     "≥": ">=",
     "σ": "sigma",
+    "π": "pi",
     "χ": "chi",
     "φ": "phi",
     "ξ": "xi",

@@ -53,6 +53,8 @@ GRADSCALER_GROWTH_INTERVAL = 2000
 overflowing step (backoff_factor 0.5) and skips that step."""
 GRADSCALER_MOST = 127
 """GradScaler keeps its scale in a float32 tensor: 2^127 is the highest power of two it can hold."""
+GRADSCALER_LEAST = -149
+"""And 2^-149, the smallest float32 (a subnormal), the lowest: halved once more it is 0."""
 FP8 = ("float8_e4m3fn", "float8_e5m2")
 
 
@@ -189,14 +191,22 @@ def _double(value: Any) -> float:
 @dataclass(frozen=True, eq=False)
 class Pass:
     """One backward pass in F: the gradients dL/dx_k (k = 0..n), and the smallest and largest
-    nonzero magnitude among them and the products it formed; ``clean`` when every one of those
-    stayed normal and finite (so a power-of-two scale within range scales them exactly)."""
+    nonzero magnitude among them and every product and sum it formed from the upstream gradient;
+    ``under`` when one of those fell below the smallest normal (a subnormal, or a 0 made of
+    nonzero factors), ``over`` when one passed the largest finite value. A pass that is neither
+    is clean: a power-of-two scale that keeps its extremes normal and finite scales every one of
+    its roundings exactly."""
 
     values: tuple[float, ...]
     smallest: float
     largest: float
-    clean: bool
+    under: bool
+    over: bool
     clamped: frozenset[int] = frozenset()  # gradients float8_e4m3fn clamped to +-448 (indices k of dL/dx_k)
+
+    @property
+    def clean(self) -> bool:
+        return not self.under and not self.over
 
 
 def backward_pass(
@@ -225,12 +235,15 @@ def backward_pass(
     # keeping the sign of each zero as IEEE arithmetic does.
     settle = all(map(math.isfinite, stored_d))
     positive = settle and all(d > 0 for d in stored_d)
+    lost = bool(start) and not g  # a product of nonzero factors rounded to 0: it fell below the subnormals
     if uniform and not fp8 and a == 0 and b == 1:  # plain: each gradient is the product itself
         for k, d in enumerate(stored_d):
             if (g == 0 and settle) or (g == math.inf and positive):
                 values.extend(_settled(g, stored_d[k:], residual=False)[0])
                 break
-            g = to_f(g * d)
+            product = to_f(g * d)
+            lost = lost or bool(not product and g and d)
+            g = product
             values.append(g)
     elif uniform and not fp8 and a == 1 and b == 1:  # residual: g + RN(g * D)
         for k, d in enumerate(stored_d):
@@ -240,19 +253,30 @@ def backward_pass(
                 formed.extend(products)
                 break
             t = to_f(g * d)
+            lost = lost or bool(not t and g and d)
             formed.append(t)
             g = to_f(g + t)
             values.append(g)
     else:
+        stored_b = {b: to_f(float(b)) for _, b in coefficients}
+        stored_a = {a: to_f(float(a)) for a, _ in coefficients}
         for (a, b), d in zip(reversed(coefficients), stored_d, strict=True):
-            branch = op(g * d) if b == 1 else op(op(g * to_f(float(b))) * d)
+            if b == 1:
+                branch = op(g * d)
+                lost = lost or bool(not branch and g and d)
+            else:
+                gb = op(g * stored_b[b])  # the scaled gradient times the branch's weight, rounded first
+                branch = op(gb * d)
+                formed.append(gb)
+                lost = lost or bool(not gb and g and b) or bool(not branch and gb and d)
             formed.append(branch)
             if a == 0:
                 total = branch
             else:
-                skip = g if a == 1 else op(g * to_f(float(a)))
+                skip = g if a == 1 else op(g * stored_a[a])
                 if a != 1:
                     formed.append(skip)
+                    lost = lost or bool(not skip and g)
                 total = op(skip + branch)
             g = to_f(total)
             if abs(total) > beyond:
@@ -262,8 +286,8 @@ def backward_pass(
     n = len(values) - 1
     # FP8's products and sums are float32 values: only the gradients it stores are held to FP8's range
     seen = values if fp8 else [*values, *formed]
-    smallest, largest, clean = _extent(fmt, seen, 0.0 in stored_d or values[-1] == 0)
-    return Pass(tuple(values), smallest, largest, clean and not clamped, frozenset(n - k for k in clamped))
+    smallest, largest, under, over = _extent(fmt, seen, bool(lost))
+    return Pass(tuple(values), smallest, largest, under, over or bool(clamped), frozenset(n - k for k in clamped))
 
 
 def _settled(g: float, rest: Sequence[float], residual: bool) -> tuple[list[float], list[float]]:
@@ -288,21 +312,18 @@ def _settled(g: float, rest: Sequence[float], residual: bool) -> tuple[list[floa
     return values, products
 
 
-def _extent(fmt: FloatFormat, seen: Sequence[float], zeros_are_exact: bool) -> tuple[float, float, bool]:
-    """(smallest and largest nonzero magnitude, clean): every value normal and finite; a 0 only
-    where an exact 0 made it (a derivative of 0), not an underflow."""
+def _extent(fmt: FloatFormat, seen: Sequence[float], lost: bool) -> tuple[float, float, bool, bool]:
+    """(smallest and largest nonzero magnitude, under, over): under when one is below the
+    smallest normal or ``lost`` (a 0 made of nonzero factors); over when one is beyond the
+    largest finite value, or not a number."""
     magnitudes = list(map(abs, seen))
     nonzero = list(filter(None, magnitudes))
     if not nonzero:
-        return 0.0, 0.0, True
+        return 0.0, 0.0, lost, False
     smallest, largest = min(nonzero), max(nonzero)
-    clean = (
-        smallest >= float(fmt.min_normal)
-        and largest <= float(fmt.max_finite)
-        and not any(map(math.isnan, magnitudes))
-        and (zeros_are_exact or len(nonzero) == len(magnitudes))
-    )
-    return smallest, largest, clean
+    under = lost or smallest < float(fmt.min_normal)
+    over = largest > float(fmt.max_finite) or any(map(math.isnan, magnitudes))
+    return smallest, largest, under, over
 
 
 def _stored_each(to_f: Callable[[float], float], values: Sequence[Any]) -> list[float]:
@@ -325,12 +346,14 @@ def extremes(values: Sequence[Any], doubles: Sequence[float]) -> tuple[Fraction,
     magnitudes = list(map(abs, doubles))
     finite = [m for m in magnitudes if 0 < m < math.inf]
     ends = []
-    for pick, beyond in ((min, 0.0), (max, math.inf)):
+    for pick, beyond, other in ((min, 0.0, math.inf), (max, math.inf, 0.0)):
         chosen: list[Any] = []
         if beyond in magnitudes:  # beyond double range: decided exactly among those (at C speed)
             chosen = list(filter(None, compress(values, map(eq, magnitudes, repeat(beyond)))))
         if not chosen and finite:
             chosen = list(compress(values, map(eq, magnitudes, repeat(pick(finite)))))
+        if not chosen and other in magnitudes:  # every nonzero value is beyond double range, the other way
+            chosen = list(filter(None, compress(values, map(eq, magnitudes, repeat(other)))))
         if not chosen:
             return None
         candidates = list(map(abs, chosen))
@@ -393,20 +416,61 @@ def _floor_log2_below(a: Fraction, inclusive: bool) -> int:
 def computed_window(
     fmt: FloatFormat, run: Callable[[float], Pass], unscaled: Pass, hint: Window | None
 ) -> Window | None:
-    """The powers of two S for which the backward pass in F from S*dL/dx_n (``run(S)``) keeps
-    every gradient and every product normal and finite. From a clean pass (the unscaled one,
-    else one at a scale the stored window suggests) the window follows from its extremes:
-    within it every operation scales exactly."""
-    reference, at = unscaled, 0
-    if not reference.clean and hint is not None and hint.works:
-        at = (hint.lowest + hint.highest) // 2
-        reference = run(math.ldexp(1.0, at))
-    if not reference.clean or not reference.largest:
+    """The powers of two S for which the backward pass in F from S*dL/dx_n (``run(S)``) forms
+    every product and sum normal and finite: a clean pass. The local derivatives are stored in F
+    once, at every S alike (1e-6 is a float16 subnormal whatever the scale), so they are not
+    among the quantities S moves. Within the window every rounding scales exactly, so each
+    gradient is S times the same value, and GradScaler's division by S gives it back. From one
+    clean pass the window follows from its extremes; None when no scale gives one: the gradients
+    span more than F's normal range (``hint``, the exact gradients' window, says so first), or
+    every scale loses some product."""
+    if hint is not None and not hint.works:
         return None
-    # smallest * 2^k >= 2^e_min  <=>  k >= e_min - (e - 1), for smallest in [2^(e-1), 2^e)
-    lowest = fmt.min_exponent - math.frexp(reference.smallest)[1] + 1
-    highest = floor_log2(fmt.max_finite / Fraction(reference.largest))
-    return Window(at + lowest, at + highest)
+    made = {0: unscaled}
+
+    def at(k: int) -> Pass:
+        if k not in made:
+            made[k] = run(math.ldexp(1.0, k))
+        return made[k]
+
+    ref = _clean_scale(fmt, at, hint)
+    if ref is None:
+        return None
+    reference = at(ref)
+    if not reference.largest:
+        return None
+    # smallest * 2^j >= 2^e_min  <=>  j >= e_min - (e - 1), for smallest in [2^(e-1), 2^e)
+    lowest = ref + fmt.min_exponent - math.frexp(reference.smallest)[1] + 1
+    highest = ref + floor_log2(fmt.max_finite / Fraction(reference.largest))
+    return Window(lowest, highest)
+
+
+SCALES = (-1074, 1023)
+"""The powers of two a scale may be: a double (a pass starts from S times dL/dx_n in doubles)."""
+
+
+def _clean_scale(fmt: FloatFormat, at: Callable[[int], Pass], hint: Window | None) -> int | None:
+    """A power of two whose pass is clean: 0, the middle of the exact gradients' window, then a
+    halving search (a pass that falls below the normals asks for a larger scale, one that
+    overflows for a smaller; both: none can)."""
+    if at(0).clean:
+        return 0
+    low, high = SCALES
+    k = (hint.lowest + hint.highest) // 2 if hint is not None else 0
+    for _ in range(64):
+        found = at(k)
+        if found.clean:
+            return k
+        if found.under and found.over:
+            return None
+        if found.under:
+            low = k
+        else:
+            high = k
+        if high - low <= 1:
+            return None
+        k = (low + high) // 2
+    return None
 
 
 def formula_pass(
@@ -441,12 +505,12 @@ def formula_pass(
             calls.append(abs(v) > beyond)
             return to_f(v)
 
-        values, formed = backward_through(made, stored, _double(upstream) * scale)
+        values, formed, lost = backward_through(made, stored, _double(upstream) * scale)
         n = len(values) - 1
         clamped = frozenset(n - j for j, c in enumerate(calls) if c)
         seen = values if fp8 else [*values, *formed]
-        smallest, largest, clean = _extent(fmt, seen, any(v == 0 for v in formed) or values[-1] == 0)
-        return Pass(tuple(values), smallest, largest, clean and not clamped, clamped)
+        smallest, largest, under, over = _extent(fmt, seen, lost)
+        return Pass(tuple(values), smallest, largest, under, over or bool(clamped), clamped)
 
     return run
 
@@ -468,10 +532,11 @@ def gradscaler(window: Window | None, fmt: FloatFormat) -> GradScaler | None:
     top = min(window.highest, GRADSCALER_MOST)
     if fmt.overflow == "saturate":
         return GradScaler(GRADSCALER_INIT, 0, 0, window.works and window.lowest <= GRADSCALER_INIT <= top, blind=True)
-    if GRADSCALER_INIT > top:
-        return GradScaler(top, GRADSCALER_INIT - top, 0, window.works)
+    if GRADSCALER_INIT > top:  # halving down to the top, but not past its float32 scale's smallest
+        settles = max(top, GRADSCALER_LEAST)
+        return GradScaler(settles, GRADSCALER_INIT - settles, 0, window.works and window.lowest <= settles <= top)
     growth = max(min(window.lowest, top) - GRADSCALER_INIT, 0) * GRADSCALER_GROWTH_INTERVAL
-    return GradScaler(top, 0, growth, window.works)
+    return GradScaler(top, 0, growth, window.works and window.lowest <= top)
 
 
 # ---------------------------------------------------------------------------

@@ -592,7 +592,8 @@ class MeanFieldResult(Result):
     phase: str | None = None
     networks: tuple[Any, ...] = ()
     critical: tuple[Any, ...] | None = None  # σ_w² on the critical line at each bias_var
-    simulation: Any = None  # core.simulate.Simulation
+    simulation: Any = None  # core.meanfield.simulate.Simulation
+    c_reason: str | None = None  # why c* and χ_c were not computed
 
     @property
     def headline(self) -> list[Any]:

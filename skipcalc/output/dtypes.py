@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from fractions import Fraction
 from itertools import count
 from typing import Any
 
@@ -81,10 +82,10 @@ def window_json(window: Window | None) -> dict[str, Any] | None:
     }
 
 
-def _power_value(k: int) -> str:
-    from fractions import Fraction
-
-    return show(Fraction(2) ** k, exact=True).text
+def _power_value(k: int) -> Fraction:
+    """2^k, written by the json's one rule (a decimal while it terminates within the digits
+    written, else p/q or rounded: 2^1344 is not 405 digits of a loss scale)."""
+    return Fraction(2) ** k
 
 
 def cell(net: Network, k: int) -> StoredCell:
@@ -243,6 +244,11 @@ def gradscaler_text(d: InFormat) -> str:
     skipped = f"{scaler.skipped} skipped step{'s' if scaler.skipped != 1 else ''}"
     if not scaler.works:
         way = f", after {skipped}" if scaler.skipped else ""
+        window = d.computed_loss_scale if d.computed is not None else d.loss_scale
+        if window is not None and window.works and window.lowest > scaler.settles == 127:
+            return f"GradScaler cannot reach the window: its scale is a float32, at most 2^127{way}"
+        if window is not None and window.works and window.highest < scaler.settles == -149:
+            return f"GradScaler cannot reach the window: its scale is a float32, at least 2^-149{way}"
         return (
             f"GradScaler ends at {top}, the highest scale that does not overflow{way}: still too low for the smallest"
         )

@@ -25,7 +25,7 @@ def meanfield_report(result: MeanFieldResult) -> Report:
         columns[f"{spec} local"] = f"{spec} local"
         columns[f"{spec} gradient"] = f"{spec} g^2 in"
     rows = []
-    locals_ = [net.local(result.digits) for net in nets]
+    locals_ = [net.local for net in nets]
     for k in range(1, n + 1):
         row: dict[str, Any] = {"layer": k}
         for net, local in zip(nets, locals_, strict=True):
@@ -46,6 +46,7 @@ def meanfield_report(result: MeanFieldResult) -> Report:
         "chi1": result.chi1,
         "sqrt_chi1": result.sqrt_chi1,
         "c_star": result.c_star,
+        "c_star_reason": result.c_reason,
         "chi_c": result.chi_c,
         "xi_q": result.xi_q,
         "xi_c": result.xi_c,
@@ -97,14 +98,22 @@ def _summary(result: MeanFieldResult) -> list[tuple[str, Any]]:
         ("chi1, mean squared local derivative at q*", result.chi1 if result.chi1 is not None else "none"),
         ("sqrt(chi1), the local derivative it gives", result.sqrt_chi1 if result.sqrt_chi1 is not None else "none"),
         ("phase", result.phase or "none: chi changes with q, which grows without bound"),
-        ("c*, the correlation map's fixed point", result.c_star if result.c_star is not None else "none"),
-        ("chi_c, its slope at c*", result.chi_c if result.chi_c is not None else "none"),
+        ("c*, the correlation map's fixed point", result.c_star if result.c_star is not None else _c_none(result)),
+        ("chi_c, its slope at c*", result.chi_c if result.chi_c is not None else _c_none(result)),
         ("xi_q, depth scale of the length", result.xi_q if result.xi_q is not None else never),
-        ("xi_c, depth scale of the correlation", result.xi_c if result.xi_c is not None else never),
+        (
+            "xi_c, depth scale of the correlation",
+            result.xi_c if result.xi_c is not None else _c_none(result) if result.c_reason else never,
+        ),
     ]
     for net in result.networks:
         lines.append((f"{net.block.spec}: g^2 reaching layer 1, / output's", net.wrt[0]))
     return lines
+
+
+def _c_none(result: MeanFieldResult) -> str:
+    """c* or χ_c missing: no fixed point, or not computed (the json says why, whole)."""
+    return "not computed (too costly here)" if result.c_reason else "none"
 
 
 def _reason(reason: str | None) -> str:
@@ -167,6 +176,8 @@ def _simulation_json(result: MeanFieldResult) -> dict[str, Any]:
         if m.block.spec in ("plain", "residual"):
             out[m.block.spec] = record
         out.setdefault("blocks", []).append({"block": m.block.spec, **record})
+        if m.clipped:
+            record["clipped"] = list(m.clipped)
     return out
 
 
@@ -184,8 +195,8 @@ def _simulation_table(result: MeanFieldResult) -> tuple[str, dict[str, str], Seq
         for m, net in zip(sim.networks, result.networks, strict=True):
             spec = m.block.spec
             row[f"{spec} predicted"] = _four(net.wrt[k - 1])  # beside 3-digit measurements
-            row[f"{spec} measured"] = _float(m.measured[k - 1])
-            row[f"{spec} interval"] = f"{_float(m.low[k - 1])}–{_float(m.high[k - 1])}"
+            row[f"{spec} measured"] = _three(m.measured[k - 1])
+            row[f"{spec} interval"] = f"{_three(m.low[k - 1])}–{_three(m.high[k - 1])}"
         rows.append(row)
     title = f"g^2 reaching each layer: predicted and measured ({sim.trials} networks of width {sim.width:,})"
     return (title, columns, rows)
@@ -201,8 +212,11 @@ def _four(value: Any) -> Any:
     return value if rounded == exact and not isinstance(value, Decimal) else rounded
 
 
-def _float(x: float) -> str:
-    return f"{x:.3g}"
+def _three(x: Any) -> str:
+    """A measured statistic to 3 significant digits (as text: it may be far beyond float64)."""
+    from .text import plain_text
+
+    return plain_text(x, digits=3)
 
 
 def _chart(result: MeanFieldResult) -> Any:
@@ -214,10 +228,8 @@ def _chart(result: MeanFieldResult) -> Any:
         for net, shade in zip(result.networks, shades([n.block.kind for n in result.networks]), strict=True)
     ]
     if result.simulation is not None:
-        import math
-
         for m, line in zip(result.simulation.networks, list(series), strict=True):
-            points = tuple((float(k), math.log10(v)) for k, v in enumerate(m.measured) if v > 0)
+            points = tuple((float(k), float(v.log10())) for k, v in enumerate(m.measured) if v > 0)
             series.append(Series(f"{m.block.label}, measured", points, m.block.kind, line.shade, secondary=True))
     return LineChart(
         f"Mean squared gradient at initialization: {result.act}, sigma_w^2 = {short(result.weight_var)}, "  # type: ignore[arg-type]

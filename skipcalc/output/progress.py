@@ -19,6 +19,18 @@ from ..core import errors
 DELAY = 1.0  # seconds of quiet work before the display appears
 
 
+def _delay() -> float:
+    """DELAY, or the seconds SKIPCALC_PROGRESS_DELAY gives (0 shows the display at once: a
+    screen recording, or a test that must see the display before it acts)."""
+    import os
+
+    try:
+        seconds = float(os.environ.get("SKIPCALC_PROGRESS_DELAY", DELAY))
+    except ValueError:
+        return DELAY
+    return seconds if 0 <= seconds < 3600 else DELAY
+
+
 class Display:
     def __init__(self, file: Any = None, delay: float | None = None) -> None:
         self.file = file
@@ -27,7 +39,7 @@ class Display:
         self.progress: Any = None
         self.task: Any = None
         self.stopped = False
-        self.timer = threading.Timer(DELAY if delay is None else delay, self._start)
+        self.timer = threading.Timer(_delay() if delay is None else delay, self._start)
         self.timer.daemon = True
         self.forget = errors.on_interrupt(self._restore_cursor)
 
@@ -71,8 +83,13 @@ class Display:
             self.forget()
 
     def _restore_cursor(self) -> None:
-        if self.progress is not None and sys.stderr is not None:
-            sys.stderr.write("\x1b[?25h\n")
+        if self.progress is not None:  # straight to the descriptor: Rich's thread may hold the stream's lock
+            import os
+
+            try:
+                os.write(2, b"\x1b[?25h")
+            except OSError:
+                pass
 
 
 _display: Display | None = None

@@ -20,14 +20,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Context, Decimal
 from fractions import Fraction
 from typing import Any
 
-from .blocks import Block
-from .errors import InputError
+from ..blocks import Block
+from ..errors import InputError
 
 WEIGHTS = ("gaussian", "orthogonal")
-WORK = 400_000_000  # width x layers x trials x networks one call draws (about ten seconds)
+WORK = 80_000_000  # width x layers x trials x networks one call draws (about ten seconds here: 9 million a second)
 _T975: tuple[float, ...] = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179)
 _T975 += (2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052)
 _T975 += (2.048, 2.045, 2.042)
@@ -36,12 +37,17 @@ _T975 += (2.048, 2.045, 2.042)
 @dataclass(frozen=True)
 class Measured:
     """One network's measured mean squared gradient at x_0 .. x_L relative to the output's
-    (the mean over the trials) and its 95% confidence interval (Student's t)."""
+    (the mean over the trials) and its 95% confidence interval (Student's t), as Decimals to 4
+    significant digits: the ratios are taken from logarithms, so one far below float64's range
+    (4e-401) is still measured, never 0. ``clipped``: the layers whose interval's lower end
+    came out below 0 (the t interval assumes a normal mean; a mean of squares is not below 0),
+    shown from 0."""
 
     block: Block
-    measured: tuple[float, ...]
-    low: tuple[float, ...]
-    high: tuple[float, ...]
+    measured: tuple[Decimal, ...]
+    low: tuple[Decimal, ...]
+    high: tuple[Decimal, ...]
+    clipped: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,11 +85,16 @@ def numpy_activation(name: str, text: str) -> tuple[Callable[[Any], Any], Callab
     }.get(name, text)
     import sympy as sp
 
-    from .compiled import compile_formula
-    from .formula import X, parse_formula
+    from ..compiled import compile_formula
+    from ..formula import X, parse_formula
 
     expr = parse_formula(formula, "--act")
     return compile_formula(expr, "numpy"), compile_formula(sp.diff(expr, X), "numpy")
+
+
+MEMORY = 1536 * 2**20
+"""Bytes the simulation may hold at once: two float64 arrays per layer and trial, kept for the
+backward pass, of ``width`` values each (trials run in chunks that fit)."""
 
 
 def simulate(
@@ -105,26 +116,69 @@ def simulate(
     if cost > WORK:
         raise InputError(
             f"--width: {width:,} units x {layers:,} layers x {trials:,} trials x {len(blocks)} networks is "
-            f"{cost:,} draws, more than the {WORK:,} one call makes; give a smaller --width or fewer --trials"
+            f"{cost:,} draws, more than the {WORK:,} one call makes (about ten seconds); give a smaller --width "
+            "or fewer --trials"
         )
+    per_trial = 2 * layers * width * 8 + 8 * width * 8  # the kept arrays, and the working ones
+    if per_trial > MEMORY:
+        raise InputError(
+            f"--width: one network of {width:,} units x {layers:,} layers keeps {per_trial / 2**30:.1f} GiB for its "
+            f"backward pass, more than the {MEMORY // 2**20:,} MiB one call holds; give a smaller --width or fewer "
+            "--layers"
+        )
+    chunk = max(1, min(trials, MEMORY // per_trial))
     f, df = numpy_activation(act.name, act.text)
     rng = np.random.default_rng(seed)
     sw, sb, sq = math.sqrt(weight_var), math.sqrt(bias_var), math.sqrt(input_var)
     measured = []
     with np.errstate(all="ignore"):
         for block in blocks:
-            ratios = _network(rng, f, df, block, layers, width, trials, sw, sb, sq, weights)
-            if not np.all(np.isfinite(ratios)):
-                raise InputError(
-                    f"--simulate: the {block.spec} network's signal or gradient left float64's range; "
-                    "give fewer --layers or a smaller --weight-var"
-                )
-            mean = ratios.mean(axis=0)
-            half = t975(trials - 1) * ratios.std(axis=0, ddof=1) / math.sqrt(trials)
-            measured.append(
-                Measured(block, tuple(mean.tolist()), tuple((mean - half).tolist()), tuple((mean + half).tolist()))
+            logs = np.concatenate(
+                [
+                    _network(rng, f, df, block, layers, width, min(chunk, trials - done), sw, sb, sq, weights)
+                    for done in range(0, trials, chunk)
+                ]
             )
+            if np.any(np.isnan(logs)) or np.any(logs == np.inf):
+                raise InputError(
+                    f"--simulate: the {block.spec} network's signal left float64's range (an input or a layer's "
+                    "output overflowed); give fewer --layers or a smaller --weight-var"
+                )
+            measured.append(_statistics(block, logs, trials))
     return Simulation(width, trials, seed, weights, tuple(measured))
+
+
+def _statistics(block: Block, logs: Any, trials: int) -> Measured:
+    """The mean of exp(logs) over the trials (rows) at each layer, with Student's t interval,
+    computed at each layer's own scale (its largest ratio) so nothing under- or overflows."""
+    import numpy as np
+
+    top = logs.max(axis=0)
+    top = np.where(np.isfinite(top), top, 0.0)  # every trial's gradient 0 at that layer: ratios 0
+    scaled = np.exp(logs - top)  # in [0, 1]
+    mean = scaled.mean(axis=0)
+    half = t975(trials - 1) * scaled.std(axis=0, ddof=1) / math.sqrt(trials)
+    out: tuple[list[Decimal], list[Decimal], list[Decimal]] = ([], [], [])
+    clipped = []
+    for k in range(logs.shape[1]):
+        low = mean[k] - half[k]
+        if low < 0:
+            clipped.append(k)
+        for column, value in zip(out, (mean[k], max(low, 0.0), mean[k] + half[k]), strict=True):
+            column.append(_scaled(float(value), float(top[k])))
+    return Measured(block, tuple(out[0]), tuple(out[1]), tuple(out[2]), tuple(clipped))
+
+
+_FOUR = Context(prec=4, Emin=-(10**9), Emax=10**9)
+
+
+def _scaled(value: float, log: float) -> Decimal:
+    """value * e^log as a Decimal of 4 significant digits (e^log may be far beyond float64)."""
+    if value <= 0:
+        return Decimal(0)
+    exponent = (math.log(value) + log) / math.log(10)
+    whole = math.floor(exponent)
+    return _FOUR.create_decimal(repr(10 ** (exponent - whole))).scaleb(whole, _FOUR)
 
 
 def _network(
@@ -140,16 +194,18 @@ def _network(
     sq: float,
     weights: str,
 ) -> Any:
-    """|δ_k|²/|δ_L|² for k = 0..L, one row per trial (all trials at once, a row each)."""
+    """ln(|δ_k|²/|δ_L|²) for k = 0..L, one row per trial (all trials at once, a row each). The
+    gradient is renormalised at every layer and its logarithm carried, so a ratio far below
+    float64's smallest number is still measured."""
     import numpy as np
 
     n = width
     x = rng.standard_normal((trials, n)) * sq
     saved = []
     gates = []
-    for a, b in block.coefficients(layers):
+    for k, (a, b) in enumerate(block.coefficients(layers), start=1):
         v = f(x)
-        norm = np.sqrt((v * v).sum(axis=1, keepdims=True))
+        norm = _norm(v)
         xi = rng.standard_normal((trials, n))
         if weights == "gaussian":
             h = xi * (sw * norm / math.sqrt(n))
@@ -159,19 +215,41 @@ def _network(
         gate = float(b)
         if block.kind == "stochastic":  # each block survives with probability p
             gate = (rng.random((trials, 1)) < float(b)).astype(float)
-        saved.append((x, v, norm, h))
+        saved.append((x, h))
         gates.append(gate)
         x = float(a) * x + gate * (h + bias)
+        largest = np.abs(x).max()
+        if not 1e-290 < largest < 1e290:
+            raise InputError(
+                f"--simulate: the {block.spec} network's signal left float64's range at layer {k} (its largest unit "
+                f"is {largest:.3g}), where the theory's exact arithmetic goes on; give fewer --layers"
+            )
     delta = rng.standard_normal((trials, n))
-    norms = [(delta * delta).sum(axis=1)]
-    for (a, _), (x, v, norm, h), gate in zip(
+    scale = (delta * delta).sum(axis=1)
+    logs = [np.zeros(trials)]
+    carried = np.zeros(trials)  # ln of the factor δ has been divided by
+    for (a, _), (x, h), gate in zip(
         reversed(block.coefficients(layers)), reversed(saved), reversed(gates), strict=True
     ):
+        v = f(x)
+        norm = _norm(v)
         back = _transpose(rng, v, norm, h, delta, weights, sw, n)
         delta = float(a) * delta + gate * df(x) * back
-        norms.append((delta * delta).sum(axis=1))
-    squares = np.stack(norms[::-1], axis=1)  # k = 0..L
-    return squares / squares[:, -1:]
+        size = (delta * delta).sum(axis=1)
+        positive = np.where(size > 0, size, 1.0)
+        logs.append(np.where(size > 0, np.log(positive) + carried - np.log(scale), -np.inf))
+        delta = delta / np.sqrt(positive)[:, None]
+        carried = carried + np.log(positive)
+    return np.stack(logs[::-1], axis=1)  # k = 0..L
+
+
+def _norm(v: Any) -> Any:
+    """Each row's Euclidean length, scaled by its largest entry first (v·v of 1e-200 underflows)."""
+    import numpy as np
+
+    top = np.abs(v).max(axis=1, keepdims=True)
+    safe = np.where(top > 0, top, 1.0)
+    return top * np.sqrt(((v / safe) ** 2).sum(axis=1, keepdims=True))
 
 
 def _transpose(rng: Any, v: Any, norm: Any, h: Any, delta: Any, weights: str, sw: float, n: int) -> Any:
@@ -182,11 +260,11 @@ def _transpose(rng: Any, v: Any, norm: Any, h: Any, delta: Any, weights: str, sw
     v_hat = np.where(norm > 0, v / safe, 0.0)
     fresh = rng.standard_normal(delta.shape)
     if weights == "gaussian":
-        along = (h * delta).sum(axis=1, keepdims=True) / (safe * safe)
+        along = ((h / safe) * delta).sum(axis=1, keepdims=True) / safe  # |v|² may underflow; this does not
         rest = fresh * (sw * np.sqrt((delta * delta).sum(axis=1, keepdims=True)) / math.sqrt(n))
         rest -= v_hat * (v_hat * rest).sum(axis=1, keepdims=True)
         return np.where(norm > 0, v * along, 0.0) + rest
-    h_norm = np.sqrt((h * h).sum(axis=1, keepdims=True))
+    h_norm = _norm(h)
     h_hat = np.where(h_norm > 0, h / np.where(h_norm > 0, h_norm, 1.0), 0.0)
     along = (delta * h_hat).sum(axis=1, keepdims=True)
     across = np.sqrt(np.maximum((delta * delta).sum(axis=1, keepdims=True) - along * along, 0.0))

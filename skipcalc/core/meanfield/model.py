@@ -1,0 +1,151 @@
+"""One activation's length map at one (σ_w², σ_b²) and the network it gives: the layer-by-layer
+variances q_k, each layer's factor a² + b²χ(q_{k-1}), and the mean squared gradient at each x_k."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from gmpy2 import mpfr
+
+from ..blocks import Block
+from ..errors import InputError
+from .activations import MAX_Q, NAMES, Activation, _mp
+from .quadrature import expectations
+
+
+@dataclass(frozen=True)
+class Network:
+    """One network's mean-field pass: the variance q_k of x_k (k = 0..L), each layer's factor
+    (the mean squared local derivative a² + b²χ(q_{k-1}), k = 1..L), and the mean squared
+    gradient at each x_k relative to the output's (k = 0..L)."""
+
+    block: Block
+    q: tuple[Any, ...]
+    factors: tuple[Any, ...]
+    wrt: tuple[Any, ...]
+    local: tuple[Any, ...] = ()  # each layer's root mean square local derivative √(a² + b²χ)
+
+
+class Model:
+    """The length map and its derivatives for one activation and (σ_w², σ_b²), at one level and
+    precision (exact Fractions for relu and linear)."""
+
+    def __init__(
+        self, act: Activation, weight_var: Fraction, bias_var: Fraction, level: int, dps: int, exact: bool = True
+    ) -> None:
+        self.act, self.level, self.dps = act, level, dps
+        self.exact = act.closed and exact  # relu and linear carried at dps digits when too large to hold
+        self.w = weight_var if self.exact else _mp(weight_var)
+        self.b = bias_var if self.exact else _mp(bias_var)
+        self.e = expectations(act, level, dps)
+
+    def at(self, q: Any) -> tuple[Any, Any, Any]:
+        """(the next length σ_w² E[φ²] + σ_b², χ(q) = σ_w² E[φ′²], χ_q(q) = σ_w² E[φ′² + φφ″])."""
+        if not self.exact:
+            q = _mp(q)
+        e2, d2, fd2 = self.e.at(q) if q else self._at_zero()
+        if not self.exact:
+            e2, d2, fd2 = _mp(e2), _mp(d2), _mp(fd2)
+        return self.w * e2 + self.b, self.w * d2, self.w * (d2 + fd2)
+
+    def _at_zero(self) -> tuple[Any, Any, Any]:
+        """q = 0: every unit is 0 (φ(0)², φ′(0)², φ(0)φ″(0))."""
+        zero = mpfr(0)
+        if self.act.name == "relu":
+            return Fraction(0), Fraction(1, 2), Fraction(0)  # the limit q -> 0+
+        f, d, d2 = self.act.f(zero), self.act.df(zero), self.act.d2f(zero)
+        if self.exact:
+            return Fraction(0), Fraction(1), Fraction(0)
+        return f * f, d * d, f * d2
+
+    def fixed_point(self, q0: Fraction) -> tuple[Any, str | None, Any, Any]:
+        """(q*, why there is none, χ₁, χ_q) reached from q_0 by iterating the length map.
+
+        With σ_b² = 0 and φ(0) = 0, q = 0 is a fixed point. It is the one reached (q* = 0, exactly)
+        when σ_w² φ′(0)² < 1, so that the map near 0 is q -> σ_w² φ′(0)² q + O(q²), a contraction,
+        and the iterates fall below 10^-(dps + 20) (for tanh, erf and linear, whose |φ(u)| never
+        exceeds φ′(0)|u|, at once from any q_0 when σ_w² φ′(0)² <= 1). Else the iterates settle
+        where the length map's step is below the working precision, relative to q."""
+        if self.act.closed:
+            return self._closed_fixed_point()
+        q = _mp(q0)
+        tol = mpfr(10) ** (-self.dps + 3)
+        zero_fixed = self.b == 0 and self.act.zero
+        contracts = zero_fixed and self.w * self._at_zero()[1] < 1  # σ_w² φ′(0)² < 1
+        if zero_fixed and self.act.odd and self.act.name in NAMES and self.act.slope0 is not None:
+            if _mp(self.w) * _mp(self.act.slope0) ** 2 <= 1:  # E[φ²] < φ′(0)² q: q falls to 0
+                return self._zero()
+        tiny = mpfr(10) ** -(self.dps + 20)
+        for _ in range(2000):
+            nxt, chi, chi_q = self.at(q)
+            if nxt > _mp(MAX_Q):
+                return None, "q grows without bound (no finite fixed point)", None, None
+            if contracts and nxt < tiny and nxt < q:
+                return self._zero()
+            if chi_q < 1 and q > 0:  # Newton's step on q = map(q), then check it
+                step = (nxt - q) / (1 - chi_q)
+                trial = q + step
+                if trial > 0 and abs(step) <= tol * q:
+                    q = trial
+                    break
+                if trial > 0:
+                    after = self.at(trial)[0]
+                    if abs(after - trial) < abs(nxt - q):
+                        q = trial
+                        continue
+            if abs(nxt - q) <= tol * q:
+                q = nxt
+                break
+            q = nxt
+        else:
+            raise InputError("--weight-var: the length map did not settle in 2,000 steps from --input-var")
+        _, chi, chi_q = self.at(q)
+        return q, None, chi, chi_q
+
+    def _zero(self) -> tuple[Any, str | None, Any, Any]:
+        """q* = 0, with χ₁ = χ_q = σ_w² φ′(0)² there."""
+        _, chi, chi_q = self.at(mpfr(0))
+        return mpfr(0), None, chi, chi_q
+
+    def _closed_fixed_point(self) -> tuple[Any, str | None, Any, Any]:
+        """relu: q* = σ_b²/(1 - σ_w²/2) for σ_w² < 2; linear: σ_b²/(1 - σ_w²) for σ_w² < 1."""
+        slope = self.w / 2 if self.act.name == "relu" else self.w  # q_k = slope q_{k-1} + σ_b²
+        if slope < 1:
+            q = self.b / (1 - slope)
+            return q, None, slope, slope
+        if slope == 1 and self.b == 0:
+            return None, "every q is a fixed point (q_k = q_0)", slope, slope
+        return None, "q grows without bound (no finite fixed point)", slope, slope
+
+    def network(self, block: Block, q0: Fraction, layers: int) -> Network:
+        """The pass through ``layers`` blocks from q_0."""
+        coefficients = block.coefficients(layers)
+        gate = block.kind == "stochastic"
+        q = q0 if self.exact else _mp(q0)
+        qs, factors = [q0], []  # q_0 as given, exactly
+        memo: dict[Any, tuple[Any, Any, Any]] = {}
+        settled = None if self.exact else mpfr(10) ** -(self.dps + 2)
+        for a, b in coefficients:
+            a2 = a * a if self.exact else _mp(a * a)
+            b2 = (b if gate else b * b) if self.exact else _mp(b if gate else b * b)
+            if q > (MAX_Q if self.exact else _mp(MAX_Q)):
+                raise InputError(
+                    f"--layers: the length q passes 1e30 at layer {len(qs)} of the {block.spec} network; "
+                    "give fewer layers, or smaller --weight-var, --bias-var or --input-var"
+                )
+            found = memo.get(q)
+            if found is None:
+                found = memo[q] = self.at(q)
+            nxt, chi, _ = found
+            new = a2 * q + b2 * nxt if a2 else b2 * nxt
+            if not self.exact and abs(new - q) <= settled * abs(q):
+                new = q  # the map has settled to the working precision: the same layer again
+            q = new
+            qs.append(q)
+            factors.append(a2 + b2 * chi if a2 else b2 * chi)
+        wrt = [Fraction(1) if self.exact else mpfr(1)]
+        for f in reversed(factors):
+            wrt.append(wrt[-1] * f)
+        return Network(block, tuple(qs), tuple(factors), tuple(reversed(wrt)))
