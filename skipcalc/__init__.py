@@ -24,6 +24,8 @@ _EXPORTS = {
     "paths": "api",
     "precision": "api",
     "meanfield": "api",
+    "probe": "api",
+    "preset": "api",
     "init": None,
     "InputError": "core.errors",
     "Block": "core.blocks",

@@ -547,3 +547,77 @@ def _docs() -> None:
 
 
 _docs()
+
+
+def probe_available() -> None:
+    """Refuse, by name, a probe without PyTorch: pip install 'skipcalc[torch]'."""
+    from .probing.run import torch_or_refuse
+
+    torch_or_refuse()
+
+
+def preset(name: str, **settings: Any) -> Any:
+    """A model to probe, built here with random initialisation (nothing is downloaded): ``mlp``
+    (layers, width, act, block plain|residual, init pytorch|he|xavier, samples), ``transformer``
+    (layers, width, heads, norm pre|post, tokens, samples), ``gpt2`` (size tiny|small, tokens,
+    samples), ``resnet18`` and ``resnet50`` (zero_init_residual, image_size, samples); each also
+    takes ``seed``. Returns the model with its inputs (``.model``, ``.inputs``); give it to
+    :func:`probe` whole (the mlp brings its mean-field prediction). Needs PyTorch.
+
+    >>> built = preset("mlp", layers=4, width=32, samples=8)
+    >>> built.description
+    'mlp: 4 residual layers of width 32, tanh, pytorch initialisation, 8 samples'
+    """
+    probe_available()
+    from .probing.presets import preset as build
+
+    return build(name, **settings)
+
+
+def probe(
+    model: Any,
+    inputs: Any = None,
+    *,
+    blocks: Any = None,
+    upstream: Any = None,
+    loss: Any = None,
+    target: Any = None,
+    probes: int = 16,
+    seed: int = 0,
+    dtypes: Any = None,
+    mode: str = "cast",
+) -> Any:
+    """Measure the note's numbers on a real PyTorch model: for each residual block (found
+    automatically, or ``blocks`` names or patterns such as ``"layers.*"``) at the activations
+    ``inputs`` give, the branch's local derivative D (root mean square singular value of its
+    Jacobian, from ``probes`` random vector-Jacobian products, with a 95 % interval), its σ_max,
+    the block's 1 + D, ‖F(x)‖/‖x‖, cos(x_k, x_0), and the gain from each block's input to the
+    last block's output through the network and through the plain counterfactual (every skip
+    removed). ``upstream`` (a tensor of the output's shape), or ``loss`` ("mse",
+    "cross_entropy" or a function) and ``target``: the gradient at the output (else a random one
+    of a mean-reduced loss's size). ``dtypes``: also count each gradient element by element in
+    float16, bfloat16 (stored, and computed by PyTorch: ``mode`` "cast" or "autocast"),
+    float8_e4m3fn, float8_e5m2. Returns a ProbeResult.
+
+    ``model`` may be a :func:`preset` (then no ``inputs``). Needs PyTorch.
+
+    >>> r = probe(preset("mlp", layers=4, width=32, samples=8))
+    >>> [block.skip for block in r.blocks]
+    ['identity', 'identity', 'identity', 'identity']
+    >>> r.blocks[0].gain_residual.estimate > 1 > r.blocks[0].gain_plain.estimate
+    True
+    """
+    from .probing.run import probe as measure
+
+    return measure(
+        model,
+        inputs,
+        blocks=blocks,
+        upstream=upstream,
+        loss=loss,
+        target=target,
+        probes=probes,
+        seed=seed,
+        dtypes=dtypes,
+        mode=mode,
+    )

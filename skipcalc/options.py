@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from fractions import Fraction
 
+from .common_options import _ALL_ROWS, FLAG, MACHINE, OUTPUT_FORMATS, _charts
 from .core import limits
 from .core.errors import InputError, suggest
 from .core.exact import quote, to_number
@@ -27,7 +28,6 @@ from .kinds import (
     Command,
     Depths,
     FileKind,
-    Flag,
     MatrixKind,
     Mode,
     Named,
@@ -39,11 +39,8 @@ from .kinds import (
     Whole,
 )
 
-FLAG = Flag()
 NUMBER = Number()
 DIGITS = Whole(1, limits.MAX_DIGITS)
-OUTPUT_FORMATS = ("table", "json", "csv", "value")
-MACHINE = ("json", "csv", "value")
 
 
 def _float_formats() -> tuple[str, ...]:
@@ -172,27 +169,6 @@ def _networks(modes: tuple[str, ...] = ()) -> tuple[Opt, ...]:
     )
 
 
-def _charts(modes: tuple[str, ...] = ()) -> tuple[Opt, ...]:
-    return (
-        Opt(
-            "--plot", FLAG, "Draw the chart under the table.", switch=True, modes=modes, formats=("table",), keyword=""
-        ),
-        Opt("--save", Text("FILE"), "Also write the chart to FILE (.png, .svg or .pdf).", modes=modes, keyword=""),
-        Opt(
-            "--title",
-            Text("TEXT"),
-            "The saved chart's title (else one that names the case).",
-            modes=modes,
-            requires="--save",
-            keyword="",
-        ),
-        Opt("--force", FLAG, "Let --save replace an existing file.", modes=modes, requires="--save", keyword=""),
-    )
-
-
-_ALL_ROWS = Opt(
-    "--all-rows", FLAG, "Print every row of a long table (else the first and last).", formats=("table",), keyword=""
-)
 _BATCH = Opt(
     "--batch", FLAG, "One case per stdin line; one result per line (json, csv or value).", formats=MACHINE, keyword=""
 )
@@ -556,6 +532,7 @@ MEANFIELD = Command(
     example="skipcalc meanfield --act tanh --weight-var 1.5 --bias-var 0.05 --layers 100",
 )
 
+
 _INIT_SOURCES = {
     "deepnorm": "Wang et al. 2022, 'DeepNet: Scaling Transformers to 1,000 Layers', table 1",
     "fixup": "Zhang, Dauphin and Ma 2019, 'Fixup Initialization', section 3",
@@ -669,7 +646,14 @@ INIT = (
     ),
 )
 
-COMMANDS = {c.name: c for c in (CHAIN, BACKPROP, LOSS, UPDATE, DEPTH, PATHS, PRECISION, MEANFIELD)}
+
+def _probe() -> Command:
+    from .probe_options import PROBE
+
+    return PROBE
+
+
+COMMANDS = {c.name: c for c in (CHAIN, BACKPROP, LOSS, UPDATE, DEPTH, PATHS, PRECISION, MEANFIELD, _probe())}
 INIT_COMMANDS = {c.name: c for c in INIT}
 TOP_HELP = "Exact gradients through plain, residual and other skip-connection networks."
 INIT_HELP = "The constants that make deep stacks train: DeepNorm, Fixup, init gains, stochastic depth."

@@ -249,6 +249,7 @@ BASES = {
         ["--act", "tanh", "--weight-var", "1.5", "--layers", "3"],
         ["--act", "relu", "--bias-var", "0.1", "--critical"],
     ],
+    "probe": [["mlp", "--layers", "2", "--width", "4", "--samples", "2", "--probes", "2"]],
     "deepnorm": [["--layers", "18"]],
     "fixup": [["--branches", "16", "--branch-depth", "2"]],
     "gain": [["tanh"]],

@@ -37,6 +37,12 @@ ORDER = [
     "core.autograd",
     "core.precision",
     "core.init",
+    "probing.estimate",
+    "probing.blocks",
+    "probing.presets",
+    "probing.forward",
+    "probing.lowprec",
+    "probing.run",
     "output.view",
     "output.text",
     "output.report",
@@ -44,6 +50,7 @@ ORDER = [
     "output.dtypes",
     "output.meanfield",
     "output.networks",
+    "output.probe",
     "output.reports",
     "output.progress",
     "output.derive",
@@ -53,6 +60,8 @@ ORDER = [
     "output.batch",
     "output.notebook",
     "kinds",
+    "common_options",
+    "probe_options",
     "options",
     "api",
     "init",
@@ -97,7 +106,7 @@ def test_every_module_is_in_the_layer_order():
 
 def test_three_layers_in_three_folders():
     folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__"}
-    assert folders == {"core", "output", "cli"}
+    assert folders == {"core", "probing", "output", "cli"}
 
 
 def test_imports_go_down_only():

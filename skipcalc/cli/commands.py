@@ -479,7 +479,90 @@ def init_command(call: Call) -> None:
         emit(call, function(**call.keywords))
 
 
+PRESET_OPTIONS = {
+    "mlp": ("layers", "width", "act", "block", "init", "samples"),
+    "transformer": ("layers", "width", "heads", "norm", "tokens", "samples"),
+    "gpt2": ("size", "tokens", "samples"),
+    "resnet18": ("zero_init_residual", "image_size", "samples"),
+    "resnet50": ("zero_init_residual", "image_size", "samples"),
+}
+
+
+def probe_command(call: Call) -> None:
+    """Build the preset (or run the user's file), probe it, render."""
+    values = call.parsed.values
+    command = call.command
+
+    def read(dest: str) -> Any:
+        opt = command.by_dest(dest)
+        value = values[dest]
+        if opt.many:
+            return [opt.kind.read(v, opt.name) for v in value]
+        return value if isinstance(opt.kind, kinds.Flag) else opt.kind.read(value, opt.name)
+
+    arguments = call.parsed.arguments
+    model_file = values.get("model")
+    if len(arguments) > 1:
+        raise InputError(f"PRESET: give one, e.g. mlp; expected {command.arguments.help}")  # type: ignore[union-attr]
+    if arguments and model_file is not None:
+        raise InputError("--model: probes your own model; give it or a preset, not both")
+    if not arguments and model_file is None:
+        raise InputError(
+            "PRESET: give a preset (mlp, transformer, gpt2, resnet18, resnet50) or --model FILE.py:FUNCTION"
+        )
+    preset = command.arguments.kind.read(arguments[0], "PRESET") if arguments else None  # type: ignore[union-attr]
+    allowed = PRESET_OPTIONS.get(preset or "", ())
+    for dest in values:
+        if (
+            dest
+            in (
+                "layers",
+                "width",
+                "act",
+                "block",
+                "init",
+                "heads",
+                "norm",
+                "size",
+                "zero_init_residual",
+                "samples",
+                "tokens",
+                "image_size",
+            )
+            and dest not in allowed
+        ):
+            owners = [name for name, dests in PRESET_OPTIONS.items() if dest in dests]
+            where = "the " + " and ".join(owners) + " preset" + ("s" if len(owners) > 1 else "")
+            raise InputError(f"{command.by_dest(dest).name}: applies only to {where}")
+    settings = {dest: read(dest) for dest in allowed if dest in values}
+    if preset == "transformer" and "heads" not in settings:
+        settings["heads"] = read("heads") if "heads" in values else 4
+    from ..output import progress
+
+    api.probe_available()
+    with progress.phase("building the model"):
+        built = api.preset(preset, seed=read("seed") if "seed" in values else 0, **settings) if preset else None
+        if built is None:
+            from ..probing.presets import from_file
+
+            built = from_file(str(model_file))
+    keywords: dict[str, Any] = {}
+    for dest, keyword in (
+        ("blocks", "blocks"),
+        ("probes", "probes"),
+        ("seed", "seed"),
+        ("dtype", "dtypes"),
+        ("mode", "mode"),
+    ):
+        if dest in values:
+            keywords[keyword] = read(dest)
+    with progress.phase("probing the model"):
+        result = api.probe(built, **keywords) if preset else api.probe(built.model, built.inputs, **keywords)
+    emit(call, result)
+
+
 HANDLERS: dict[str, Callable[[Call], None]] = {
+    "probe": probe_command,
     "chain": chain_or_backprop,
     "backprop": chain_or_backprop,
     "loss": loss_command,

@@ -624,3 +624,116 @@ def find_network(networks: Sequence[N], name: str, key: Callable[[N], Block] | N
     if kinds:
         raise InputError(f"network: {name!r} is ambiguous; give one of {', '.join(specs[i] for i in kinds)}")
     raise InputError(f"network: {name!r} is not one here; {suggest(name, specs)}expected one of {', '.join(specs)}")
+
+
+# ---------------------------------------------------------------------------
+# probe: measurements on a real PyTorch model (skipcalc/probe/ makes them)
+
+
+@dataclass(frozen=True, eq=False)
+class Estimate:
+    """A root mean square singular value estimated from random probes: √(mean of the per-probe
+    ratios ‖Jᵀv‖²/‖v‖²), with the 95 % interval of that mean (Student's t), square-rooted."""
+
+    estimate: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True, eq=False)
+class Elements:
+    """One gradient tensor (or a block's parameters pooled) element by element in one float
+    format, as fractions of the elements nonzero in float32: those that become 0, that are
+    stored subnormal, that become ±inf or NaN."""
+
+    zero: Fraction
+    subnormal: Fraction
+    overflow: Fraction
+
+
+@dataclass(frozen=True, eq=False)
+class Magnitudes:
+    """|g| over a gradient's nonzero float32 elements: smallest, 1st, 50th and 99th percentile
+    (numpy's linear interpolation), largest; ``count`` nonzero of ``size``."""
+
+    smallest: float
+    p1: float
+    p50: float
+    p99: float
+    largest: float
+    count: int
+    size: int
+
+
+@dataclass(frozen=True, eq=False)
+class LowPrecision:
+    """One block in one format: its input gradient and its parameters' gradients, rounded once
+    from float32 (``stored``) and computed by PyTorch in the format (``computed``)."""
+
+    stored: Elements
+    computed: Elements | None
+    parameters_stored: Elements | None
+    parameters_computed: Elements | None
+
+
+@dataclass(frozen=True, eq=False)
+class ScaleWindow:
+    """The loss scales 2^lowest .. 2^highest at which the computed pass overflows nowhere and
+    loses the least (``lost``, a fraction of the nonzero float32 elements); GradScaler from 2^16
+    settles at ``settles`` after ``skipped`` overflowing steps. None where no scale avoids
+    overflow."""
+
+    lowest: int | None
+    highest: int | None
+    lost: Fraction | None
+    settles: int | None
+    skipped: int
+
+
+@dataclass(frozen=True, eq=False)
+class BlockProbe:
+    """One block measured at the actual activations (see skipcalc.probe)."""
+
+    name: str
+    skip: str  # identity, normalized, projection or none
+    shortcut: str | None  # the projection's module name
+    shape_in: tuple[int, ...]
+    shape_out: tuple[int, ...]
+    branch_gain: Estimate
+    branch_sigma_max: float | None
+    block_gain: Estimate
+    relative_update: float
+    cos_input: float | None
+    token_cosine: float | None
+    gain_residual: Estimate | None
+    gain_plain: Estimate | None
+    gradient: float | None  # ‖actual gradient‖ at the block's input
+    predicted: float | None = None  # mean-field's gain (the mlp preset)
+    magnitudes: Magnitudes | None = None
+    dtypes: tuple[tuple[str, LowPrecision], ...] = ()
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class ProbeResult(Result):
+    """``skipcalc.probe``: every block of a model measured, and the note's chain on them."""
+
+    model: str
+    blocks: tuple[BlockProbe, ...]
+    chosen: str  # which blocks were probed, and why
+    probes: int
+    seed: int
+    samples: int
+    upstream: str  # where the gradient at the output came from
+    batchnorm: str | None  # "train" or "eval" when the model has BatchNorm
+    gain_reason: str | None  # why the gains through the network were not measured
+    sigma_reason: str | None  # why some σ_max were not measured
+    mode: str = "cast"  # how the low-precision pass was run: cast (model.to(dtype)) or autocast
+    windows: tuple[tuple[str, ScaleWindow], ...] = ()
+    predicted_from: str | None = None  # the mean-field setting of ``predicted``
+
+    @property
+    def headline(self) -> list[Any]:
+        first = self.blocks[0]
+        if first.gain_residual is None or first.gain_plain is None:
+            return [first.branch_gain.estimate]
+        return [first.gain_residual.estimate, first.gain_plain.estimate]

@@ -37,7 +37,7 @@ def html(result: Result) -> str:
     else:
         groups = report.tables or ([(report.title, list(report.columns))] if report.columns else [])
         for title, keys in groups:
-            parts.append(_table(title, {k: report.columns[k] for k in keys}, report.records(), view))
+            parts.append(_table(title, {k: report.header(k) for k in keys}, report.records(), view))
     for title, columns, rows in report.extra:
         parts.append(_table(title, columns, rows, view))
     if report.summary:

@@ -56,6 +56,10 @@ class Report:
     plot: bool = False  # the chart is drawn under the table unless --no-plot (else only with --plot)
     derivation: Derivation | None = None  # set by the renderer where one is shown
     column_source: Callable[[str], Sequence[Any]] | None = None  # a column whole, for the bulk writers
+    table_only: dict[str, str] = field(default_factory=dict)  # row key -> header: in tables, not in csv
+
+    def header(self, key: str) -> str:
+        return self.table_only[key] if key in self.table_only else self.columns[key]
 
     def json_data(self) -> dict[str, Any]:
         if callable(self.data):

@@ -24,6 +24,7 @@ from ..core.results import (
     MeanFieldResult,
     PathsResult,
     PrecisionResult,
+    ProbeResult,
     RandomJacobianResult,
     Result,
     UpdateResult,
@@ -91,6 +92,16 @@ def _line(result: Result) -> str:
             windows.append(f"{held.format} {'none' if w is None or not w.works else f'2^{w.lowest}..2^{w.highest}'}")
         n = len(result.gradients)
         return f"{n:,} gradient{'s' if n != 1 else ''}, loss scales: " + ", ".join(windows)
+    if isinstance(result, ProbeResult):
+        from .probe import three
+
+        first = result.blocks[0]
+        gains = (
+            f"gain from {first.name} {three(first.gain_residual.estimate)} (plain {three(first.gain_plain.estimate)})"
+            if first.gain_residual is not None and first.gain_plain is not None
+            else f"D at {first.name} {three(first.branch_gain.estimate)}"
+        )
+        return f"{result.model}, {len(result.blocks)} blocks: {gains}"
     if isinstance(result, MeanFieldResult):
         if result.critical is not None:
             return f"{result.act}: critical sigma_w^2 " + ", ".join(short(w) for w in result.critical)
@@ -451,6 +462,12 @@ def init_report(result: InitResult) -> Report:
     )
 
 
+def _probe_report(result: ProbeResult) -> Report:
+    from .probe import probe_report
+
+    return probe_report(result)
+
+
 REPORTS: dict[type, Callable[[Any], Report]] = {
     ChainResult: chain_report,
     FormulaResult: formula_report,
@@ -464,4 +481,5 @@ REPORTS: dict[type, Callable[[Any], Report]] = {
     PrecisionResult: precision_report,
     MeanFieldResult: meanfield_report,
     DepthMapResult: depth_map_report,
+    ProbeResult: _probe_report,
 }

@@ -93,7 +93,7 @@ class TableLayout:
         else:
             groups = report.tables or ([(report.title, list(report.columns))] if report.columns else [])
             for title, keys in groups:
-                self.table(title, {k: report.columns[k] for k in keys}, report.records(), report.row_name)
+                self.table(title, {k: report.header(k) for k in keys}, report.records(), report.row_name)
         for title, columns, rows in report.extra:
             self.table(title, columns, rows, "format" if "format" in columns else report.row_name)
         if report.summary:
