@@ -78,9 +78,9 @@ def follows(result: ProbeResult) -> tuple[str, str] | None:
     residual, plain, independent = products(result.blocks)[0]
     measured = first.gain_residual.estimate
     candidates = {
-        "residual": ("Π (1 + D)", residual),
-        "independent": ("Π √(1 + D²)", independent),
-        "plain": ("Π D", plain),
+        "residual": ("the note's prod (1 + D)", residual),
+        "independent": ("prod sqrt(1 + D^2)", independent),
+        "plain": ("the note's prod D", plain),
     }
     key = min(
         (k for k, (_, v) in candidates.items() if v > 0),
@@ -90,17 +90,16 @@ def follows(result: ProbeResult) -> tuple[str, str] | None:
     if key is None:
         return None
     name, value = candidates[key]
+    others = " and ".join(f"{n} = {three(v)}" for k, (n, v) in candidates.items() if k != key)
+    why = {
+        "residual": "each block's Jacobian adds to the identity like a scalar 1 + D.",
+        "independent": "the branches' Jacobians act like independent random matrices, whose squares add to the "
+        "identity's (1 + D^2 per block), not like scalars.",
+        "plain": "the skips pass little; the branches multiply as in a plain network.",
+    }[key]
     return key, (
-        f"From the first block the real network's gain {three(measured)} is closest to the note's {name} = "
-        f"{three(value)} (prod (1 + D) = {three(residual)}, prod sqrt(1 + D^2) = {three(independent)}, "
-        f"prod D = {three(plain)}): "
-        + (
-            "each block's Jacobian adds to the identity like a scalar 1 + D."
-            if key == "residual"
-            else "the branches' Jacobians are like independent random matrices, adding in square to the identity."
-            if key == "independent"
-            else "the skips pass little; the branches multiply as in a plain network."
-        )
+        f"From the first block the network's measured gain {three(measured)} is closest to {name} = {three(value)} "
+        f"(against {others}): {why}"
     )
 
 
@@ -383,10 +382,11 @@ def _chart(result: ProbeResult, notes_products: list[tuple[float, float, float]]
             "plain",
         ),
         series("note: prod (1 + D)", [n[0] for n in notes_products], "residual", secondary=True),
+        series("note: prod sqrt(1 + D^2)", [n[2] for n in notes_products], "highway", secondary=True),
         series("note: prod D", [n[1] for n in notes_products], "plain", secondary=True),
     ]
     if any(b.predicted is not None for b in result.blocks):
-        lines.append(series("mean-field prediction", [b.predicted for b in result.blocks], "scaled"))
+        lines.append(series("mean-field prediction", [b.predicted for b in result.blocks], "scaled", secondary=True))
     return LineChart(
         f"probe: {result.model}, gain from each block's input to the last block's output",
         "block k (1 is nearest the input)",
