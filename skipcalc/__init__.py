@@ -26,6 +26,7 @@ _EXPORTS = {
     "meanfield": "api",
     "probe": "api",
     "preset": "api",
+    "record": "api",
     "init": None,
     "InputError": "core.errors",
     "Block": "core.blocks",

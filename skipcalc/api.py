@@ -230,6 +230,8 @@ def precision(
     csv: str | os.PathLike[str] | TextIO | None = None,
     column: str | None = None,
     dtype: str | Sequence[str] | None = None,
+    group: str | None = None,
+    elements: bool = False,
 ) -> PrecisionResult:
     """Measured gradients G_1 .. G_n (layer 1 nearest the input: a PyTorch hook's
     ``param.grad.norm()`` per layer, a training log's column) as each float format stores them:
@@ -238,6 +240,13 @@ def precision(
     ``csv`` (a path or an open file) and the ``column`` that holds them (empty cells are
     skipped). ``dtype`` is one format or several (default float16 and bfloat16; "all").
 
+    Element by element: where an entry is a layer's whole gradient (a tensor, an array or a
+    sequence of its elements), or ``gradients`` is a :func:`record` of a backward pass, each
+    element is rounded once into each format, and the verdict per layer is the share of its
+    nonzero elements lost, stored subnormal or overflowed, with its magnitudes (an
+    ElementsResult): a norm is √n times an element's root mean square, so a verdict on norms is
+    off by that factor.
+
     >>> r = precision([3e-3, 2e-5, 4e-8, 1e-9])
     >>> r.subnormal("float16"), r.lost("float16"), r.lost("bfloat16")
     ([2, 3], [4], [])
@@ -245,6 +254,16 @@ def precision(
     >>> (w.lowest, w.highest)  # scales 2^16 .. 2^24 keep all four normal in float16
     (16, 24)
     """
+    if _by_element(gradients):
+        values = kinds.read(options.PRECISION, {**locals(), "gradients": None}, None)
+        from .core.elements import element_verdict
+
+        if isinstance(gradients, Recording):
+            layers, names = gradients.gradients(), gradients.names
+        else:
+            layers = list(gradients)  # type: ignore[arg-type]
+            names = [str(i) for i in range(1, len(layers) + 1)]
+        return element_verdict(layers, names, values.dtype)  # type: ignore[return-value]
     values = kinds.read(options.PRECISION, locals(), gradients)
     from .core.precision import measured
 
@@ -253,7 +272,12 @@ def precision(
             raise InputError("--csv: the gradients come from the file; give no gradients as arguments")
         if values.column is None:
             raise InputError("--column: give the CSV column that holds the gradients, e.g. --column grad_norm")
-        name, read = csv_column(values.csv, values.column)
+        name, read = csv_column(values.csv, values.column, values.group, bool(values.elements))
+        if values.elements:
+            from .core.elements import element_verdict
+
+            numbers = [str(layer) for layer, _ in read]
+            return element_verdict([v for _, v in read], numbers, values.dtype, name)  # type: ignore[return-value]
         return measured(read, values.dtype, name)
     if gradients is None:
         raise InputError("G: give the gradients G1 ... Gn (or - to read them from stdin, or --csv FILE --column NAME)")
@@ -365,14 +389,72 @@ MAX_CSV = 64 * 2**20
 """Most bytes of a --csv file read (a million rows of a few columns)."""
 
 
-def csv_column(source: str | os.PathLike[str] | TextIO, column: str) -> tuple[str, list[Fraction]]:
-    """The column's name as the header spells it, and the numbers in it, from a CSV file with
-    a header row (a path, or an open text file), read exactly; the name matches ignoring case;
-    empty cells are skipped, anything else that is not a number is refused with its line."""
+def csv_column(
+    source: str | os.PathLike[str] | TextIO, column: str, group: str | None = None, elements: bool = False
+) -> tuple[str, list[Any]]:
+    """The column's name as the header spells it, and the gradients in it, from a CSV file with
+    a header row (a path, or an open text file), read exactly; names match ignoring case; empty
+    cells are skipped, anything else that is not a number is refused with its line.
+
+    Where the file has a ``layer`` column the rows are taken in its order (a backward hook
+    writes the output's layer first). A layer number that repeats is refused unless ``group``
+    ("COLUMN=VALUE") picks one network's rows, or ``elements`` says each row is one element of
+    that layer's gradient (then the values come back as one list of floats per layer)."""
     import csv as csv_module
 
     from .core.exact import parse_number
 
+    label, name, text = _csv_text(source)
+    rows = list(csv_module.reader(text.splitlines()))
+    if not rows or not rows[0]:
+        raise InputError(f"{label}: empty; expected a header row naming the columns, then one row per layer")
+    header = [h.strip() for h in rows[0]]
+    where = name or "the file"
+    column = _csv_find(header, column, "--column", where)
+    index = header.index(column)
+    numbered = [(line, row) for line, row in enumerate(rows[1:], start=2)]
+    if group is not None:
+        key, sep, wanted = group.partition("=")
+        if not sep:
+            raise InputError(f"--group: {group!r} is not accepted; expected COLUMN=VALUE, e.g. run=resnet")
+        by = header.index(_csv_find(header, key.strip(), "--group", where))
+        found = sorted({row[by].strip() for _, row in numbered if by < len(row)})
+        numbered = [(line, row) for line, row in numbered if by < len(row) and row[by].strip() == wanted.strip()]
+        if not numbered:
+            raise InputError(f"--group: no row has {key.strip()} = {wanted.strip()!r}; it holds {', '.join(found[:8])}")
+    layers = _csv_layers(header, numbered, label)
+    cells: list[tuple[int, int, str]] = []
+    for (line, row), layer in zip(numbered, layers or [0] * len(numbered), strict=True):
+        cell = row[index].strip() if index < len(row) else ""
+        if cell:
+            cells.append((layer, line, cell))
+    if not cells:
+        raise InputError(f"--column: {column!r} holds no numbers in {where}")
+    if layers is not None:
+        cells.sort(key=lambda c: c[0])  # the layer column's order (stable: rows of a layer in file order)
+        counts: dict[int, int] = {}
+        for layer, _, _ in cells:
+            counts[layer] = counts.get(layer, 0) + 1
+        repeated = next((k for k, n in counts.items() if n > 1), None)
+        if repeated is not None and not elements:
+            raise InputError(
+                f"--csv: layer {repeated} appears {counts[repeated]} times in {where}; give --group COLUMN=VALUE to "
+                "pick one network's rows, or --elements when each row is one element of the layer's gradient"
+            )
+    elif elements:
+        raise InputError(f"--elements: {where} has no layer column to say which layer each element belongs to")
+    if elements:
+        per_layer: dict[int, list[float]] = {}
+        for layer, line, cell in cells:
+            per_layer.setdefault(layer, []).append(float(parse_number(cell, f"{label} line {line}, {column}")))
+        return column, [(layer, values) for layer, values in per_layer.items()]
+    out = [parse_number(cell, f"{label} line {line}, {column}") for _, line, cell in cells]
+    if len(out) > limits.MAX_LAYERS:
+        raise InputError(f"--csv: {len(out):,} gradients are more than the {limits.MAX_LAYERS:,} precision reads")
+    return column, out
+
+
+def _csv_text(source: str | os.PathLike[str] | TextIO) -> tuple[str, Any, str]:
     if isinstance(source, (str, os.PathLike)):
         name: Any = os.fspath(source)
         label = f"--csv {name}"
@@ -387,34 +469,37 @@ def csv_column(source: str | os.PathLike[str] | TextIO, column: str) -> tuple[st
         text = source.read(MAX_CSV + 1)
     if len(text) > MAX_CSV:
         raise InputError(f"{label}: longer than the {MAX_CSV // 2**20} MiB skipcalc reads")
-    rows = csv_module.reader(text.splitlines())
-    header = next(rows, None)
-    if not header:
-        raise InputError(f"{label}: empty; expected a header row naming the columns, then one row per layer")
-    header = [h.strip() for h in header]
-    if column not in header:
-        lowered = [h.lower() for h in header]
-        if column.lower() in lowered:
-            column = header[lowered.index(column.lower())]
-        else:
-            from .core.errors import suggest
+    return label, name, text
 
-            shown = ", ".join(header[:12]) + (" ..." if len(header) > 12 else "")
-            where = name or "the file"
-            raise InputError(
-                f"--column: {column!r} is not a column of {where}; {suggest(column, header)}expected one of {shown}"
-            )
-    index = header.index(column)
-    out = []
-    for line, row in enumerate(rows, start=2):
+
+def _csv_find(header: list[str], wanted: str, option: str, where: str) -> str:
+    """A header's column by name, ignoring case; refused with the columns there are."""
+    if wanted in header:
+        return wanted
+    lowered = [h.lower() for h in header]
+    if wanted.lower() in lowered:
+        return header[lowered.index(wanted.lower())]
+    from .core.errors import suggest
+
+    shown = ", ".join(header[:12]) + (" ..." if len(header) > 12 else "")
+    raise InputError(
+        f"{option}: {wanted!r} is not a column of {where}; {suggest(wanted, header)}expected one of {shown}"
+    )
+
+
+def _csv_layers(header: list[str], numbered: list[tuple[int, list[str]]], label: str) -> list[int] | None:
+    """Each row's layer number, where the header has a ``layer`` column."""
+    lowered = [h.lower() for h in header]
+    if "layer" not in lowered:
+        return None
+    index = lowered.index("layer")
+    layers = []
+    for line, row in numbered:
         cell = row[index].strip() if index < len(row) else ""
-        if cell:
-            out.append(parse_number(cell, f"{label} line {line}, {column}"))
-    if not out:
-        raise InputError(f"--column: {column!r} holds no numbers in {name or 'the file'}")
-    if len(out) > limits.MAX_LAYERS:
-        raise InputError(f"--csv: {len(out):,} gradients are more than the {limits.MAX_LAYERS:,} precision reads")
-    return column, out
+        if not cell.lstrip("-").isdigit() or len(cell) > 18:
+            raise InputError(f"{label} line {line}, layer: {cell!r} is not a layer number; expected a whole number")
+        layers.append(int(cell))
+    return layers
 
 
 # ---------------------------------------------------------------------------
@@ -621,3 +706,82 @@ def probe(
         dtypes=dtypes,
         mode=mode,
     )
+
+
+def _by_element(gradients: Any) -> bool:
+    """Whether ``gradients`` holds layers' elements (a recording, or any entry with more than
+    one element) rather than one number per layer."""
+    if isinstance(gradients, Recording):
+        return True
+    if gradients is None or isinstance(gradients, str) or not isinstance(gradients, (list, tuple)):
+        return False
+    for entry in gradients:
+        if isinstance(entry, (list, tuple)):
+            return True
+        size = getattr(entry, "size", None)
+        numel = getattr(entry, "numel", None)
+        if callable(numel) and getattr(entry, "dim", lambda: 0)() > 0:
+            return True
+        if isinstance(size, int) and getattr(entry, "ndim", 0) > 0:
+            return True
+    return False
+
+
+class Recording:
+    """Each block's input gradient from the backward passes run inside ``with record(model)``
+    (the last pass's, kept as float32 copies): give it to :func:`precision`."""
+
+    def __init__(self, model: Any, blocks: Any = None) -> None:
+        from .probing.blocks import choose
+
+        self.model = model
+        found, self.chosen = choose(model, blocks)
+        self.names = [f.name for f in found]
+        self._modules = [f.module for f in found]
+        self._grads: dict[str, Any] = {}
+        self._handles: list[Any] = []
+
+    def __enter__(self) -> Recording:
+        for name, module in zip(self.names, self._modules, strict=True):
+            self._handles.append(module.register_forward_hook(self._forward(name)))
+        return self
+
+    def _forward(self, name: str) -> Any:
+        def hook(module: Any, args: tuple[Any, ...], output: Any) -> None:
+            x = next((a for a in args if hasattr(a, "requires_grad") and a.requires_grad), None)
+            if x is not None:
+                x.register_hook(lambda g: self._grads.__setitem__(name, g.detach().float().cpu().clone()))
+
+        return hook
+
+    def __exit__(self, *exc: object) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles.clear()
+
+    def gradients(self) -> list[Any]:
+        missing = [n for n in self.names if n not in self._grads]
+        if missing:
+            raise InputError(
+                f"gradients: no gradient reached {missing[0]}; run loss.backward() inside 'with record(model)'"
+            )
+        return [self._grads[n] for n in self.names]
+
+    def __repr__(self) -> str:
+        return f"Recording({len(self._grads)} of {len(self.names)} blocks' input gradients)"
+
+
+def record(model: Any, blocks: Any = None) -> Recording:
+    """A context manager that hooks the model's blocks (found as :func:`probe` finds them, or
+    ``blocks``) and keeps each block's input gradient from the backward pass run inside it, for
+    :func:`precision` to read element by element. Needs PyTorch.
+
+    >>> import torch
+    >>> model = torch.nn.Sequential(*[torch.nn.Linear(8, 8) for _ in range(3)])
+    >>> with record(model) as recorded:
+    ...     model(torch.randn(4, 8, requires_grad=True)).pow(2).mean().backward()
+    >>> precision(recorded, dtype="float16").layers[0].name
+    '0'
+    """
+    probe_available()
+    return Recording(model, blocks)

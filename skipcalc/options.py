@@ -427,6 +427,19 @@ PRECISION = Command(
         Opt("--csv", FileKind(), "Read the gradients from a CSV file's --column (- for stdin)."),
         Opt("--column", Text("NAME"), "The CSV column holding the gradients.", modes=("csv",)),
         Opt(
+            "--group",
+            Text("COLUMN=VALUE"),
+            "Only the CSV rows whose COLUMN holds VALUE: one network of a file that holds several.",
+            modes=("csv",),
+        ),
+        Opt(
+            "--elements",
+            FLAG,
+            "Each CSV row is one element of its layer's gradient (the layer column says which): the verdict is on "
+            "the elements.",
+            modes=("csv",),
+        ),
+        Opt(
             "--dtype",
             FLOAT_FORMAT,
             "A float format: float64, float32, bfloat16, float16, float8_e4m3fn, float8_e5m2 or all; repeat for "

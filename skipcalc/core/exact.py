@@ -161,6 +161,8 @@ def to_number(value: Any, name: str = "number") -> Fraction:
         if not value.is_finite():
             raise InputError(f"{name}: {value} is not a finite number; expected {ACCEPTED}")
         return parse_number(format(value, "e").replace("e+", "e"), name)
+    if type(value).__module__.startswith("torch") and hasattr(value, "numel"):
+        return _tensor_number(value, name)
     numpy_scalar = type(value).__module__ == "numpy"
     if isinstance(value, float) and not numpy_scalar:
         if not math.isfinite(value):
@@ -179,6 +181,23 @@ def to_number(value: Any, name: str = "number") -> Fraction:
     if isinstance(value, numbers.Complex):
         raise InputError(f"{name}: {value!r} is complex; gradients here are real numbers")
     raise InputError(f"{name}: {quote(repr(value))} is not a number; expected {ACCEPTED}")
+
+
+def _tensor_number(value: Any, name: str) -> Fraction:
+    """A one-element PyTorch tensor, read as its own format's shortest repr (float64 as a
+    float, the narrower floats as float32's, which holds them exactly)."""
+    if value.numel() != 1:
+        raise InputError(f"{name}: a tensor of {value.numel():,} elements is not one number; give one per layer")
+    if value.is_complex():
+        raise InputError(f"{name}: {value!r} is complex; expected {ACCEPTED}")
+    item = value.detach().cpu().reshape(()).item()
+    if not value.dtype.is_floating_point:
+        return to_number(int(item), name)
+    if str(value.dtype) == "torch.float64":
+        return to_number(float(item), name)
+    import numpy
+
+    return to_number(numpy.float32(value.detach().cpu().float().reshape(()).item()), name)
 
 
 def to_numbers(values: Any, name: str) -> list[Fraction]:

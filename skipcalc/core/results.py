@@ -678,10 +678,10 @@ class LowPrecision:
 
 @dataclass(frozen=True, eq=False)
 class ScaleWindow:
-    """The loss scales 2^lowest .. 2^highest at which the computed pass overflows nowhere and
-    loses the least (``lost``, a fraction of the nonzero float32 elements); GradScaler from 2^16
-    settles at ``settles`` after ``skipped`` overflowing steps. None where no scale avoids
-    overflow."""
+    """The loss scales 2^lowest .. 2^highest at which the pass overflows nowhere and loses the
+    least (``lost``, a fraction of the nonzero elements); GradScaler, from 2^16, settles at the
+    top, 2^settles: after ``skipped`` overflowing steps when the top is below 2^16, else after
+    2000 clean steps per doubling. None where no scale avoids overflow."""
 
     lowest: int | None
     highest: int | None
@@ -737,3 +737,28 @@ class ProbeResult(Result):
         if first.gain_residual is None or first.gain_plain is None:
             return [first.branch_gain.estimate]
         return [first.gain_residual.estimate, first.gain_plain.estimate]
+
+
+@dataclass(frozen=True, eq=False)
+class LayerElements:
+    """One layer's gradient element by element: its magnitudes, and per format the fractions of
+    its nonzero elements rounded once to 0, to a subnormal, beyond the largest finite value."""
+
+    name: str
+    magnitudes: Magnitudes | None
+    stored: tuple[tuple[str, Elements], ...]
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class ElementsResult(Result):
+    """``skipcalc.precision`` of gradients given element by element (tensors, arrays, a
+    recording): each layer's verdict per format, and each format's loss-scale window."""
+
+    layers: tuple[LayerElements, ...]
+    formats: tuple[str, ...]
+    windows: tuple[tuple[str, ScaleWindow], ...]
+    source: str | None = None
+
+    @property
+    def headline(self) -> list[Any]:
+        return [end if end is not None else "none" for _, w in self.windows for end in (w.lowest, w.highest)]

@@ -353,12 +353,18 @@ def _verdict(result: ProbeResult, name: str, window: ScaleWindow) -> str:
     keeps = "every nonzero element" if not window.lost else f"all but {_percent(window.lost)} of the nonzero elements"
     low = f"2^{window.lowest}" + (" or less" if window.lowest == LOWEST_SCALE else "")
     high = f"2^{window.highest}" + (" or more" if window.highest == HIGHEST_SCALE else "")
-    scaler = (
-        f"GradScaler stays at 2^{window.settles}"
-        if not window.skipped
-        else f"GradScaler skips {window.skipped} steps down to 2^{window.settles}"
-    )
-    return text + f"; loss scales {low} ... {high} keep {keeps} of the blocks' gradients; {scaler}."
+    return text + f"; loss scales {low} ... {high} keep {keeps} of the blocks' gradients; {gradscaler(window)}."
+
+
+def gradscaler(window: ScaleWindow) -> str:
+    """What torch.amp.GradScaler's defaults do with the window, in words."""
+    if window.settles is None:
+        return "GradScaler halves its scale at every step, each overflowing"
+    if window.skipped:
+        return f"GradScaler skips {window.skipped} overflowing steps, halving from 2^16 down to 2^{window.settles}"
+    if window.settles == 16:
+        return "GradScaler stays at 2^16"
+    return f"GradScaler grows from 2^16 to 2^{window.settles}, doubling after every 2000 clean steps"
 
 
 def _chart(result: ProbeResult, notes_products: list[tuple[float, float, float]]) -> Any:

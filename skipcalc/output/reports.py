@@ -16,6 +16,7 @@ from ..core.results import (
     ChainResult,
     DepthMapResult,
     DepthResult,
+    ElementsResult,
     FormatLimits,
     FormulaResult,
     InitResult,
@@ -92,6 +93,11 @@ def _line(result: Result) -> str:
             windows.append(f"{held.format} {'none' if w is None or not w.works else f'2^{w.lowest}..2^{w.highest}'}")
         n = len(result.gradients)
         return f"{n:,} gradient{'s' if n != 1 else ''}, loss scales: " + ", ".join(windows)
+    if isinstance(result, ElementsResult):
+        spans = ", ".join(
+            f"{name} {'none' if w.lowest is None else f'2^{w.lowest}..2^{w.highest}'}" for name, w in result.windows
+        )
+        return f"{len(result.layers)} layers element by element, loss scales: {spans}"
     if isinstance(result, ProbeResult):
         from .probe import three
 
@@ -462,6 +468,12 @@ def init_report(result: InitResult) -> Report:
     )
 
 
+def _elements_report(result: ElementsResult) -> Report:
+    from .elements import elements_report
+
+    return elements_report(result)
+
+
 def _probe_report(result: ProbeResult) -> Report:
     from .probe import probe_report
 
@@ -482,4 +494,5 @@ REPORTS: dict[type, Callable[[Any], Report]] = {
     MeanFieldResult: meanfield_report,
     DepthMapResult: depth_map_report,
     ProbeResult: _probe_report,
+    ElementsResult: _elements_report,
 }

@@ -25,6 +25,7 @@ import copy
 from fractions import Fraction
 from typing import Any
 
+from ..core.elements import GRADSCALER_MOST, GRADSCALER_START
 from ..core.errors import InputError
 from ..core.results import Elements, LowPrecision, Magnitudes, ScaleWindow
 from .blocks import Found
@@ -32,7 +33,6 @@ from .forward import block_input, run_model
 
 COMPUTED = ("float16", "bfloat16")
 LOWEST_SCALE, HIGHEST_SCALE = -150, 150  # the powers of two the window is searched over
-GRADSCALER_START = 16
 
 
 def magnitudes(torch: Any, g: Any) -> Magnitudes | None:
@@ -231,5 +231,10 @@ def _window(torch: Any, backward: Any, masks: list[Any] | None) -> ScaleWindow:
             else:
                 lo = mid
         lowest = hi
-    settles = min(GRADSCALER_START, highest)
-    return ScaleWindow(lowest, highest, Fraction(least, max(size, 1)), settles, max(GRADSCALER_START - highest, 0))
+    return ScaleWindow(
+        lowest,
+        highest,
+        Fraction(least, max(size, 1)),
+        min(highest, GRADSCALER_MOST),
+        max(GRADSCALER_START - highest, 0),
+    )
