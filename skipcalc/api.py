@@ -24,7 +24,6 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, TextIO, Union
 
 from . import kinds, options
-from .core import limits
 from .core.errors import InputError
 
 if TYPE_CHECKING:
@@ -272,6 +271,8 @@ def precision(
             raise InputError("--csv: the gradients come from the file; give no gradients as arguments")
         if values.column is None:
             raise InputError("--column: give the CSV column that holds the gradients, e.g. --column grad_norm")
+        from .core.gradient_files import csv_column
+
         name, read = csv_column(values.csv, values.column, values.group, bool(values.elements))
         if values.elements:
             from .core.elements import element_verdict
@@ -304,6 +305,8 @@ def meanfield(
     seed: int | None = None,
     weights: str | None = None,
     digits: int = 16,
+    norm: str | None = None,
+    init: str | None = None,
 ) -> MeanFieldResult:
     """Mean-field signal propagation at initialization (weights N(0, weight_var/width), biases
     N(0, bias_var)): the length map's fixed point q*, χ₁ (whose square root is the "local
@@ -337,7 +340,17 @@ def meanfield(
 
         line = critical_line(chosen, bias_vars, digits)
         return MeanFieldResult(chosen.name, None, bias_vars, Fraction(1), 0, digits, critical=tuple(line))
-    if values.weight_var is None:
+    sigma_w2: Fraction | None = values.weight_var
+    if values.init is not None:
+        if values.weight_var is not None or values.bias_var is not None:
+            raise InputError("--init: gives sigma_w^2 and sigma_b^2 itself; give it or --weight-var/--bias-var")
+        from .core.init import variances
+
+        sigma_w2, bias_var_of_init = variances(values.init, values.width)
+        bias_vars = (bias_var_of_init,)
+    elif values.width is not None and not values.simulate:
+        raise InputError("--width: applies only with --simulate or --init pytorch")
+    if sigma_w2 is None:
         raise InputError("--weight-var: give sigma_w^2, e.g. --weight-var 1.5 (or --critical to find it)")
     if len(bias_vars) != 1:
         raise InputError("--bias-var: a list or range applies only with --critical; give one variance")
@@ -345,27 +358,29 @@ def meanfield(
 
     shown = blocks_of(values)
     theory, nets = theory_and_networks(
-        chosen, values.weight_var, bias_vars[0], values.input_var, values.layers, shown, digits
+        chosen, sigma_w2, bias_vars[0], values.input_var, values.layers, shown, digits, values.norm
     )
     simulation = None
     if values.simulate:
         from .core.meanfield.simulate import simulate as run
 
+        if values.norm != "none":
+            raise InputError("--simulate: simulates networks without LayerNorm; give --norm none")
         simulation = run(
             chosen,
-            values.weight_var,
+            sigma_w2,
             bias_vars[0],
             values.input_var,
             values.layers,
             shown,
-            values.width,
+            values.width or 1000,
             values.trials,
             values.seed,
             values.weights,
         )
     return MeanFieldResult(
         chosen.name,
-        values.weight_var,
+        sigma_w2,
         bias_vars,
         values.input_var,
         values.layers,
@@ -382,124 +397,9 @@ def meanfield(
         tuple(nets),
         simulation=simulation,
         c_reason=theory.c_reason,
+        norm=values.norm,
+        init=values.init,
     )
-
-
-MAX_CSV = 64 * 2**20
-"""Most bytes of a --csv file read (a million rows of a few columns)."""
-
-
-def csv_column(
-    source: str | os.PathLike[str] | TextIO, column: str, group: str | None = None, elements: bool = False
-) -> tuple[str, list[Any]]:
-    """The column's name as the header spells it, and the gradients in it, from a CSV file with
-    a header row (a path, or an open text file), read exactly; names match ignoring case; empty
-    cells are skipped, anything else that is not a number is refused with its line.
-
-    Where the file has a ``layer`` column the rows are taken in its order (a backward hook
-    writes the output's layer first). A layer number that repeats is refused unless ``group``
-    ("COLUMN=VALUE") picks one network's rows, or ``elements`` says each row is one element of
-    that layer's gradient (then the values come back as one list of floats per layer)."""
-    import csv as csv_module
-
-    from .core.exact import parse_number
-
-    label, name, text = _csv_text(source)
-    rows = list(csv_module.reader(text.splitlines()))
-    if not rows or not rows[0]:
-        raise InputError(f"{label}: empty; expected a header row naming the columns, then one row per layer")
-    header = [h.strip() for h in rows[0]]
-    where = name or "the file"
-    column = _csv_find(header, column, "--column", where)
-    index = header.index(column)
-    numbered = [(line, row) for line, row in enumerate(rows[1:], start=2)]
-    if group is not None:
-        key, sep, wanted = group.partition("=")
-        if not sep:
-            raise InputError(f"--group: {group!r} is not accepted; expected COLUMN=VALUE, e.g. run=resnet")
-        by = header.index(_csv_find(header, key.strip(), "--group", where))
-        found = sorted({row[by].strip() for _, row in numbered if by < len(row)})
-        numbered = [(line, row) for line, row in numbered if by < len(row) and row[by].strip() == wanted.strip()]
-        if not numbered:
-            raise InputError(f"--group: no row has {key.strip()} = {wanted.strip()!r}; it holds {', '.join(found[:8])}")
-    layers = _csv_layers(header, numbered, label)
-    cells: list[tuple[int, int, str]] = []
-    for (line, row), layer in zip(numbered, layers or [0] * len(numbered), strict=True):
-        cell = row[index].strip() if index < len(row) else ""
-        if cell:
-            cells.append((layer, line, cell))
-    if not cells:
-        raise InputError(f"--column: {column!r} holds no numbers in {where}")
-    if layers is not None:
-        cells.sort(key=lambda c: c[0])  # the layer column's order (stable: rows of a layer in file order)
-        counts: dict[int, int] = {}
-        for layer, _, _ in cells:
-            counts[layer] = counts.get(layer, 0) + 1
-        repeated = next((k for k, n in counts.items() if n > 1), None)
-        if repeated is not None and not elements:
-            raise InputError(
-                f"--csv: layer {repeated} appears {counts[repeated]} times in {where}; give --group COLUMN=VALUE to "
-                "pick one network's rows, or --elements when each row is one element of the layer's gradient"
-            )
-    elif elements:
-        raise InputError(f"--elements: {where} has no layer column to say which layer each element belongs to")
-    if elements:
-        per_layer: dict[int, list[float]] = {}
-        for layer, line, cell in cells:
-            per_layer.setdefault(layer, []).append(float(parse_number(cell, f"{label} line {line}, {column}")))
-        return column, [(layer, values) for layer, values in per_layer.items()]
-    out = [parse_number(cell, f"{label} line {line}, {column}") for _, line, cell in cells]
-    if len(out) > limits.MAX_LAYERS:
-        raise InputError(f"--csv: {len(out):,} gradients are more than the {limits.MAX_LAYERS:,} precision reads")
-    return column, out
-
-
-def _csv_text(source: str | os.PathLike[str] | TextIO) -> tuple[str, Any, str]:
-    if isinstance(source, (str, os.PathLike)):
-        name: Any = os.fspath(source)
-        label = f"--csv {name}"
-        try:
-            with open(source, encoding="utf-8-sig", errors="replace", newline="") as file:
-                text = file.read(MAX_CSV + 1)
-        except OSError as error:
-            raise InputError(f"{label}: cannot read it: {error.strerror or error}") from None
-    else:
-        name = getattr(source, "name", None)
-        label = f"--csv {name}" if isinstance(name, str) else "--csv"
-        text = source.read(MAX_CSV + 1)
-    if len(text) > MAX_CSV:
-        raise InputError(f"{label}: longer than the {MAX_CSV // 2**20} MiB skipcalc reads")
-    return label, name, text
-
-
-def _csv_find(header: list[str], wanted: str, option: str, where: str) -> str:
-    """A header's column by name, ignoring case; refused with the columns there are."""
-    if wanted in header:
-        return wanted
-    lowered = [h.lower() for h in header]
-    if wanted.lower() in lowered:
-        return header[lowered.index(wanted.lower())]
-    from .core.errors import suggest
-
-    shown = ", ".join(header[:12]) + (" ..." if len(header) > 12 else "")
-    raise InputError(
-        f"{option}: {wanted!r} is not a column of {where}; {suggest(wanted, header)}expected one of {shown}"
-    )
-
-
-def _csv_layers(header: list[str], numbered: list[tuple[int, list[str]]], label: str) -> list[int] | None:
-    """Each row's layer number, where the header has a ``layer`` column."""
-    lowered = [h.lower() for h in header]
-    if "layer" not in lowered:
-        return None
-    index = lowered.index("layer")
-    layers = []
-    for line, row in numbered:
-        cell = row[index].strip() if index < len(row) else ""
-        if not cell.lstrip("-").isdigit() or len(cell) > 18:
-            raise InputError(f"{label} line {line}, layer: {cell!r} is not a layer number; expected a whole number")
-        layers.append(int(cell))
-    return layers
 
 
 # ---------------------------------------------------------------------------

@@ -512,9 +512,22 @@ MEANFIELD = Command(
         Opt(
             "--width",
             Whole(2, limits.MAX_WIDTH),
-            "Units per layer of the simulated networks.",
-            default=1000,
-            requires="--simulate",
+            "Units per layer: of the simulated networks (default 1000), and fan_in for --init pytorch.",
+            modes=_MF_NETWORK,
+        ),
+        Opt(
+            "--init",
+            Choice(("pytorch", "he", "xavier", "lecun"), "an initialisation", metavar="SCHEME"),
+            "sigma_w^2 and sigma_b^2 from a scheme: pytorch (nn.Linear's default: 1/3 and 1/(3 width), with "
+            "--width), he (2, 0), xavier (1, 0, square layers), lecun (1, 0).",
+            modes=_MF_NETWORK,
+        ),
+        Opt(
+            "--norm",
+            Choice(("none", "pre", "post"), "a LayerNorm placement", metavar="WHERE"),
+            "LayerNorm (no affine, wide limit x/sqrt(q)): none, pre (x + F(LN(x))) or post (LN(x + F(x))).",
+            default="none",
+            modes=_MF_NETWORK,
         ),
         Opt(
             "--trials",

@@ -70,8 +70,8 @@ PROBE = Command(
         ),
         Opt(
             "--init",
-            Choice(("pytorch", "he", "xavier"), "an initialisation", metavar="KIND"),
-            "The mlp preset's initialisation: PyTorch's nn.Linear default, he or xavier.",
+            Choice(("pytorch", "he", "xavier", "lecun"), "an initialisation", metavar="KIND"),
+            "The mlp preset's initialisation: PyTorch's nn.Linear default, he, xavier or lecun (as meanfield --init).",
             default="pytorch",
             keyword="",
         ),

@@ -37,6 +37,7 @@ ORDER = [
     "core.autograd",
     "core.precision",
     "core.elements",
+    "core.gradient_files",
     "core.init",
     "probing.estimate",
     "probing.blocks",

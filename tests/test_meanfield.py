@@ -264,3 +264,83 @@ def test_the_readme_charts_are_drawn(tmp_path, command):
     )
     for name in ("meanfield.png", "meanfield-phase.png"):
         assert (__import__("conftest").ROOT / "docs" / name).stat().st_size < 200_000
+
+
+# ---------------------------------------------------------------------------
+# LayerNorm placements and the forward side (cos_input, relative_update), --init
+
+
+def test_pre_ln_relu_is_polynomial_exactly():
+    """x + F(LN(x)) with F = W relu(.): q_k = q_0 + k sigma_w^2/2 (the branch sees unit variance), and
+    the gradient factor 1 + (sigma_w^2/2)/q_{k-1}: the product telescopes to q_L/q_0."""
+    r = api.meanfield("relu", weight_var=2, layers=50, norm="pre", residual=True)
+    (net,) = r.networks
+    assert list(net.q) == [F(1 + k) for k in range(51)]
+    assert net.wrt[0] == F(51)
+    assert net.cos[-1] == F(1, 51) ** 0.5 or abs(float(net.cos[-1]) - (1 / 51) ** 0.5) < 1e-15
+
+
+def _mp_e(g, q):
+    root = mpmath.sqrt(q)
+    return mpmath.quad(lambda z: g(root * z) * mpmath.npdf(z), [-mpmath.inf, -3, 0, 3, mpmath.inf])
+
+
+def test_post_ln_tanh_against_mpmath():
+    """LN(x + F(x)): S = Q + sigma_w^2 E[tanh(sqrt(Q) z)^2] + sigma_b^2, Q -> 1, factor (1 + chi(Q))/S,
+    cos^2 shrinking by Q/S per layer; computed here by mpmath quadrature."""
+    layers = 6
+    r = api.meanfield(
+        "tanh", weight_var=F(3, 2), bias_var=F(1, 20), layers=layers, norm="post", residual=True, digits=20
+    )
+    (net,) = r.networks
+    with mpmath.workdps(40):
+        q, cos2, factors = mpmath.mpf(1), mpmath.mpf(1), []
+        for _ in range(layers):
+            w, b = mpmath.mpf(3) / 2, mpmath.mpf(1) / 20
+            s = q + w * _mp_e(lambda u: mpmath.tanh(u) ** 2, q) + b
+            chi = w * _mp_e(lambda u: mpmath.sech(u) ** 4, q)
+            factors.append((1 + chi) / s)
+            cos2 *= q / s
+            q = mpmath.mpf(1)
+        gradient = mpmath.fprod(factors)
+        assert abs(mpmath.mpf(str(net.wrt[0])) / gradient - 1) < mpmath.mpf(10) ** -18
+        assert abs(mpmath.mpf(str(net.cos[-1])) / mpmath.sqrt(cos2) - 1) < mpmath.mpf(10) ** -18
+
+
+def test_forward_side_against_a_simulated_wide_network():
+    """cos(x_L, x_0) and |F(x)|/|x| of a real random residual tanh network of width 4000 (numpy),
+    against the wide-limit prediction; the plain network keeps none of x_0's direction."""
+    w, b, layers, width = 1.5, 0.05, 10, 4000
+    r = api.meanfield("tanh", weight_var=w, bias_var=b, layers=layers)
+    rng = np.random.default_rng(1)
+    x0 = rng.standard_normal(width)
+    for net in r.networks:
+        x = x0.copy()
+        updates = []
+        for _ in range(layers):
+            f = rng.standard_normal((width, width)) * np.sqrt(w / width) @ np.tanh(x) + rng.standard_normal(
+                width
+            ) * np.sqrt(b)
+            updates.append(np.linalg.norm(f) / np.linalg.norm(x))
+            x = x + f if net.block.spec == "residual" else f
+        cos = x @ x0 / np.linalg.norm(x) / np.linalg.norm(x0)
+        if net.block.spec == "plain":
+            assert net.cos[1:] == tuple([0] * layers) or all(float(c) == 0 for c in net.cos[1:])
+            assert abs(cos) < 0.05
+        else:
+            assert abs(cos - float(net.cos[-1])) < 0.03
+            assert all(abs(u - float(p)) < 0.05 * float(p) for u, p in zip(updates, net.update, strict=True))
+
+
+def test_init_schemes_give_exact_variances():
+    data = json.loads(
+        skipcalc("meanfield", "--act", "tanh", "--init", "pytorch", "--width", "256", "--format", "json").ok
+    )
+    assert (data["weight_var"], data["bias_var"], data["init"]) == ("1/3", "1/768", "pytorch")
+    assert "gradient independence" in data["assumptions"]
+    he = api.meanfield("relu", init="he", layers=3)
+    assert (he.weight_var, he.bias_var) == (F(2), (F(0),)) and he.phase == "critical"
+    ran = skipcalc("meanfield", "--act", "tanh", "--init", "pytorch")
+    assert ran.code == 2 and "--width" in ran.err
+    ran = skipcalc("meanfield", "--act", "tanh", "--init", "he", "--weight-var", "2")
+    assert ran.code == 2 and "--init" in ran.err

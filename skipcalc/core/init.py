@@ -288,3 +288,24 @@ def stochastic_depth(layers: int, last: Fraction) -> InitResult:
         "Huang et al. 2016, Deep Networks with Stochastic Depth, eq. (4)",
         {"layers": Fraction(layers), "last": last},
     )
+
+
+def variances(scheme: str, width: int | None) -> tuple[Fraction, Fraction]:
+    """(σ_w², σ_b²) a scheme gives a square layer of ``width`` units, σ_w² being the weights'
+    variance times the width: PyTorch's nn.Linear default (kaiming_uniform with a = √5:
+    U(±1/√fan_in), variance 1/(3 fan_in); biases U(±1/√fan_in) too), he (normal, 2/fan_in,
+    biases 0), xavier (normal, 2/(fan_in + fan_out) = 1/fan_in for a square layer), lecun
+    (1/fan_in)."""
+    from .errors import InputError
+
+    if scheme == "pytorch":
+        if width is None:
+            raise InputError("--width: --init pytorch's bias variance is 1/(3 fan_in); give --width N, the fan_in")
+        return Fraction(1, 3), Fraction(1, 3 * width)
+    if width is not None:
+        raise InputError(f"--width: --init {scheme} does not depend on the width; give it with pytorch only")
+    return {
+        "he": (Fraction(2), Fraction(0)),
+        "xavier": (Fraction(1), Fraction(0)),
+        "lecun": (Fraction(1), Fraction(0)),
+    }[scheme]

@@ -594,6 +594,8 @@ class MeanFieldResult(Result):
     critical: tuple[Any, ...] | None = None  # σ_w² on the critical line at each bias_var
     simulation: Any = None  # core.meanfield.simulate.Simulation
     c_reason: str | None = None  # why c* and χ_c were not computed
+    norm: str = "none"  # LayerNorm: none, pre (x + F(LN(x))) or post (LN(x + F(x)))
+    init: str | None = None  # the initialisation scheme that gave σ_w², σ_b²
 
     @property
     def headline(self) -> list[Any]:

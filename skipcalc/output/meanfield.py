@@ -52,6 +52,9 @@ def meanfield_report(result: MeanFieldResult) -> Report:
         "xi_c": result.xi_c,
         "phase": result.phase,
         "digits": result.digits,
+        "norm": result.norm,
+        "init": result.init,
+        "assumptions": ASSUMPTIONS,
     }
     kinds = [net.block.spec for net in nets]
     for net in nets:
@@ -64,9 +67,11 @@ def meanfield_report(result: MeanFieldResult) -> Report:
         data["simulation"] = _simulation_json(result)
         extra.append(_simulation_table(result))
     summary = _summary(result)
+    scheme = f" (--init {result.init})" if result.init else ""
+    norm = {"pre": ", pre-LN", "post": ", post-LN"}.get(result.norm, "")
     return Report(
         title=f"meanfield: {result.act}, sigma_w^2 = {short(result.weight_var)}, "  # type: ignore[arg-type]
-        f"sigma_b^2 = {short(result.bias_var[0])}, {n:,} layers",
+        f"sigma_b^2 = {short(result.bias_var[0])}{scheme}{norm}, {n:,} layers",
         columns=columns,
         rows=rows,
         data=data,
@@ -85,7 +90,16 @@ def _network_json(net: Any) -> dict[str, Any]:
         "wrt": list(net.wrt),
         "q": list(net.q),
         "factors": list(net.factors),
+        "cos_input": list(net.cos),
+        "relative_update": list(net.update),
     }
+
+
+ASSUMPTIONS = (
+    "the wide limit (width to infinity), Gaussian weights N(0, sigma_w^2/width) and biases N(0, sigma_b^2), and "
+    "gradient independence: the backward pass sees weights drawn afresh, independent of the forward pass's. A "
+    "loss on the network's own output can break that; skipcalc probe measures a real network instead."
+)
 
 
 def _summary(result: MeanFieldResult) -> list[tuple[str, Any]]:
@@ -137,6 +151,7 @@ def _notes(result: MeanFieldResult) -> list[str]:
         )
     notes = [
         framing,
+        *_forward(result),
         "Each row: layer k's input x_{k-1} has variance q_in; local is the root mean square local derivative "
         "sqrt(a^2 + b^2 chi(q_in)) of the block; g^2 in is the mean squared gradient reaching x_{k-1}, "
         "relative to the output's (the product of the squares of the locals above it).",
@@ -155,6 +170,7 @@ def _notes(result: MeanFieldResult) -> list[str]:
         )
     else:
         notes.append(f"Exact: {result.act}'s expectations are rational in q (relu: q/2 and 1/2).")
+    notes.append("Assumed: " + ASSUMPTIONS)
     if result.simulation is not None:
         sim = result.simulation
         notes.append(
@@ -166,6 +182,28 @@ def _notes(result: MeanFieldResult) -> list[str]:
             "--trials narrow and steady it (200 trials at 50 layers: within 5% of the prediction)."
         )
     return notes
+
+
+def _forward(result: MeanFieldResult) -> list[str]:
+    """The note's first claim, in its words: how much of x_0's direction x_L still has."""
+    parts = []
+    for net in result.networks:
+        if not net.cos:
+            continue
+        kept = net.cos[-1]
+        share = f"{_three(kept * 100 if not isinstance(kept, Decimal) else kept.scaleb(2))}%"
+        parts.append(
+            f"the {net.block.spec} network's x_{result.layers} keeps none of x_0's direction"
+            if kept == 0
+            else f"the {net.block.spec} network's x_{result.layers} still points {share} along x_0"
+        )
+    if not parts:
+        return []
+    norm = {"pre": " (pre-LN: x + F(LN(x)))", "post": " (post-LN: LN(x + F(x)))"}.get(result.norm, "")
+    return [
+        f"Forward{norm}: after {result.layers:,} layers " + "; ".join(parts) + " (cos(x_k, x_0) in the json's "
+        "cos_input; relative_update is each layer's |F(x)|/|x|)."
+    ]
 
 
 def _simulation_json(result: MeanFieldResult) -> dict[str, Any]:

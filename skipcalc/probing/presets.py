@@ -16,7 +16,7 @@ from ..core.errors import InputError
 
 PRESETS = ("mlp", "transformer", "gpt2", "resnet18", "resnet50")
 ACTIVATIONS = ("tanh", "relu", "gelu", "sigmoid", "linear", "erf", "softplus")
-INITS = ("pytorch", "he", "xavier")
+INITS = ("pytorch", "he", "xavier", "lecun")
 SIZES = ("tiny", "small")
 
 WHOLE = {  # the ranges of the presets' whole-number options (the command line's too)
@@ -116,8 +116,8 @@ def mlp(
     """x_k = x_{k-1} + W_k act(x_{k-1}) + b_k (residual, the pre-activation block of the
     mean-field papers and pre-activation ResNets) or x_k = W_k act(x_{k-1}) + b_k (plain), on
     inputs x_0 ~ N(0, 1) of ``width`` units. ``init``: PyTorch's default for nn.Linear
-    (uniform, σ_w² = 1/3 and σ_b² = 1/(3·width)), he (normal, σ_w² = 2, biases 0) or xavier
-    (normal, σ_w² = 1, biases 0)."""
+    (uniform, σ_w² = 1/3 and σ_b² = 1/(3·width)), he (normal, σ_w² = 2, biases 0), xavier or
+    lecun (normal, σ_w² = 1, biases 0): skipcalc.core.init.variances, as meanfield --init."""
     import torch
     from torch import nn
 
@@ -153,11 +153,9 @@ def mlp(
             return x
 
     model: Any = MLP()
-    weight_var, bias_var = {
-        "pytorch": (Fraction(1, 3), Fraction(1, 3 * width)),
-        "he": (Fraction(2), Fraction(0)),
-        "xavier": (Fraction(1), Fraction(0)),
-    }[init]
+    from ..core.init import variances
+
+    weight_var, bias_var = variances(init, width if init == "pytorch" else None)
     with torch.no_grad():
         for layer in model.blocks:
             if init != "pytorch":  # (PyTorch's own default is what nn.Linear made)

@@ -26,6 +26,8 @@ class Network:
     factors: tuple[Any, ...]
     wrt: tuple[Any, ...]
     local: tuple[Any, ...] = ()  # each layer's root mean square local derivative √(a² + b²χ)
+    update: tuple[Any, ...] = ()  # ‖b F(x_{k-1})‖/‖x_{k-1}‖, k = 1..L (squared until certified)
+    cos: tuple[Any, ...] = ()  # cos(x_k, x_0), k = 0..L (squared until certified)
 
 
 class Model:
@@ -119,14 +121,23 @@ class Model:
             return None, "every q is a fixed point (q_k = q_0)", slope, slope
         return None, "q grows without bound (no finite fixed point)", slope, slope
 
-    def network(self, block: Block, q0: Fraction, layers: int) -> Network:
-        """The pass through ``layers`` blocks from q_0."""
+    def network(self, block: Block, q0: Fraction, layers: int, norm: str = "none") -> Network:
+        """The pass through ``layers`` blocks from q_0. ``norm``: none; pre (x + F(LN(x)): the
+        branch sees unit variance, q_k = a² q + b² (σ_w² E[φ(z)²] + σ_b²), factor a² + b² χ(1)/q);
+        post (LN(a x + b F(x)): S = a² Q + b² (σ_w² E[φ(√Q z)²] + σ_b²), then Q = 1, factor
+        (a² + b² χ(Q))/S). LayerNorm without its affine, in the wide limit x/√q.
+
+        The forward side, with random weights (the branch's output is uncorrelated with x_0):
+        cos(x_k, x_0)² = cos(x_{k-1}, x_0)² a² q_{k-1}/S_k (S_k the variance before a post-LN),
+        and the update's size ‖b F‖²/‖x_{k-1}‖² = b² (σ_w² E[φ²] + σ_b²)/q_{k-1}."""
         coefficients = block.coefficients(layers)
         gate = block.kind == "stochastic"
+        one = Fraction(1) if self.exact else mpfr(1)
         q = q0 if self.exact else _mp(q0)
-        qs, factors = [q0], []  # q_0 as given, exactly
+        qs, factors, updates, cosines = [q0], [], [], [one]  # q_0 as given, exactly
         memo: dict[Any, tuple[Any, Any, Any]] = {}
         settled = None if self.exact else mpfr(10) ** -(self.dps + 2)
+        cos2 = one
         for a, b in coefficients:
             a2 = a * a if self.exact else _mp(a * a)
             b2 = (b if gate else b * b) if self.exact else _mp(b if gate else b * b)
@@ -135,17 +146,31 @@ class Model:
                     f"--layers: the length q passes 1e30 at layer {len(qs)} of the {block.spec} network; "
                     "give fewer layers, or smaller --weight-var, --bias-var or --input-var"
                 )
-            found = memo.get(q)
+            seen = one if norm == "pre" else q  # the variance the branch's input has
+            found = memo.get(seen)
             if found is None:
-                found = memo[q] = self.at(q)
+                found = memo[seen] = self.at(seen)
             nxt, chi, _ = found
             new = a2 * q + b2 * nxt if a2 else b2 * nxt
-            if not self.exact and abs(new - q) <= settled * abs(q):
+            if norm == "pre":
+                factor = a2 + b2 * chi / q if q else None
+            elif norm == "post":
+                factor = (a2 + b2 * chi) / new if new else None
+            else:
+                factor = a2 + b2 * chi if a2 else b2 * chi
+            if factor is None:
+                raise InputError(f"--norm: the variance is 0 at layer {len(qs)}: LayerNorm divides by it")
+            updates.append(b2 * nxt / q if q else one * 0)
+            cos2 = cos2 * a2 * q / new if new else cos2 * 0
+            cosines.append(cos2)
+            if norm == "post":
+                new = one
+            elif not self.exact and abs(new - q) <= settled * abs(q):
                 new = q  # the map has settled to the working precision: the same layer again
             q = new
             qs.append(q)
-            factors.append(a2 + b2 * chi if a2 else b2 * chi)
-        wrt = [Fraction(1) if self.exact else mpfr(1)]
+            factors.append(factor)
+        wrt = [one]
         for f in reversed(factors):
             wrt.append(wrt[-1] * f)
-        return Network(block, tuple(qs), tuple(factors), tuple(reversed(wrt)))
+        return Network(block, tuple(qs), tuple(factors), tuple(reversed(wrt)), (), tuple(updates), tuple(cosines))

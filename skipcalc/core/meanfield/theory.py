@@ -64,6 +64,7 @@ def theory_and_networks(
     layers: int,
     blocks: Sequence[Block],
     digits: int,
+    norm: str = "none",
 ) -> tuple[Theory, list[Network]]:
     """The fixed-point quantities and each block's pass, certified to ``digits``: computed at
     ``digits`` plus guard digits (more where χ₁ or χ_q is so close to 1 that the phase or ξ needs
@@ -79,7 +80,7 @@ def theory_and_networks(
     def compute(level: int, dps: int) -> list[Any]:
         model = Model(act, weight_var, bias_var, level, dps, exact)
         q_star, reason, chi1, chi_q = model.fixed_point(input_var)
-        nets = [model.network(block, input_var, layers) for block in blocks]
+        nets = [model.network(block, input_var, layers, norm) for block in blocks]
         return [q_star, chi1, chi_q, nets, reason]
 
     guard = GUARD + math.ceil(math.log10(4 * layers + 8))
@@ -104,6 +105,8 @@ def theory_and_networks(
                 factors=tuple(certain(v, error, digits) for v in n.factors),
                 wrt=tuple(certain(v, error, digits) for v in n.wrt),
                 local=tuple(_root(f, error, digits) for f in n.factors),
+                update=tuple(_root(u, error, digits) for u in n.update),
+                cos=tuple(_root(c, error, digits) for c in n.cos),
             )
             for n in nets
         ]
