@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TextIO, Union
 
 from . import kinds, options
 from .core.errors import InputError
+from .output import display  # noqa: F401 - gives every result its repr, table, HTML, JSON and chart
 
 if TYPE_CHECKING:
     from decimal import Decimal

@@ -477,7 +477,7 @@ MEANFIELD = Command(
     "Where a wide network's local derivative comes from: mean-field signal propagation at initialization.",
     "Weights N(0, W/width), biases N(0, B), pre-activations x_k = W_k act(x_{k-1}) + b_k. The length map "
     "q_k = W E[act(sqrt(q_{k-1}) z)^2] + B has the fixed point q*; chi1 = W E[act'(sqrt(q*) z)^2] is the factor "
-    "by which the mean squared gradient changes per layer (sqrt(chi1) is the seed's local derivative): ordered "
+    "by which the mean squared gradient changes per layer (sqrt(chi1) is the note's local derivative): ordered "
     "below 1, chaotic above, critical at 1. c* and chi_c are the correlation map's fixed point and slope, "
     "xi_q and xi_c the depth scales. A block a*x + b*(W act(x) + b) changes it by a^2 + b^2 chi(q) per layer "
     "(Schoenholz et al. 2017; Yang and Schoenholz 2017). relu and linear are exact; the others certified "

@@ -45,7 +45,7 @@ def test_dead_layers_still_pass_the_gradient_through_the_skips():
 
 def test_seed_backprop():
     mse = loss("mse", F(10), F(8))
-    assert (mse.value, mse.gradient) == (4, -4)  # -2(T - P), not the seed's 2(T - P)
+    assert (mse.value, mse.gradient) == (4, -4)  # -2(T - P), not the note's 2(T - P)
     result = backprop([TENTH] * 3, target=10, pred=8)
     assert result.network("plain").gradient == F(-4, 1000)
     assert result.network("residual").gradient == F(-5324, 1000)

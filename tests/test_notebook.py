@@ -13,7 +13,7 @@ def test_the_tour_notebook_runs_and_shows_tables_and_charts():
     assert not [o for o in outputs if o.output_type == "error"]
     html = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
     assert len(html) >= 4 and all("<table" in h for h in html)
-    assert any("1.331" in h and "0.001" in h for h in html)  # the seed's two gradients
+    assert any("1.331" in h and "0.001" in h for h in html)  # the note's two gradients
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 2  # the depth and paths charts
     texts = [o.get("text", "") for o in outputs if o.output_type == "stream"]
     assert any("PathsResult(110 residual blocks" in t for t in texts)

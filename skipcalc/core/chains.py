@@ -1,5 +1,6 @@
 """Chains of layers: the chain rule's product of local factors, and the gradient reaching
-every layer (the names follow the seed text, ../shared/seed/residual-connections.txt).
+every layer (the names follow the note on residual connections this project started from, "Residual
+Connections").
 
 A plain network x_k = F_k(x_{k-1}) has dx_n/dx_0 = D_n * ... * D_1, with D_k = F_k'(x_{k-1}).
 A residual network x_k = x_{k-1} + F_k(x_{k-1}) has (1 + D_n) * ... * (1 + D_1): the 1 is the

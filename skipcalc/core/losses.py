@@ -39,7 +39,7 @@ def _sign(r: Any) -> int:
 
 
 def mse(t: Any, p: Any) -> tuple[Any, Any]:
-    # L = r^2 (one sample, not halved, as in the seed); dL/dP = 2r * dr/dP = -2r.
+    # L = r^2 (one sample, not halved, as in the note); dL/dP = 2r * dr/dP = -2r.
     r = t - p
     return r * r, -2 * r
 

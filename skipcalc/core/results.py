@@ -1,10 +1,10 @@
 """Every result skipcalc computes: small frozen dataclasses holding raw numbers.
 
-The core builds them; :mod:`skipcalc.output` writes them. Each is a :class:`Result`, which
-shows itself the ways a person or a program reads it - a one-line repr, its table (print()
-and Rich), an HTML table in Jupyter, the command line's JSON (``to_dict()``) and its chart
-(``plot()``) - by handing itself to skipcalc.output, imported only when one is asked for.
-Nothing here imports SymPy, Rich or Typer.
+The core builds them; :mod:`skipcalc.output` writes them. Each is a :class:`Result`: data
+only. The ways a person or a program reads one - a one-line repr, its table (print() and
+Rich), an HTML table in Jupyter, the command line's JSON (``to_dict()``) and its chart
+(``plot()``) - are attached to these classes by :mod:`skipcalc.output.display`, which the
+public API imports: nothing here imports the output layer, SymPy, Rich or Typer.
 """
 
 from __future__ import annotations
@@ -34,41 +34,16 @@ class Result:
     def headline(self) -> list[Any]:
         raise NotImplementedError
 
-    def __repr__(self) -> str:
-        from ..output.reports import one_line
+    if TYPE_CHECKING:  # attached by skipcalc.output.display, which the API imports
 
-        return one_line(self)
+        def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]: ...
 
-    def __str__(self) -> str:
-        """The table the command line prints (at $COLUMNS or 80 columns, without colour)."""
-        from ..output.render import as_text
+        def _repr_html_(self) -> str: ...
 
-        return as_text(self)
+        def to_dict(self, digits: int | None = None, exact: bool = False, symbolic: bool = False) -> dict[str, Any]:
+            ...
 
-    def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
-        """The same table in any Rich console, laid out for its width."""
-        from ..output.render import renderables
-
-        yield from renderables(self, options.max_width, console.is_terminal and not console.no_color)
-
-    def _repr_html_(self) -> str:
-        """Jupyter's view: the table as HTML, with the summary and notes under it."""
-        from ..output.notebook import html
-
-        return html(self)
-
-    def to_dict(self, digits: int | None = None, exact: bool = False, symbolic: bool = False) -> dict[str, Any]:
-        """The command line's ``--format json`` object (numbers as exact or correctly rounded
-        decimal strings); ``digits``, ``exact`` and ``symbolic`` as the flags of those names."""
-        from ..output.render import data
-
-        return data(self, digits=digits, exact=exact, symbolic=symbolic)
-
-    def plot(self, title: str | None = None) -> Any:
-        """The chart ``--save`` writes, as a matplotlib Figure (``fig.savefig(...)`` to keep it)."""
-        from ..output.render import figure
-
-        return figure(self, title)
+        def plot(self, title: str | None = None) -> Any: ...
 
 
 Matrix = tuple[tuple[Fraction, ...], ...]
@@ -250,10 +225,6 @@ class Network:
         """The first --dtype format's gradients (None without --dtype)."""
         return self.dtypes[0] if self.dtypes else None
 
-    def __repr__(self) -> str:
-        from ..output.text import short
-
-        return f"Network({self.name}: {len(self.local):,} layers, gradient {short(self.gradient)})"
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -569,7 +540,7 @@ N = TypeVar("N")
 class MeanFieldResult(Result):
     """Mean-field signal propagation at initialization for one activation and (σ_w², σ_b²):
     the fixed point q* of the length map and χ₁ (the mean squared local derivative there;
-    √χ₁ is the seed's "local derivative"), the correlation fixed point c* and its slope χ_c,
+    √χ₁ is the note's "local derivative"), the correlation fixed point c* and its slope χ_c,
     the depth scales ξ_q and ξ_c, the phase, and for each network the variance q_k and the mean
     squared gradient at each x_k relative to the output's (``networks``, core.meanfield.Network);
     numbers exact (Fractions) for relu and linear, else certified to ``digits`` (Decimals). With

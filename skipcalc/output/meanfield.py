@@ -146,7 +146,7 @@ def _notes(result: MeanFieldResult) -> list[str]:
         root = short(result.sqrt_chi1)
         root = root.replace("≈", "≈ ") if root.startswith("≈") else f"= {root}"
         framing = (
-            "The seed's local derivative, from the initialization: each layer of the plain network at its fixed "
+            "The note's local derivative, from the initialization: each layer of the plain network at its fixed "
             f"point has a root mean square local derivative sqrt(chi1) {root}; {after}"
         )
     notes = [

@@ -8,9 +8,9 @@ variance q_k, the length map
     q_k = σ_w² E[φ(√q_{k-1} z)²] + σ_b²,        z ~ N(0, 1),
 
 and the mean squared gradient changes by χ(q_{k-1}) = σ_w² E[φ′(√q_{k-1} z)²] per layer, so
-√χ plays the seed's "local derivative". A block x_k = a x_{k-1} + b (W φ(x_{k-1}) + b_k) has
-q_k = a² q_{k-1} + b² (σ_w² E[φ²] + σ_b²) and factor a² + b² χ (stochastic depth's gate is
-Bernoulli(p), so E[b²] = p).
+√χ plays the "local derivative" of the note on residual connections. A block
+x_k = a x_{k-1} + b (W φ(x_{k-1}) + b_k) has q_k = a² q_{k-1} + b² (σ_w² E[φ²] + σ_b²) and
+factor a² + b² χ (stochastic depth's gate is Bernoulli(p), so E[b²] = p).
 
 Every Gaussian expectation is a double-exponential (exp-sinh) quadrature in gmpy2's MPFR
 arithmetic with 10 guard digits, the activation's values cached at the nodes of each
