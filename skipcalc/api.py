@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, TextIO, Union
 
-from . import kinds, options
+from . import options, schema
 from .core.errors import InputError
 from .output import display  # noqa: F401 - gives every result its repr, table, HTML, JSON and chart
 
@@ -88,7 +88,7 @@ def chain(
     ``written=True`` says every layer's values are to be written out (json, csv), which bounds
     how many layers a ``dtype`` call may have.
     """
-    values = kinds.read(options.CHAIN, locals(), local)
+    values = schema.read(options.CHAIN, locals(), local)
     return networks(options.CHAIN, values, local, per_layer, written)
 
 
@@ -119,7 +119,7 @@ def backprop(
     >>> backprop([0.1, 0.1, 0.1], target=10, pred=8)
     ChainResult(3 layers, dL/dx3 = -4: plain -0.004, residual -5.324)
     """
-    values = kinds.read(options.BACKPROP, locals(), local)
+    values = schema.read(options.BACKPROP, locals(), local)
     return networks(options.BACKPROP, values, local, per_layer, written)
 
 
@@ -133,7 +133,7 @@ def loss(
     >>> loss(10, 8)
     LossResult(mse: L = 4, dL/dpred = -4)
     """
-    values = kinds.read(options.LOSS, locals())
+    values = schema.read(options.LOSS, locals())
     from .core.losses import loss as compute
 
     return compute(values.kind, values.target, values.pred, values.delta)
@@ -147,8 +147,8 @@ def update(
     >>> update(weight=0.5, lr=0.1, grad=-5.324, input=1).new_weight
     Fraction(2581, 2500)
     """
-    values = kinds.read(options.UPDATE, locals())
-    from .core.step import update as compute
+    values = schema.read(options.UPDATE, locals())
+    from .core.update import update as compute
 
     return compute(values.weight, values.lr, values.grad, values.input)
 
@@ -178,7 +178,7 @@ def depth(
     >>> depth("0.5:1:0.25", depths="10:30:10").at(0.75, 20, "plain")
     Fraction(3486784401, 1099511627776)
     """
-    values = kinds.read(options.DEPTH, locals())
+    values = schema.read(options.DEPTH, locals())
     from .core.depth import depth_map, depth_sweep
 
     listed = values.depths or list(range(1, values.max + 1))
@@ -212,7 +212,7 @@ def paths(
     >>> paths(uniform=0.1, layers=110).band
     (5, 14)
     """
-    values = kinds.read(options.PATHS, locals(), local)
+    values = schema.read(options.PATHS, locals(), local)
     from .core.blocks import RESIDUAL
     from .core.paths import path_split, uniform_path_split
 
@@ -255,7 +255,7 @@ def precision(
     (16, 24)
     """
     if _by_element(gradients):
-        values = kinds.read(options.PRECISION, {**locals(), "gradients": None}, None)
+        values = schema.read(options.PRECISION, {**locals(), "gradients": None}, None)
         from .core.elements import element_verdict
 
         if isinstance(gradients, Recording):
@@ -264,7 +264,7 @@ def precision(
             layers = list(gradients)  # type: ignore[arg-type]
             names = [str(i) for i in range(1, len(layers) + 1)]
         return element_verdict(layers, names, values.dtype)  # type: ignore[return-value]
-    values = kinds.read(options.PRECISION, locals(), gradients)
+    values = schema.read(options.PRECISION, locals(), gradients)
     from .core.precision import measured
 
     if values.mode.name == "csv":
@@ -329,7 +329,7 @@ def meanfield(
 
     if type(digits) is not int or not 1 <= digits <= MAX_DIGITS:
         raise InputError(f"digits: {digits!r} is not accepted; expected a whole number from 1 to {MAX_DIGITS}")
-    values = kinds.read(options.MEANFIELD, locals())
+    values = schema.read(options.MEANFIELD, locals())
     from .core.meanfield import activation
 
     chosen = activation(values.act)
@@ -407,7 +407,7 @@ def meanfield(
 # chain and backprop
 
 
-def _numbers(local: Any, command: kinds.Command, name: str = "D") -> list[Fraction]:
+def _numbers(local: Any, command: schema.Command, name: str = "D") -> list[Fraction]:
     """The local derivatives (or gradients), counted, then read exactly (a list of Fractions
     passes as it is)."""
     if local is None:
@@ -421,22 +421,22 @@ def _numbers(local: Any, command: kinds.Command, name: str = "D") -> list[Fracti
     return to_numbers(local, name)
 
 
-def blocks_of(values: kinds.Values) -> tuple[Block, ...]:
+def blocks_of(values: schema.Values) -> tuple[Block, ...]:
     """The networks a chain, backprop or depth call shows."""
     from .core.blocks import selected
 
     return selected(values.plain, values.residual, values.block)
 
 
-def upstream_of(values: kinds.Values) -> Fraction | None:
+def upstream_of(values: schema.Values) -> Fraction | None:
     """A numeric backprop's dL/dx_n (raising InputError where it cannot be had)."""
     return _loss_gradient(values)[0]  # type: ignore[no-any-return]
 
 
 def networks(
-    command: kinds.Command, values: kinds.Values, local: Any, per_layer: bool = True, written: bool = False
+    command: schema.Command, values: schema.Values, local: Any, per_layer: bool = True, written: bool = False
 ) -> Networks:
-    """The work of chain and backprop on values already read (kinds.read): the command line's
+    """The work of chain and backprop on values already read (schema.read): the command line's
     --batch reads its options once and calls this for every line."""
     from .core.chains import repeat_layers
 
@@ -499,7 +499,7 @@ def networks(
     return result  # type: ignore[no-any-return]
 
 
-def _loss_gradient(values: kinds.Values) -> tuple[Any, Any, Any]:
+def _loss_gradient(values: schema.Values) -> tuple[Any, Any, Any]:
     """(dL/dx_n, its loss, or (kind, target, delta) for a loss at each network's own output)."""
     if "loss_grad" in values.given:
         if isinstance(values.loss_grad, tuple):
@@ -529,7 +529,7 @@ def _docs() -> None:
         (paths, options.PATHS),
         (precision, options.PRECISION),
     ):
-        function.__doc__ = (function.__doc__ or "") + kinds.parameters_doc(command)
+        function.__doc__ = (function.__doc__ or "") + schema.parameters_doc(command)
 
 
 _docs()

@@ -3,7 +3,7 @@ options and --all-rows (used by options.py and probe_options.py)."""
 
 from __future__ import annotations
 
-from .kinds import Flag, Opt, Text
+from .schema import Flag, Opt, Text
 
 FLAG = Flag()
 OUTPUT_FORMATS = ("table", "json", "csv", "value")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import kinds, options
+from . import options, schema
 
 if TYPE_CHECKING:
     from .api import Num
@@ -33,7 +33,7 @@ def deepnorm(
     >>> [c.closed_form for c in r.constants]
     ['sqrt(6)', 'sqrt(3)/6']
     """
-    values = kinds.read(_DEEPNORM, locals())
+    values = schema.read(_DEEPNORM, locals())
     from .core import init
 
     if values.layers is not None:
@@ -52,7 +52,7 @@ def fixup(branches: int | None = None, branch_depth: int | None = None) -> InitR
     >>> fixup(branches=16, branch_depth=2).constants[0].value
     Fraction(1, 4)
     """
-    values = kinds.read(_FIXUP, locals())
+    values = schema.read(_FIXUP, locals())
     from .core import init
 
     return init.fixup(values.branches, values.branch_depth)
@@ -67,7 +67,7 @@ def gain(
     >>> gain("relu", fan_in=512).constants[1].closed_form
     '1/16'
     """
-    values = kinds.read(_GAIN, locals())
+    values = schema.read(_GAIN, locals())
     from .core import init
     from .core.errors import InputError
 
@@ -85,11 +85,11 @@ def stochastic_depth(layers: int | None = None, *, last: Num | None = None) -> I
     >>> stochastic_depth(110, last=0.5).constants[0].value
     Fraction(329, 4)
     """
-    values = kinds.read(_STOCHASTIC, locals())
+    values = schema.read(_STOCHASTIC, locals())
     from .core import init
 
     return init.stochastic_depth(values.layers, values.last)
 
 
 for _function, _command in ((deepnorm, _DEEPNORM), (fixup, _FIXUP), (gain, _GAIN), (stochastic_depth, _STOCHASTIC)):
-    _function.__doc__ = (_function.__doc__ or "") + kinds.parameters_doc(_command)
+    _function.__doc__ = (_function.__doc__ or "") + schema.parameters_doc(_command)

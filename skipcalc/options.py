@@ -2,7 +2,7 @@
 a value is read), default, range, help and where it applies.
 
 Three readers use this declaration and nothing else: the Python API (:mod:`skipcalc.api`),
-which reads its keyword arguments with :func:`skipcalc.kinds.read`; the command line's reader
+which reads its keyword arguments with :func:`skipcalc.schema.read`; the command line's reader
 (:mod:`skipcalc.cli.reader`), which splits argv by it and hands the texts to the API; and the
 Typer app (:mod:`skipcalc.cli.app`), which builds help and shell completion from it. A value is
 read by its option's kind in one place, whether it came as text from a shell or as a Python
@@ -21,7 +21,7 @@ from .common_options import _ALL_ROWS, FLAG, MACHINE, OUTPUT_FORMATS, _charts
 from .core import limits
 from .core.errors import InputError, suggest
 from .core.exact import quote, to_number
-from .kinds import (
+from .schema import (
     Argument,
     BlockKind,
     Choice,

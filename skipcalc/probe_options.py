@@ -5,7 +5,7 @@ options of a real model are many, and nothing here imports PyTorch."""
 from __future__ import annotations
 
 from .common_options import _ALL_ROWS, FLAG, OUTPUT_FORMATS, _charts
-from .kinds import Argument, Choice, Command, Opt, Text, Whole
+from .schema import Argument, Choice, Command, Opt, Text, Whole
 
 
 def _presets() -> tuple[str, ...]:

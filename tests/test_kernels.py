@@ -7,7 +7,7 @@ from fractions import Fraction as F
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skipcalc.core import _fast as _kernels
+from skipcalc.core import kernels as _kernels
 from skipcalc.core.chains import backward
 from skipcalc.core.exact import show
 

@@ -12,12 +12,12 @@ PACKAGE = Path(skipcalc.__file__).parent
 ORDER = [
     "core.errors",
     "core.limits",
-    "core._fast",
+    "core.kernels",
     "core.exact",
     "core.blocks",
     "core.results",
     "core.losses",
-    "core.step",
+    "core.update",
     "core.formats",
     "core.chains",
     "core.depth",
@@ -63,7 +63,7 @@ ORDER = [
     "output.batch",
     "output.notebook",
     "output.display",
-    "kinds",
+    "schema",
     "common_options",
     "probe_options",
     "options",
@@ -173,7 +173,7 @@ def test_user_text_never_reaches_eval_exec_sympify_or_parse_expr():
 
 
 def test_the_declaration_has_no_typer():
-    for name in ("options", "kinds"):
+    for name in ("options", "schema"):
         source = _modules()[name].read_text()
         assert "import typer" not in source and "from typer" not in source
 

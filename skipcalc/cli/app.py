@@ -17,7 +17,7 @@ from typing import Annotated, Any, Optional
 import typer
 from typer.core import TyperGroup
 
-from .. import __version__, kinds, options
+from .. import __version__, options, schema
 
 
 class Group(TyperGroup):
@@ -34,7 +34,7 @@ class Group(TyperGroup):
                 formatter.write_dl(rows)
 
 
-def _completer(kind: kinds.Kind) -> Any:
+def _completer(kind: schema.Kind) -> Any:
     """Shell completion of an option's values: the kind's choices that begin as typed."""
     if not kind.choices():
         return None
@@ -45,8 +45,8 @@ def _completer(kind: kinds.Kind) -> Any:
     return complete
 
 
-def _parameter(spec: kinds.Command, opt: kinds.Opt) -> inspect.Parameter:
-    help = kinds.help_text(spec, opt)
+def _parameter(spec: schema.Command, opt: schema.Opt) -> inspect.Parameter:
+    help = schema.help_text(spec, opt)
     annotation: Any
     if not opt.takes_value and not opt.switch:
         annotation, default = Annotated[bool, typer.Option(opt.name, help=help)], False
@@ -65,7 +65,7 @@ def _parameter(spec: kinds.Command, opt: kinds.Opt) -> inspect.Parameter:
     return inspect.Parameter(opt.dest, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
 
 
-def _shown_only(spec: kinds.Command) -> Any:
+def _shown_only(spec: schema.Command) -> Any:
     """The command's function for Typer: its signature, generated from the declaration, is what
     help and completion read. Typer never runs it (see the module's docstring)."""
 
@@ -95,7 +95,7 @@ def _shown_only(spec: kinds.Command) -> Any:
     return command
 
 
-def _add(app: typer.Typer, spec: kinds.Command) -> None:
+def _add(app: typer.Typer, spec: schema.Command) -> None:
     app.command(
         name=spec.name,
         help=f"{spec.summary}\n\n{spec.description}\n\nExample: {spec.example}",

@@ -1,7 +1,7 @@
 """From parsed arguments to printed results: each command hands the texts it was given to its
 API function (which reads them by the declaration) and the result to the one renderer.
 
-``run(parsed)`` checks that every option given applies here (kinds.check, with the output
+``run(parsed)`` checks that every option given applies here (schema.check, with the output
 format and the --batch mode the API does not know), builds the View from the command line's
 own options, and calls the command's handler.
 """
@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from .. import api, kinds, options
+from .. import api, options, schema
 from ..core.errors import InputError, refuse, say
 from ..core.exact import parse_numbers
 from ..output.view import View
@@ -33,8 +33,8 @@ class Call:
         self.command = command
         fmt = parsed.values.get("format", "table")
         self.format: str = command.by_dest("format").kind.read(fmt, "--format")
-        self.mode = kinds.mode_of(command, parsed.values, bool(parsed.arguments))
-        kinds.check(command, parsed.values, self.mode, self.format, api=None)
+        self.mode = schema.mode_of(command, parsed.values, bool(parsed.arguments))
+        schema.check(command, parsed.values, self.mode, self.format, api=None)
         digits = parsed.values.get("digits")
         self.view = View(
             format=self.format,
@@ -247,7 +247,7 @@ def chain_batch(call: Call) -> None:
     from ..core.chains import repeat_layers
 
     command = call.command
-    values = kinds.read(command, call.keywords, mode=kinds.mode_of(command, {}))
+    values = schema.read(command, call.keywords, mode=schema.mode_of(command, {}))
     every = values.layers  # each line's derivatives repeated to this many layers
     values["layers"] = None
     blocks = api.blocks_of(values)
@@ -270,10 +270,10 @@ def chain_batch(call: Call) -> None:
 
     kernel = None
     if set(blocks) <= set(CLASSIC) and (call.format == "value" or writer is not None):
-        from ..core import _fast
+        from ..core import kernels
         from ..core.exact import parse_number, show_parts
 
-        kernel = _fast.ValueLines(
+        kernel = kernels.ValueLines(
             [b is CLASSIC[1] for b in blocks],
             upstream if upstream is not None else Fraction(1),
             lambda word: parse_number(word, "D"),
@@ -498,7 +498,7 @@ def probe_command(call: Call) -> None:
         value = values[dest]
         if opt.many:
             return [opt.kind.read(v, opt.name) for v in value]
-        return value if isinstance(opt.kind, kinds.Flag) else opt.kind.read(value, opt.name)
+        return value if isinstance(opt.kind, schema.Flag) else opt.kind.read(value, opt.name)
 
     arguments = call.parsed.arguments
     model_file = values.get("model")

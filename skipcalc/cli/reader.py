@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import kinds, options
+from .. import options, schema
 from ..core.errors import InputError, suggest
 from ..core.exact import quote
 
@@ -22,7 +22,7 @@ class Parsed:
     """What the user typed: option texts by dest (only those given; flags True, switches
     True/False, repeatable options lists), and the positional arguments."""
 
-    command: kinds.Command
+    command: schema.Command
     values: dict[str, Any] = field(default_factory=dict)
     arguments: list[str] = field(default_factory=list)
 
@@ -44,7 +44,7 @@ def parse(args: Sequence[str]) -> Parsed:
     return tokenize(command, rest)
 
 
-def tokenize(command: kinds.Command, args: Sequence[str]) -> Parsed:
+def tokenize(command: schema.Command, args: Sequence[str]) -> Parsed:
     """Read ``args`` by the declaration: options (``--name value``, ``--name=value``), flags,
     and positional arguments (negative numbers included; everything after ``--``)."""
     parsed = Parsed(command)
@@ -93,7 +93,9 @@ def _argument(parsed: Parsed, word: str) -> None:
     if command.arguments is None:
         hint = ""
         value_options = [
-            opt for opt in command.options if opt.takes_value and isinstance(opt.kind, (kinds.Number, kinds.NumberList))
+            opt
+            for opt in command.options
+            if opt.takes_value and isinstance(opt.kind, (schema.Number, schema.NumberList))
         ]
         if value_options and options.is_number_text(word):
             hint = f"; did you mean {value_options[0].name} {word}?"
@@ -101,7 +103,7 @@ def _argument(parsed: Parsed, word: str) -> None:
     parsed.arguments.append(word)
 
 
-def unknown(command: kinds.Command, name: str) -> str:
+def unknown(command: schema.Command, name: str) -> str:
     """The refusal for an option ``command`` does not have: the nearest real one, or the
     commands it belongs to."""
     shown = quote(name)[1:-1]

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from . import _fast
+from . import kernels
 from .errors import InputError, suggest
 from .exact import parse_number, quote
 
@@ -127,10 +127,10 @@ class Block:
             return list(local)
         if self.uniform:
             # 1 + D for the residual block by its parts (a Fraction's addition costs a gcd)
-            one = _fast.plus_one if self.a == 1 and self.b == 1 else self.factor
+            one = kernels.plus_one if self.a == 1 and self.b == 1 else self.factor
             if len(local) <= 64:
                 return [one(d) for d in local]
-            return _fast.map_distinct(one, local)
+            return kernels.map_distinct(one, local)
         return [factor(a, b, d) for (a, b), d in zip(self.coefficients(len(local)), local, strict=True)]
 
     def factor_text(self, symbol: str = "D", compact: bool = False) -> str:

@@ -15,7 +15,7 @@ from fractions import Fraction
 from operator import mul
 from typing import Any, TypeVar
 
-from . import _fast
+from . import kernels
 from .blocks import CLASSIC, PLAIN, RESIDUAL, Block
 from .errors import InputError
 from .exact import Number
@@ -56,7 +56,7 @@ def backward_at(factors: Sequence[Fraction], upstream: Fraction, indices: Sequen
     out: dict[int, Fraction] = {}
     value, at = upstream, len(factors)
     for k in sorted(set(indices), reverse=True):
-        value = _fast.multiply(value, _fast.product(factors[k:at]))
+        value = kernels.multiply(value, kernels.product(factors[k:at]))
         out[k], at = value, k
     return out
 
@@ -87,7 +87,7 @@ def exact_digits(local: Sequence[Fraction], upstream: Fraction, blocks: Sequence
         if not block.uniform:
             extra = 2 * len(local).bit_length() + 1
         widest = max(widest, extra)
-    bits += _fast.parts_bits(local) + len(local) * (widest + 1)
+    bits += kernels.parts_bits(local) + len(local) * (widest + 1)
     return int(bits * 0.30103) + 1
 
 
@@ -101,9 +101,11 @@ def is_exact_affordable(local: Sequence[Fraction], upstream: Fraction, blocks: S
 def network(block: Block, local: Sequence[Fraction], upstream: Fraction, per_layer: bool, exact: bool) -> Network:
     """One network's backward pass. ``per_layer`` False computes only the gradient at x_0 (and
     leaves ``wrt`` None, and for a short chain ``factors`` empty); ``exact`` False carries the
-    products with 60 significant digits (see _fast.CARRIED)."""
+    products with 60 significant digits (see kernels.CARRIED)."""
     if exact and not per_layer and len(local) <= 64 and block in CLASSIC:  # a value line: the gradient alone
-        return Network(block, tuple(local), (), _fast.short_product(local, block is RESIDUAL, upstream), None, upstream)
+        return Network(
+            block, tuple(local), (), kernels.short_product(local, block is RESIDUAL, upstream), None, upstream
+        )
     fs = block.factors(local)
     wrt: list[Number] | None
     gradient: Number
@@ -112,13 +114,13 @@ def network(block: Block, local: Sequence[Fraction], upstream: Fraction, per_lay
         gradient = wrt[0]
         wrt_exact = True
     elif exact:
-        gradient = _fast.multiply(upstream, _fast.product(fs))
-        wrt, wrt_exact = _fast.suffix_products(fs, upstream) if per_layer else (None, False)
+        gradient = kernels.multiply(upstream, kernels.product(fs))
+        wrt, wrt_exact = kernels.suffix_products(fs, upstream) if per_layer else (None, False)
         if wrt is not None:
             wrt[0] = gradient
     else:
-        wrt, wrt_exact = _fast.suffix_products(fs, upstream) if per_layer else (None, False)
-        gradient = wrt[0] if wrt is not None else _fast.carried_product(fs, upstream)
+        wrt, wrt_exact = kernels.suffix_products(fs, upstream) if per_layer else (None, False)
+        gradient = wrt[0] if wrt is not None else kernels.carried_product(fs, upstream)
     wrt_tuple = None if wrt is None else tuple(wrt)
     return Network(block, tuple(local), tuple(fs), gradient, wrt_tuple, upstream, wrt_exact=wrt_exact)
 
@@ -158,12 +160,12 @@ def ratio(networks: Sequence[Network], local: Sequence[Fraction]) -> Number | No
         return None
     r, p = by_name[RESIDUAL.spec], by_name[PLAIN.spec]
     if isinstance(r, Decimal) or isinstance(p, Decimal):
-        return _fast.quotient(r, p)
+        return kernels.quotient(r, p)
     if _cheap_gcd(r.numerator, p.numerator) and _cheap_gcd(r.denominator, p.denominator):
-        return _fast.multiply(r, _fast.reciprocal(p))  # two gcds, then products
+        return kernels.multiply(r, kernels.reciprocal(p))  # two gcds, then products
     # Else prod((1 + D_i) / D_i), layer by layer: the gcds of two million-digit gradients are
     # quadratic in their size. (n + d)/n is in lowest terms when n/d is.
-    return _fast.product_of([(n + d if n > 0 else -(n + d), abs(n), c) for n, d, c in _fast.groups(local)])
+    return kernels.product_of([(n + d if n > 0 else -(n + d), abs(n), c) for n, d, c in kernels.groups(local)])
 
 
 def _cheap_gcd(a: int, b: int) -> bool:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from . import _fast
+from . import kernels
 from .blocks import CLASSIC, PLAIN, RESIDUAL, Block
 from .chains import backward_at
 from .errors import InputError
@@ -46,7 +46,7 @@ def depth_sweep(
         ratio = None
         if PLAIN.spec in plain_at and RESIDUAL.spec in plain_at:
             p, r = values[plain_at[PLAIN.spec]], values[plain_at[RESIDUAL.spec]]
-            ratio = _fast.quotient(r, p) if p else None
+            ratio = kernels.quotient(r, p) if p else None
         rows.append(DepthRow(n, values, ratio))
     return DepthResult(
         local,
@@ -94,8 +94,8 @@ def _column(block: Block, d: Fraction, g: Fraction, depths: Sequence[int]) -> li
         if sum(depths) * bits * 0.30103 <= ROW_DIGITS or f in (0, 1, -1):
             at = backward_at([f] * deepest, g, [deepest - n for n in depths])
             return [at[deepest - n] for n in depths]
-        carried = _fast.to_carried(f)
-        return [_fast.CARRIED.multiply(_fast.to_carried(g), _fast.CARRIED.power(carried, n)) for n in depths]
+        carried = kernels.to_carried(f)
+        return [kernels.CARRIED.multiply(kernels.to_carried(g), kernels.CARRIED.power(carried, n)) for n in depths]
     if sum(depths) > LINEAR_LAYERS:
         raise InputError(
             f"--depths: {block.spec} has a different survival probability at every depth; the depths listed add "
@@ -104,7 +104,7 @@ def _column(block: Block, d: Fraction, g: Fraction, depths: Sequence[int]) -> li
     out: list[Number] = []
     for n in depths:
         fs = block.factors([d] * n)
-        out.append(g * _fast.product(fs) if n <= 5000 else _fast.carried_product(fs, g))
+        out.append(g * kernels.product(fs) if n <= 5000 else kernels.carried_product(fs, g))
     return out
 
 
@@ -162,7 +162,7 @@ def first_depth(base: Fraction, scale: Fraction, threshold: Fraction, relation: 
                     return candidate + 1 if relation != "<=" else candidate
             else:  # rounded to 40 digits: +1 and ceil cannot move a value this large at its 40th digit
                 with mpmath.mp.workprec(iv.prec + 10):
-                    ends = [_fast.rounding_context(40).plus(Decimal(mpmath.nstr(x, 60))) for x in (low, high)]
+                    ends = [kernels.rounding_context(40).plus(Decimal(mpmath.nstr(x, 60))) for x in (low, high)]
                 if ends[0] == ends[1]:
                     return ends[0]
             digits *= 2

@@ -21,7 +21,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any, NamedTuple, Union
 
-from . import _fast
+from . import kernels
 from .errors import InputError
 
 Number = Union[Fraction, Decimal]
@@ -78,8 +78,8 @@ def parse_numbers(texts: Sequence[str], name: str) -> list[Fraction]:
         if max(map(len, texts)) <= MAX_TEXT:  # integers (seq 1 1000000): no patterns to try
             distinct = set(texts)
             if len(distinct) > len(texts) // 2:
-                return [_fast.coprime(int(text), 1) for text in texts]
-            made = {text: _fast.coprime(int(text), 1) for text in distinct}  # one object per text
+                return [kernels.coprime(int(text), 1) for text in texts]
+            made = {text: kernels.coprime(int(text), 1) for text in distinct}  # one object per text
             return list(map(made.__getitem__, texts))
     try:
         return [parse_number(text, name) for text in texts]
@@ -91,7 +91,7 @@ def parse_numbers(texts: Sequence[str], name: str) -> list[Fraction]:
 
 def _parse(text: str, name: str) -> Fraction:
     if text.isdigit() and text.isascii() and len(text) <= MAX_TEXT:  # an integer: no patterns to try
-        return _fast.coprime(int(text), 1)
+        return kernels.coprime(int(text), 1)
     stripped = text.strip().replace("\u2212", "-")  # U+2212, the minus sign of typeset text
     if len(stripped) > MAX_TEXT:
         raise InputError(f"{name}: a number of {len(stripped)} characters is longer than the {MAX_TEXT} accepted")
@@ -115,10 +115,10 @@ def _parse(text: str, name: str) -> Fraction:
     if sign == "-":
         digits = -digits
     if scale >= 0:
-        return _fast.coprime(digits * 10**scale, 1)
+        return kernels.coprime(digits * 10**scale, 1)
     power = 10**-scale
     common = math.gcd(digits, power)
-    return _fast.coprime(digits // common, power // common)
+    return kernels.coprime(digits // common, power // common)
 
 
 def _look_alike(text: str) -> str:
@@ -156,7 +156,7 @@ def to_number(value: Any, name: str = "number") -> Fraction:
             raise InputError(
                 f"{name}: an integer of {value.bit_length():,} bits is longer than the {MAX_TEXT} digits accepted"
             )
-        return _fast.coprime(value, 1)
+        return kernels.coprime(value, 1)
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise InputError(f"{name}: {value} is not a finite number; expected {ACCEPTED}")
@@ -258,10 +258,10 @@ def show(value: Number, exact: bool = False, digits: int = SIGNIFICANT, fraction
     >>> show(Fraction(1, 3), digits=12, fraction=6), show(Fraction(1, 3), digits=5, fraction=0)
     (Shown(text='1/3', exact=True), Shown(text='0.33333', exact=False))
     """
-    if isinstance(value, _fast.Terminating) and exact:
+    if isinstance(value, kernels.Terminating) and exact:
         return Shown(decimal_text(*terminating(*Fraction(value).as_integer_ratio())), True)  # type: ignore[misc]
     if isinstance(value, Decimal):
-        texts, exact_flags = _fast.decimal_shown([value], min(digits, SIGNIFICANT))
+        texts, exact_flags = kernels.decimal_shown([value], min(digits, SIGNIFICANT))
         return Shown(texts[0], exact_flags[0])
     return show_parts(value.numerator, value.denominator, exact, digits, digits if fraction is None else fraction)
 
@@ -277,13 +277,13 @@ def show_parts(numerator: int, denominator: int, exact: bool, digits: int, fract
         decimal = terminating(numerator, denominator)
         if decimal is None:
             if exact or (_at_most(abs(numerator), fraction) and _at_most(denominator, fraction)):
-                return Shown(f"{_fast.int_text(numerator)}/{_fast.int_text(denominator)}", True)
+                return Shown(f"{kernels.int_text(numerator)}/{kernels.int_text(denominator)}", True)
         elif exact or decimal[1] < limit:
             return Shown(decimal_text(*decimal), True)
     elif fraction and _at_most(abs(numerator), fraction) and _at_most(denominator, fraction):
         if terminating(numerator, denominator) is None:
             return Shown(f"{numerator}/{denominator}", True)
-    sign, coefficient, exponent, was_exact = round_significant(_fast.coprime(numerator, denominator), digits)
+    sign, coefficient, exponent, was_exact = round_significant(kernels.coprime(numerator, denominator), digits)
     return Shown(decimal_text(sign, coefficient, exponent, None if was_exact else digits), was_exact)
 
 
@@ -297,7 +297,7 @@ def terminating(numerator: int, q: int) -> tuple[int, int, int] | None:
     (numerator/q in lowest terms, q > 0)."""
     twos = (q & -q).bit_length() - 1
     rest = q >> twos
-    fives = 0 if rest == 1 else _fast.five_power(rest)
+    fives = 0 if rest == 1 else kernels.five_power(rest)
     if fives is None:
         return None
     k = max(twos, fives)
@@ -307,7 +307,7 @@ def terminating(numerator: int, q: int) -> tuple[int, int, int] | None:
     if k > fives:
         coefficient *= 5 ** (k - fives)
     # numerator is coprime to q, so trailing zeros can only appear when q == 1.
-    zeros = _fast.valuation(coefficient, 10) if q == 1 else 0
+    zeros = kernels.valuation(coefficient, 10) if q == 1 else 0
     return (-1 if numerator < 0 else 1, coefficient // 10**zeros if zeros else coefficient, zeros - k)
 
 
@@ -321,9 +321,9 @@ def round_significant(value: Fraction, digits: int) -> tuple[int, int, int, bool
     p, q = abs(value.numerator), value.denominator
     # e = floor(log10(p/q)), taken low by at most one: one power of ten, one division, and an
     # extra digit, if any, rounded off exactly below.
-    e = math.floor(_fast.log10_fraction(_fast.coprime(p, q)) - 1e-6)
+    e = math.floor(kernels.log10_fraction(kernels.coprime(p, q)) - 1e-6)
     shift = digits - 1 - e  # value * 10**shift has `digits` or `digits + 1` integer digits
-    scale = _fast.pow10(abs(shift))
+    scale = kernels.pow10(abs(shift))
     num, den = (p * scale, q) if shift >= 0 else (p, q * scale)
     coefficient, remainder = divmod(num, den)
     if coefficient >= 10**digits:  # e was one low: drop the extra digit, keeping the rest exact
@@ -336,7 +336,7 @@ def round_significant(value: Fraction, digits: int) -> tuple[int, int, int, bool
         above, tie = twice > den, twice == den
     if above or (tie and coefficient % 2 == 1):
         coefficient += 1
-    zeros = _fast.valuation(coefficient, 10)
+    zeros = kernels.valuation(coefficient, 10)
     return (sign, coefficient // 10**zeros, zeros - shift, remainder == 0)
 
 
@@ -344,7 +344,7 @@ def decimal_text(sign: int, coefficient: int, exponent: int, rounded_to: int | N
     """sign * coefficient * 10**exponent as text: plain digits while the leading digit is
     between 1e-6 and 1e20, else scientific (1e-1000, 1.2e21). A rounded value (``rounded_to``
     digits) is scientific as soon as plain digits would pad it with zeros."""
-    text = _fast.int_text(coefficient)
+    text = kernels.int_text(coefficient)
     adjusted = exponent + len(text) - 1
     top = 21 if rounded_to is None else min(21, rounded_to)
     minus = "-" if sign < 0 and coefficient else ""
@@ -380,13 +380,13 @@ def log10_abs(value: Number) -> float | None:
         return math.log10(abs(near))  # a normal double: as accurate as log10 gets
     if isinstance(value, Decimal):  # mantissa and exponent apart: 1e-100000 is outside double range
         exponent = value.adjusted()
-        return math.log10(abs(float(_fast.CARRIED.scaleb(value, -exponent)))) + exponent
-    return _fast.log10_fraction(abs(value))
+        return math.log10(abs(float(kernels.CARRIED.scaleb(value, -exponent)))) + exponent
+    return kernels.log10_fraction(abs(value))
 
 
 def to_decimal(value: Number, digits: int = 60) -> Decimal:
     """``value`` as a Decimal of ``digits`` significant digits (correctly rounded)."""
-    context = _fast.rounding_context(digits)
+    context = kernels.rounding_context(digits)
     if isinstance(value, Decimal):
         return context.plus(value)
     return context.divide(Decimal(value.numerator), Decimal(value.denominator))
@@ -432,7 +432,7 @@ def _agree(a: Any, b: Any) -> bool:
     a, b = _to_decimal_any(a), _to_decimal_any(b)
     if not a or not b:
         return False
-    context = _fast.rounding_context(CERTIFIED + 10)
+    context = kernels.rounding_context(CERTIFIED + 10)
     return context.abs(context.subtract(a, b)) <= context.multiply(context.abs(b), Decimal(10) ** -(CERTIFIED + 5))
 
 

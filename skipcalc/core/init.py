@@ -19,7 +19,7 @@ import math
 from fractions import Fraction
 from typing import Any
 
-from . import _fast
+from . import kernels
 from .errors import InputError, suggest
 from .exact import Number, certify, quote
 from .results import Constant, InitResult
@@ -256,7 +256,7 @@ def _leaky_relu_of_a_long_slope(a: Fraction, fan_in: int | None, fan_out: int | 
 
 def _survival(numerator: int, denominator: int) -> Fraction:
     common = math.gcd(numerator, denominator)
-    return _fast.coprime(numerator // common, denominator // common)
+    return kernels.coprime(numerator // common, denominator // common)
 
 
 def stochastic_depth(layers: int, last: Fraction) -> InitResult:

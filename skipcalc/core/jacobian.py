@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
-from . import _fast
+from . import kernels
 from .blocks import Block, factor_matrix
 from .errors import InputError
 from .exact import Number, certify_all, parse_number, quote
@@ -106,7 +106,7 @@ def _gmp(m: Matrix) -> Any:
 
 
 def _fractions(m: Any) -> Matrix:
-    return tuple(tuple(_fast.coprime(int(x.numerator), int(x.denominator)) for x in row) for row in m)
+    return tuple(tuple(kernels.coprime(int(x.numerator), int(x.denominator)) for x in row) for row in m)
 
 
 def _bits(m: Matrix) -> int:

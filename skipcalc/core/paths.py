@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from .exact import Number
 
-from . import _fast
+from . import kernels
 from .blocks import RESIDUAL, Block
 from .errors import InputError
 from .limits import MAX_PATH_LAYERS
@@ -54,7 +54,7 @@ SHARE_BITS = 4_000
 def path_contributions(local: Sequence[Fraction], block: Block = RESIDUAL) -> list[Fraction]:
     """e_0 .. e_n (see the module's docstring)."""
     numerators, denominator = _path_sums(local, block)
-    return [_fast.fraction(e, denominator) for e in numerators]
+    return [kernels.fraction(e, denominator) for e in numerators]
 
 
 def _path_sums(local: Sequence[Fraction], block: Block) -> tuple[list[int], int]:
@@ -119,13 +119,13 @@ def _carried_uniform(a: Fraction, c: Fraction, n: int) -> tuple[list[Decimal], l
     carried with 60 digits: e_0 = a^n, then e_k = e_(k-1) (n-k+1)/k c/a. Each step rounds three
     times, so after 5,000 steps the relative error is below 1e-55 (the bound carried values
     promise is 1e-50); with every term of one sign no sum cancels."""
-    with localcontext(_fast.CARRIED):
+    with localcontext(kernels.CARRIED):
         if not a or not c:  # one nonzero term: a^n at k = 0, or c^n at k = n
             terms = [Decimal(0)] * (n + 1)
-            terms[0 if c == 0 else n] = _fast.to_carried(a or c) ** n
+            terms[0 if c == 0 else n] = kernels.to_carried(a or c) ** n
             return terms, terms
-        step = _fast.to_carried(c / a)
-        terms = [_fast.to_carried(a) ** n]
+        step = kernels.to_carried(c / a)
+        terms = [kernels.to_carried(a) ** n]
         for k in range(1, n + 1):
             terms.append(terms[-1] * (n - k + 1) / k * step)
     return terms, terms
@@ -169,8 +169,8 @@ def mass_band(weights: Weights, mass: Fraction) -> tuple[tuple[int, int] | None,
 def _share(part: Any, whole: Any) -> Number:
     """part / whole: exact for integers (carried when they are large), carried for carried ones."""
     if isinstance(part, Decimal) or isinstance(whole, Decimal):
-        return _fast.CARRIED.divide(part, whole)
-    share: Number = _fast.ratio(part, whole, SHARE_BITS)
+        return kernels.CARRIED.divide(part, whole)
+    share: Number = kernels.ratio(part, whole, SHARE_BITS)
     return share
 
 
@@ -185,7 +185,7 @@ def _split(
     """The result, from the e_k, the same e_k as integers over one common denominator (or as
     the carried e_k themselves), and their sum, the product of the factors (built as a product:
     a sum of big fractions would cost a gcd per term)."""
-    with localcontext(_fast.CARRIED):  # sums of carried terms keep their 60 digits
+    with localcontext(kernels.CARRIED):  # sums of carried terms keep their 60 digits
         whole = sum(scaled)
         shares = cumulative = None
         if whole:
@@ -203,8 +203,8 @@ def _split(
 def path_split(local: Sequence[Fraction], mass: Fraction = Fraction(9, 10), block: Block = RESIDUAL) -> PathsResult:
     _check(len(local))
     numerators, denominator = _path_sums(local, block)
-    contributions = [_fast.fraction(e, denominator) for e in numerators]
-    total = _fast.product(block.factors(local))
+    contributions = [kernels.fraction(e, denominator) for e in numerators]
+    total = kernels.product(block.factors(local))
     return _split(block, len(local), contributions, numerators, total, mass)
 
 
@@ -217,8 +217,8 @@ def uniform_path_split(
     contributions, scaled = _uniform_sums(d, layers, block)
     factor = block.factor(d)
     if isinstance(contributions[0], Decimal) and factor:
-        with localcontext(_fast.CARRIED):
-            return _split(block, layers, contributions, scaled, _fast.to_carried(factor) ** layers, mass)
+        with localcontext(kernels.CARRIED):
+            return _split(block, layers, contributions, scaled, kernels.to_carried(factor) ** layers, mass)
     return _split(block, layers, contributions, scaled, factor**layers, mass)
 
 

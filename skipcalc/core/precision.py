@@ -328,7 +328,7 @@ def _extent(fmt: FloatFormat, seen: Sequence[float], lost: bool) -> tuple[float,
 
 def _stored_each(to_f: Callable[[float], float], values: Sequence[Any]) -> list[float]:
     """Each local derivative in F (each distinct object once: --layers repeats a few)."""
-    from ._fast import map_distinct
+    from .kernels import map_distinct
 
     return map_distinct(lambda v: to_f(_double(v)), list(values))
 
@@ -341,7 +341,7 @@ def extremes(values: Sequence[Any], doubles: Sequence[float]) -> tuple[Fraction,
     """The smallest and largest nonzero |value|, exactly (None when every value is 0), found
     among the values whose correctly rounded doubles are smallest and largest (rounding keeps
     order), the exact ones compared only there (and where a double left double range)."""
-    from ._fast import to_carried
+    from .kernels import to_carried
 
     magnitudes = list(map(abs, doubles))
     finite = [m for m in magnitudes if 0 < m < math.inf]
@@ -592,7 +592,7 @@ def relative_errors(computed: Sequence[float], exact: Sequence[Any]) -> tuple[An
     """|computed - exact| / |exact| per layer, as a decimal: exact where it terminates, else
     carried (60 digits, shown correctly rounded); None where the exact gradient is 0 (then there is no relative
     error) or the computed one is not finite."""
-    from . import _fast
+    from . import kernels
 
     out: list[Any] = []
     for c, e in zip(computed, exact, strict=True):
@@ -600,15 +600,15 @@ def relative_errors(computed: Sequence[float], exact: Sequence[Any]) -> tuple[An
             out.append(None)
         elif isinstance(e, Fraction):
             error = abs(Fraction(c) - e) / abs(e)
-            out.append(error if _terminates(error) else _fast.to_carried(error))  # a decimal, not p/q
+            out.append(error if _terminates(error) else kernels.to_carried(error))  # a decimal, not p/q
         else:
-            carried = _fast.to_carried(e)
-            out.append(_fast.CARRIED.divide(abs(_fast.CARRIED.subtract(Decimal(c), carried)), abs(carried)))
+            carried = kernels.to_carried(e)
+            out.append(kernels.CARRIED.divide(abs(kernels.CARRIED.subtract(Decimal(c), carried)), abs(carried)))
     return tuple(out)
 
 
 def _terminates(x: Fraction) -> bool:
-    from ._fast import five_power
+    from .kernels import five_power
 
     odd = x.denominator >> ((x.denominator & -x.denominator).bit_length() - 1)
     return odd == 1 or five_power(odd) is not None
@@ -620,11 +620,11 @@ def largest_relative_error(
     """The largest relative error and its index: found in double arithmetic (``doubles``, the
     exact gradients' correctly rounded doubles, made here when not given), then made exactly at
     the few candidates."""
-    from . import _fast
+    from . import kernels
 
     def below(c: float, e: Any) -> float:  # a finite nonzero c for a gradient below double range
-        carried = _fast.to_carried(e)
-        return float(abs(_fast.CARRIED.subtract(Decimal(c), carried)) / abs(carried))
+        carried = kernels.to_carried(e)
+        return float(abs(kernels.CARRIED.subtract(Decimal(c), carried)) / abs(carried))
 
     inf, near_one = math.inf, math.nextafter(1.0, 0.0)
     errors = [
@@ -645,7 +645,7 @@ def largest_relative_error(
     near = [k for k, x in enumerate(errors) if x >= top * (1 - 1e-9)]
     candidates = sorted(near, key=errors.__getitem__, reverse=True)[:8]  # all but equal: a few decide
     exact_errors = {k: relative_errors([computed[k]], [exact[k]])[0] for k in candidates}
-    k = max(exact_errors, key=lambda index: _fast.to_carried(exact_errors[index]))
+    k = max(exact_errors, key=lambda index: kernels.to_carried(exact_errors[index]))
     return exact_errors[k], k
 
 

@@ -40,8 +40,7 @@ class Result:
 
         def _repr_html_(self) -> str: ...
 
-        def to_dict(self, digits: int | None = None, exact: bool = False, symbolic: bool = False) -> dict[str, Any]:
-            ...
+        def to_dict(self, digits: int | None = None, exact: bool = False, symbolic: bool = False) -> dict[str, Any]: ...
 
         def plot(self, title: str | None = None) -> Any: ...
 
@@ -224,7 +223,6 @@ class Network:
     def stored(self) -> InFormat | None:
         """The first --dtype format's gradients (None without --dtype)."""
         return self.dtypes[0] if self.dtypes else None
-
 
 
 @dataclass(frozen=True, repr=False, eq=False)

@@ -111,17 +111,17 @@ class Objects:
         self.command, self.blocks, self.upstream, self.view = command, blocks, upstream, view
         specs = [b.spec for b in blocks]
         self.keys = [json.dumps(spec) for spec in specs]
-        from ..core import _fast
+        from ..core import kernels
         from ..core.exact import log10_abs, show, show_parts, to_float
 
-        self.tools = (_fast, log10_abs, show, show_parts, to_float)
+        self.tools = (kernels, log10_abs, show, show_parts, to_float)
         self.ratio = (specs.index("plain"), specs.index("residual")) if {"plain", "residual"} <= set(specs) else None
 
     def header(self) -> str:
         return ""
 
     def case(self, number: int, words: list[str], layers: int, gradients: Sequence[Any]) -> str:
-        _fast, log10_abs, show, show_parts, to_float = self.tools
+        kernels, log10_abs, show, show_parts, to_float = self.tools
         view = self.view
         exact = True
 
@@ -151,7 +151,7 @@ class Objects:
             if not plain:
                 ratio = "null"
             else:
-                ratio = f'"{text(_fast.quotient(residual, plain))}"'
+                ratio = f'"{text(kernels.quotient(residual, plain))}"'
             parts.append(f'"ratio": {ratio}')
         parts.append(f'"exact": {"true" if exact else "false"}}}')
         return ", ".join(parts) + "\n"

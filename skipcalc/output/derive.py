@@ -17,7 +17,7 @@ from typing import Any
 
 import sympy as sp
 
-from ..core import _fast
+from ..core import kernels
 from ..core.blocks import PLAIN, RESIDUAL, Block, factor_sympy, factor_text
 from ..core.errors import InputError
 from ..core.exact import Number, fraction_of, show
@@ -206,8 +206,8 @@ def _product(net: Network) -> Number:
         return net.gradient
 
     if all(isinstance(f, Fraction) for f in net.factors):
-        return _fast.product(net.factors)  # type: ignore[arg-type]
-    return _fast.carried_product(net.factors, Fraction(1))
+        return kernels.product(net.factors)  # type: ignore[arg-type]
+    return kernels.carried_product(net.factors, Fraction(1))
 
 
 def _split(local: Sequence[Fraction], block: Block) -> PathsResult | None:
@@ -321,7 +321,7 @@ def _lengths_shown(n: int, band: tuple[int, int], contributions: Sequence[Number
         return list(range(n + 1))
     a, b = band
     if b - a + 1 > 8:
-        peak = max(range(a, b + 1), key=lambda k: _fast.to_carried(abs(contributions[k])))
+        peak = max(range(a, b + 1), key=lambda k: kernels.to_carried(abs(contributions[k])))
         a = min(max(peak - 4, a), b - 7)
         b = a + 7
     ks = sorted({0, *range(a, b + 1), n})

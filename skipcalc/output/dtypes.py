@@ -11,7 +11,7 @@ from fractions import Fraction
 from itertools import count
 from typing import Any
 
-from ..core import _fast
+from ..core import kernels
 from ..core.exact import show
 from ..core.precision import largest_relative_error, relative_errors
 from ..core.results import InFormat, Network, PrecisionResult, Window
@@ -26,12 +26,12 @@ def exact_float(x: float) -> Any:
         return "nan"
     if abs(x) == math.inf:
         return "inf" if x > 0 else "-inf"
-    return _fast.Terminating(Decimal(x))
+    return kernels.Terminating(Decimal(x))
 
 
 def exact_floats(values: Sequence[float]) -> list[Any]:
     """exact_float of each value, at C speed (the few inf and nan fixed after)."""
-    out: list[Any] = list(map(_fast.Terminating, values))  # a float converts exactly
+    out: list[Any] = list(map(kernels.Terminating, values))  # a float converts exactly
     if not all(map(math.isfinite, values)):
         for k, x in enumerate(values):
             if not math.isfinite(x):

@@ -17,7 +17,7 @@ from itertools import compress, repeat
 from operator import attrgetter, not_
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..core import _fast
+from ..core import kernels
 from ..core.exact import SIGNIFICANT, show
 from ..core.results import Earned, Result
 from .report import LazyRows
@@ -95,15 +95,15 @@ def _jsonable_many(values: Sequence[Any], view: View, rounded: list[bool]) -> li
     be: Decimals in bulk, each distinct other object once."""
     is_decimal = list(map(isinstance, values, repeat(Decimal)))
     types = set(map(type, values))
-    kind = NumberTexts if types <= {Fraction, Decimal, _fast.Terminating} else list
+    kind = NumberTexts if types <= {Fraction, Decimal, kernels.Terminating} else list
     decimals = list(compress(values, is_decimal))
     most = min(_PLAIN_INT, 10**view.machine_digits) if not view.exact else _PLAIN_INT
     if types == {Fraction} and all(v.denominator == 1 and -most < v.numerator < most for v in values):
         return NumberTexts(map(str, map(attrgetter("numerator"), values)))  # integers: their digits
     if not decimals:
-        return kind(_fast.map_distinct(lambda v: _jsonable(v, view, rounded), values))
-    others = _fast.map_distinct(lambda v: _jsonable(v, view, rounded), list(compress(values, map(not_, is_decimal))))
-    carried, exact = _fast.decimal_shown(decimals, min(view.machine_digits, SIGNIFICANT))
+        return kind(kernels.map_distinct(lambda v: _jsonable(v, view, rounded), values))
+    others = kernels.map_distinct(lambda v: _jsonable(v, view, rounded), list(compress(values, map(not_, is_decimal))))
+    carried, exact = kernels.decimal_shown(decimals, min(view.machine_digits, SIGNIFICANT))
     if not all(exact):
         rounded.append(True)
     other, text = iter(others), iter(carried)
@@ -194,11 +194,11 @@ def _column_texts(values: list[Any], view: View) -> list[str]:
     is_decimal = list(map(isinstance, values, repeat(Decimal)))
     count = sum(is_decimal)
     if count < 64 or view.exact:
-        return _fast.map_distinct(lambda v: plain_text(v, view.exact, view.machine_digits), values)
-    texts = _fast.decimal_texts(list(compress(values, is_decimal)), min(view.machine_digits, SIGNIFICANT))
+        return kernels.map_distinct(lambda v: plain_text(v, view.exact, view.machine_digits), values)
+    texts = kernels.decimal_texts(list(compress(values, is_decimal)), min(view.machine_digits, SIGNIFICANT))
     if count == len(values):
         return texts
-    others = _fast.map_distinct(
+    others = kernels.map_distinct(
         lambda v: plain_text(v, view.exact, view.machine_digits), list(compress(values, map(not_, is_decimal)))
     )
     decimal_texts, other_texts = iter(texts), iter(others)

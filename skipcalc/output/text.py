@@ -16,7 +16,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from ..core import _fast
+from ..core import kernels
 from ..core.exact import SIGNIFICANT, TABLE_DIGITS, TABLE_FRACTION, Number, show
 from ..core.results import Earned
 
@@ -92,6 +92,6 @@ def table_text(value: Any, digits: int = TABLE_DIGITS, exact: bool = False) -> t
 def percent_text(value: Number, digits: int) -> tuple[str, bool]:
     """A share as a percentage: (text, rounded)."""
     shown = show(
-        value * 100 if isinstance(value, Fraction) else _fast.CARRIED.scaleb(value, 2), digits=digits, fraction=0
+        value * 100 if isinstance(value, Fraction) else kernels.CARRIED.scaleb(value, 2), digits=digits, fraction=0
     )
     return (shown.text + "%", False) if shown.exact else ("≈" + shown.text + "%", True)

@@ -12,8 +12,8 @@ from typing import Any
 import gmpy2
 from gmpy2 import mpfr
 
-from .._fast import approx
 from ..errors import InputError
+from ..kernels import approx
 from .activations import _mp, big, precision
 from .quadrature import Unsettled, _level
 

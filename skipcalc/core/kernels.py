@@ -1,7 +1,7 @@
-"""Speed tricks, kept apart from the math they speed up.
+"""The exact big-integer and Decimal kernels: speed tricks, kept apart from the math they speed up.
 
 Each function here computes something stated plainly elsewhere, only faster; the tests
-check each against its plain statement (tests/test_fast.py):
+check each against its plain statement (tests/test_kernels.py):
 
 - :func:`coprime` builds a Fraction from parts known to be in lowest terms, skipping the gcd
   (quadratic in the size of million-digit parts): ``Fraction(n, d)``.
@@ -15,7 +15,7 @@ check each against its plain statement (tests/test_fast.py):
   once: ``[show(v).text for v in values]``.
 - :func:`pow10` derives 10**k from a nearby power already made: ``10**k``.
 
-Nothing here imports the rest of skipcalc.
+Nothing here imports the rest of skipcalc, except core/errors.py for one refusal.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ class ValueLines:
     gcd, written by the one writer (exact.show_parts, what exact.show calls). A line it does not
     take (more than 64 layers,
     a number above 64 bits, anything that is not a number) returns None and goes the general
-    way, errors included; tests/test_fast.py checks the two agree line by line."""
+    way, errors included; tests/test_kernels.py checks the two agree line by line."""
 
     LAYERS = 64
     REPEATED = 4096  # layers after --layers repeats a line (powers of at most 64 numbers)
