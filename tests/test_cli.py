@@ -9,6 +9,7 @@ import pytest
 from conftest import skipcalc
 
 from skipcalc import options
+from skipcalc.core.errors import InputError
 
 TENTHS = ["0.1", "0.1", "0.1"]
 
@@ -224,6 +225,18 @@ EXAMPLE = {
     "--width": "50",
     "--trials": "3",
     "--weights": "orthogonal",
+    "--init": "he",
+    "--norm": "pre",
+    "--size": "tiny",
+    "--tokens": "4",
+    "--image-size": "32",
+    "--heads": "2",
+    "--blocks": "blocks.*",
+    "--model": "mine.py:build",
+    "--group": "step=1",
+    "--samples": "2",
+    "--probes": "2",
+    "--mode": "autocast",
 }
 
 BASES = {
@@ -244,7 +257,10 @@ BASES = {
     "update": [["--weight", "1", "--lr", "0.1", "--grad", "3", "--input", "2"], ["--batch", "--format", "value"]],
     "depth": [["--local", "0.1"]],
     "paths": [["0.1", "0.3"], ["--uniform", "0.1", "--layers", "4"]],
-    "precision": [["0.1", "1e-9"], ["--csv", str(Path(__file__).parent / "expected" / "grads.csv"), "--column", "g"]],
+    "precision": [
+        ["0.1", "1e-9"],
+        ["--csv", str(Path(__file__).parent / "expected" / "grads.csv"), "--column", "grad_norm"],
+    ],
     "meanfield": [
         ["--act", "tanh", "--weight-var", "1.5", "--layers", "3"],
         ["--act", "relu", "--bias-var", "0.1", "--critical"],
@@ -271,23 +287,78 @@ def _cases():
                 yield [*words, *base, opt.name, *value]
 
 
+def _expected(args: list[str]) -> tuple[str, ...] | None:
+    """What the declaration says of one case: None (answered, exit 0), or the options one of
+    which the one-line refusal must name first (exit 2): the first option given that does not
+    apply in the mode, with the format, without what it requires, or beside what it excludes."""
+    from skipcalc import schema
+    from skipcalc.cli.reader import parse
+
+    parsed = parse(args)
+    command = parsed.command
+    fmt = parsed.values.get("format", "table")
+    given = [command.find(a) for a in args if a.startswith("--") and command.find(a) is not None]
+    triggered = [m for m in command.modes if m.trigger and m.trigger in args]
+    if len(triggered) > 1:
+        return (triggered[1].trigger,)
+    try:
+        mode = schema.mode_of(command, parsed.values, bool(parsed.arguments))
+    except InputError as error:  # a trigger whose layers come from elsewhere, beside numbers given
+        return (str(error).split(":")[0],)
+    for opt in given:
+        assert opt is not None
+        if (opt.modes and mode.name not in opt.modes) or (opt.formats and fmt not in opt.formats):
+            return (opt.name,)
+        if opt.requires and command.find(opt.requires).dest not in parsed.values:  # type: ignore[union-attr]
+            return (opt.name,)
+        clash = [o for o in given if o is not None and (o.name in opt.excludes or opt.name in o.excludes)]
+        if clash:
+            return (opt.name, *(o.name for o in clash))  # type: ignore[union-attr]
+    return None
+
+
+CSV = str(Path(__file__).parent / "expected" / "grads.csv")
+MLP = "probe mlp --layers 2 --width 4 --samples 2 --probes 2"
+REFUSED = {
+    # Cases the declaration allows and the call refuses, each for its own reason, by name.
+    "loss --target 1 --pred 0.5 --delta 2": "--delta: only the huber loss takes a delta",
+    "loss --batch --format value --delta 2": "stdin line 1: --delta: only the huber loss takes a delta",
+    "init gain tanh --param 0.2": "--param: only leaky_relu takes a parameter",
+    f"precision 0.1 1e-9 --csv {CSV}": "--csv: the gradients come from the file",
+    f"precision --csv {CSV} --column grad_norm --elements": "--elements: ",
+    "meanfield --act tanh --weight-var 1.5 --layers 3 --width 50": "--width: applies only with --simulate or --init",
+    "meanfield --act tanh --weight-var 1.5 --layers 3 --init he": "--init: gives sigma_w^2 and sigma_b^2 itself",
+    f"{MLP} --model mine.py:build": "--model: probes your own model; give it or a preset, not both",
+    f"{MLP} --block scaled:0.5": "--block: 'scaled:0.5' is not a block; expected one of plain, residual",
+    f"{MLP} --heads 2": "--heads: applies only to the transformer preset",
+    f"{MLP} --norm pre": "--norm: applies only to the transformer preset",
+    f"{MLP} --size tiny": "--size: applies only to the gpt2 preset",
+    f"{MLP} --zero-init-residual": "--zero-init-residual: applies only to the resnet18 and resnet50 presets",
+    f"{MLP} --tokens 4": "--tokens: applies only to the transformer and gpt2 presets",
+    f"{MLP} --image-size 32": "--image-size: applies only to the resnet18 and resnet50 presets",
+}
+
+
 @pytest.mark.parametrize("args", list(_cases()), ids=" ".join)
-def test_every_declared_option_answers_or_is_refused_by_name(args, tmp_path):
-    """Every declared option of every command and mode, through the one reader: an answer
-    (exit 0) or one line naming what is wrong (exit 2); never a traceback or an internal error."""
-    stdin = "1 0.5\n" if "--batch" in args else ""
+def test_every_declared_option_has_its_expected_outcome(args, tmp_path):
+    """Every declared option of every command and mode, through the one reader: answered where
+    the declaration says it applies (exit 0), else refused in one line that names it (exit 2);
+    never a traceback or an internal error."""
+    keyed = {"loss": "target=1 pred=0.5\n", "update": "weight=1 lr=0.1 grad=3 input=2\n"}
+    stdin = keyed.get(args[0], "1 0.5\n") if "--batch" in args else ""
     here = [a.replace("SAVE.svg", str(tmp_path / f"chart{next(_names)}.svg")) for a in args]
-    result = skipcalc(
-        *here,
-        input=stdin
-        + ("target=1 pred=0.5\n" if args[0] == "loss" else "")
-        + ("weight=1 lr=0.1 grad=3 input=2\n" if args[0] == "update" else ""),
-    )
-    assert result.code in (0, 2), result
-    if result.code == 2:
-        assert result.out == "" or "--batch" in args, result
-        assert result.err.startswith("skipcalc: error: ") and result.err.count("\n") == 1, result
+    result = skipcalc(*here, input=stdin)
     assert "Traceback" not in result.err and "internal error" not in result.err
+    refused = REFUSED.get(" ".join(args))
+    expected = (refused,) if refused is not None else _expected(args)
+    if expected is None:
+        wrote = "--save" in args and result.err.startswith("skipcalc: wrote ")
+        assert result.code == 0 and (result.err == "" or wrote), result
+    else:
+        assert result.code == 2 and result.out == "", result
+        assert result.err.count("\n") == 1 and any(
+            result.err.startswith(f"skipcalc: error: {name}") for name in expected
+        ), (expected, result)
 
 
 # --- --batch ------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ do), and the machine formats read back by the programs that read them."""
 import csv
 import io
 import json
+import math
 import os
 import subprocess
 from pathlib import Path
@@ -122,12 +123,11 @@ def test_value_and_csv_fields_are_read_by_python_float():
         ["chain", "1/3", "--layers", "7"],
         ["paths", "--uniform", "0.1", "--layers", "12"],
     ):
-        for row in csv.reader(io.StringIO(skipcalc(*args, "--format", "csv").ok)):
-            if row[0].isalpha() or row[0] == "line":
-                continue
-            [float(field) for field in row]
-        for field in skipcalc(*args, "--format", "value").ok.split():
-            float(field)
+        rows = [row for row in csv.reader(io.StringIO(skipcalc(*args, "--format", "csv").ok)) if not row[0].isalpha()]
+        read = [float(field) for row in rows for field in row]
+        assert rows and len(read) == sum(map(len, rows)) and all(math.isfinite(x) for x in read)
+        values = [float(field) for field in skipcalc(*args, "--format", "value").ok.split()]
+        assert values and all(math.isfinite(x) for x in values)
 
 
 @pytest.mark.skipif(subprocess.run(["which", "awk"], capture_output=True).returncode != 0, reason="no awk")
