@@ -3,11 +3,18 @@ options and --all-rows (used by options.py and probe_options.py)."""
 
 from __future__ import annotations
 
-from .schema import Flag, Opt, Text
+from .schema import Choice, Flag, Opt, Text
 
 FLAG = Flag()
 OUTPUT_FORMATS = ("table", "json", "csv", "value")
 MACHINE = ("json", "csv", "value")
+FORMAT = Opt(
+    "--format",
+    Choice(OUTPUT_FORMATS, "an output format", metavar="FORMAT"),
+    "table, json, csv or value.",
+    default="table",
+    keyword="",
+)
 
 
 def _charts(modes: tuple[str, ...] = ()) -> tuple[Opt, ...]:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from fractions import Fraction
 
-from .common_options import _ALL_ROWS, FLAG, MACHINE, OUTPUT_FORMATS, _charts
+from .common_options import _ALL_ROWS, FLAG, FORMAT, MACHINE, _charts
 from .core import limits
 from .core.errors import InputError, suggest
 from .core.exact import quote, to_number
@@ -108,13 +108,7 @@ def _output(
     a derivation is shown. --exact is also an API keyword where it changes what is computed
     (chains refuse, rather than round, what is too large to build exactly)."""
     opts = [
-        Opt(
-            "--format",
-            Choice(OUTPUT_FORMATS, "an output format", metavar="FORMAT"),
-            "table, json, csv or value.",
-            default="table",
-            keyword="",
-        ),
+        FORMAT,
         Opt(
             "--exact",
             FLAG,

@@ -4,7 +4,7 @@ options of a real model are many, and nothing here imports PyTorch."""
 
 from __future__ import annotations
 
-from .common_options import _ALL_ROWS, FLAG, OUTPUT_FORMATS, _charts
+from .common_options import _ALL_ROWS, FLAG, FORMAT, _charts
 from .schema import Argument, Choice, Command, Opt, Text, Whole
 
 
@@ -134,13 +134,7 @@ PROBE = Command(
         ),
         *_charts(),
         _ALL_ROWS,
-        Opt(
-            "--format",
-            Choice(OUTPUT_FORMATS, "an output format", metavar="FORMAT"),
-            "table, json, csv or value.",
-            default="table",
-            keyword="",
-        ),
+        FORMAT,
     ),
     Argument(
         "PRESET",

@@ -19,7 +19,7 @@ the window is the powers of two at which nothing overflows and the fewest elemen
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -108,28 +108,33 @@ def _window(layers: Sequence[Any], fmt: FloatFormat) -> ScaleWindow:
         counted = [_counts(a, fmt, power) for a in layers]
         return any(c[2] for c in counted), sum(c[0] for c in counted)
 
-    total = sum(a.size for a in layers)
-    if total == 0:
+    return scale_window(state, sum(a.size for a in layers), LOWEST, HIGHEST)
+
+
+def scale_window(state: Callable[[int], tuple[bool, int]], total: int, lowest: int, highest: int) -> ScaleWindow:
+    """The powers of two 2^k, ``lowest`` <= k <= ``highest``, at which nothing overflows and the
+    fewest of ``total`` elements are lost, by bisection: ``state(k)`` is (any overflow, how many
+    lost) at 2^k; overflow only grows with k, and the elements lost only shrink."""
+    if total == 0 or state(lowest)[0]:
         return ScaleWindow(None, None, None, None, 0)
-    lo, hi = LOWEST, HIGHEST
-    if state(lo)[0]:
-        return ScaleWindow(None, None, None, None, 0)
-    while hi - lo > 1:  # lo: no overflow; hi: overflow (HIGHEST overflows every finite float64)
-        mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if state(mid)[0] else (mid, hi)
-    highest = lo
-    least = state(highest)[1]
-    lo, hi = LOWEST, highest
-    if state(lo)[1] == least:
-        lowest = lo
+    lo, hi = lowest, highest
+    if not state(hi)[0]:
+        top = hi
     else:
+        while hi - lo > 1:  # lo: no overflow; hi: overflow
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if state(mid)[0] else (mid, hi)
+        top = lo
+    least = state(top)[1]
+    if state(lowest)[1] == least:
+        bottom = lowest
+    else:
+        lo, hi = lowest, top  # lo: loses more than the least; hi: the least
         while hi - lo > 1:
             mid = (lo + hi) // 2
             lo, hi = (lo, mid) if state(mid)[1] == least else (mid, hi)
-        lowest = hi
-    return ScaleWindow(
-        lowest, highest, Fraction(least, total), min(highest, GRADSCALER_MOST), max(GRADSCALER_START - highest, 0)
-    )
+        bottom = hi
+    return ScaleWindow(bottom, top, Fraction(least, total), min(top, GRADSCALER_MOST), max(GRADSCALER_START - top, 0))
 
 
 def element_verdict(

@@ -25,7 +25,8 @@ import copy
 from fractions import Fraction
 from typing import Any
 
-from ..core.elements import GRADSCALER_MOST, GRADSCALER_START
+from ..core.elements import magnitudes as array_magnitudes
+from ..core.elements import scale_window
 from ..core.errors import InputError
 from ..core.results import Elements, LowPrecision, Magnitudes, ScaleWindow
 from .blocks import Found
@@ -36,22 +37,8 @@ LOWEST_SCALE, HIGHEST_SCALE = -150, 150  # the powers of two the window is searc
 
 
 def magnitudes(torch: Any, g: Any) -> Magnitudes | None:
-    import numpy as np
-
-    flat = g.detach().reshape(-1).double().abs()
-    nonzero = flat[flat != 0].numpy()
-    if nonzero.size == 0:
-        return None
-    p1, p50, p99 = np.percentile(nonzero, [1, 50, 99])
-    return Magnitudes(
-        float(nonzero.min()),
-        float(p1),
-        float(p50),
-        float(p99),
-        float(nonzero.max()),
-        int(nonzero.size),
-        int(flat.numel()),
-    )
+    """|g| over a gradient's nonzero elements (core.elements.magnitudes, on its float64 copy)."""
+    return array_magnitudes(g.detach().reshape(-1).double().cpu().numpy())
 
 
 def elements(torch: Any, rounded: Any, reference: Any) -> Elements:
@@ -200,41 +187,10 @@ def _window(torch: Any, backward: Any, masks: list[Any] | None) -> ScaleWindow:
     """The loss-scale window, by bisection over the powers of two; what is lost is counted over
     the elements nonzero in float32 (``masks``)."""
 
-    def state(power: int) -> tuple[bool, int, int]:
+    def state(power: int) -> tuple[bool, int]:
         found = [g.reshape(-1) for g in backward(power)]
         kept = found if masks is None else [g[m] for g, m in zip(found, masks, strict=True)]
-        overflow = any(bool((~torch.isfinite(g)).any()) for g in found)
-        return overflow, sum(int((g == 0).sum()) for g in kept), sum(g.numel() for g in kept)
+        return any(bool((~torch.isfinite(g)).any()) for g in found), sum(int((g == 0).sum()) for g in kept)
 
-    if state(LOWEST_SCALE)[0]:
-        return ScaleWindow(None, None, None, None, 0)
-    lo, hi = LOWEST_SCALE, HIGHEST_SCALE
-    if not state(hi)[0]:
-        highest = hi
-    else:
-        while hi - lo > 1:  # lo: no overflow; hi: overflow
-            mid = (lo + hi) // 2
-            if state(mid)[0]:
-                hi = mid
-            else:
-                lo = mid
-        highest = lo
-    _, least, size = state(highest)
-    if state(LOWEST_SCALE)[1] == least:
-        lowest = LOWEST_SCALE
-    else:
-        lo, hi = LOWEST_SCALE, highest  # lo: loses more than the least; hi: the least
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if state(mid)[1] == least:
-                hi = mid
-            else:
-                lo = mid
-        lowest = hi
-    return ScaleWindow(
-        lowest,
-        highest,
-        Fraction(least, max(size, 1)),
-        min(highest, GRADSCALER_MOST),
-        max(GRADSCALER_START - highest, 0),
-    )
+    total = sum(int(m.sum()) for m in masks) if masks is not None else sum(g.numel() for g in backward(0))
+    return scale_window(state, total, LOWEST_SCALE, HIGHEST_SCALE)
