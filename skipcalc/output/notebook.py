@@ -43,6 +43,9 @@ def html(result: Result) -> str:
     if report.summary:
         rows = [{"name": label, "value": value} for label, value in report.summary]
         parts.append(_table("", {"name": "", "value": ""}, rows, view, header=False))
+    for section in report.sections:  # the verdict lines under the summary (what print() shows there)
+        lines = [text for equation in section for text in wrap_equation(equation, 100)]
+        parts.append(f"<pre>{escape(chr(10).join(lines))}</pre>")
     if report.derivation is not None:
         lines = [text for line in report.derivation.lines for text in wrap_equation(line, 100)]
         parts.append(f"<pre>{escape(chr(10).join(lines))}</pre>")

@@ -65,6 +65,7 @@ def table_text(report: Report, view: View, width: int, color: bool) -> str:
         soft_wrap=False,
         emoji=False,
         force_terminal=color,
+        force_jupyter=False,  # in a Jupyter kernel too: text into the buffer, not display outputs
         no_color=not color,
         legacy_windows=False,
     )
