@@ -11,7 +11,7 @@ imported on first use (PEP 562): the console script imports this package before 
 else, and a call loads only the modules its command needs.
 """
 
-from importlib import import_module
+from importlib import import_module as _import_module
 
 __version__ = "0.3.0"
 
@@ -43,10 +43,14 @@ def __getattr__(name: str) -> object:
     if name in _EXPORTS:
         module = _EXPORTS[name]
         if module is None:
-            return import_module(f".{name}", __name__)
-        return getattr(import_module(f".{module}", __name__), name)
+            return _import_module(f".{name}", __name__)
+        value = getattr(_import_module(f".{module}", __name__), name)
+        if module == "api" and callable(value) and not isinstance(value, type):
+            value = _import_module(".api", __name__).public(value)  # its refusals in Python's words
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'skipcalc' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+    return sorted({*(n for n in globals() if not n.startswith("_")), "__version__", *_EXPORTS})

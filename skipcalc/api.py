@@ -68,8 +68,6 @@ def chain(
     seed: int | None = None,
     dtype: str | Sequence[str] | None = None,
     exact: bool = False,
-    per_layer: bool = True,
-    written: bool = False,
 ) -> Networks:
     """dx_n/dx_k for every layer input k, through a plain and a residual network (or the
     ``blocks`` given), from the local derivatives D_1 ... D_n in forward order.
@@ -84,12 +82,8 @@ def chain(
 
     ``fn`` gives the layers as formulas run forward from ``at``; ``jacobian`` as d x d matrices
     (each a string '[[0.1,0.2],[0,0.3]]' or rows of numbers); ``random_jacobians`` draws them.
-    ``per_layer=False`` computes only the gradient reaching x_0 (what a value line prints);
-    ``written=True`` says every layer's values are to be written out (json, csv), which bounds
-    how many layers a ``dtype`` call may have.
     """
-    values = schema.read(options.CHAIN, locals(), local)
-    return networks(options.CHAIN, values, local, per_layer, written)
+    return layered(options.CHAIN, locals(), local)
 
 
 def backprop(
@@ -109,8 +103,6 @@ def backprop(
     jacobian: Any = None,
     dtype: str | Sequence[str] | None = None,
     exact: bool = False,
-    per_layer: bool = True,
-    written: bool = False,
 ) -> Networks:
     """dL/dx_k = dL/dx_n * dx_n/dx_k for every layer input k: the loss gradient (from
     ``target`` and ``pred``, with ``kind``, or ``loss_grad`` directly) carried back through each
@@ -119,8 +111,18 @@ def backprop(
     >>> backprop([0.1, 0.1, 0.1], target=10, pred=8)
     ChainResult(3 layers, dL/dx3 = -4: plain -0.004, residual -5.324)
     """
-    values = schema.read(options.BACKPROP, locals(), local)
-    return networks(options.BACKPROP, values, local, per_layer, written)
+    return layered(options.BACKPROP, locals(), local)
+
+
+def layered(
+    command: schema.Command, keywords: dict[str, Any], local: Any, per_layer: bool = True, written: bool = False
+) -> Networks:
+    """chain's and backprop's work on their keyword arguments. ``per_layer=False`` computes
+    only the gradient reaching x_0 (what a value line prints); ``written=True`` says every
+    layer's values are to be written out (json, csv), which bounds how many layers a ``dtype``
+    call may have: the command line's concerns, kept out of the public signatures."""
+    values = schema.read(command, keywords, local)
+    return networks(command, values, local, per_layer, written)
 
 
 def loss(
@@ -686,3 +688,19 @@ def record(model: Any, blocks: Any = None) -> Recording:
     """
     probe_available()
     return Recording(model, blocks)
+
+
+def public(function: Any) -> Any:
+    """``function`` as the package exports it (``skipcalc.chain``): the same call, its refusals
+    in Python's words (``weight_var=``, not ``--weight-var``)."""
+    import functools
+
+    @functools.wraps(function)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except InputError as error:
+            commands = [*options.COMMANDS.values(), *options.INIT_COMMANDS.values()]
+            raise InputError(schema.python_words(str(error), commands)) from None
+
+    return call

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import options, schema
+from .api import public
 
 if TYPE_CHECKING:
     from .api import Num
@@ -93,3 +94,6 @@ def stochastic_depth(layers: int | None = None, *, last: Num | None = None) -> I
 
 for _function, _command in ((deepnorm, _DEEPNORM), (fixup, _FIXUP), (gain, _GAIN), (stochastic_depth, _STOCHASTIC)):
     _function.__doc__ = (_function.__doc__ or "") + schema.parameters_doc(_command)
+
+# As the package exports them: their refusals in Python's words (the command line calls __wrapped__).
+deepnorm, fixup, gain, stochastic_depth = (public(f) for f in (deepnorm, fixup, gain, stochastic_depth))

@@ -444,14 +444,45 @@ def help_text(command: Command, opt: Opt) -> str:
 
 
 def parameters_doc(command: Command) -> str:
-    """The Parameters section of an API function's docstring, written from the declaration."""
-    lines = ["", "", "    Parameters (the options of ``" + command.path + "``, declared in skipcalc.options):"]
+    """The Parameters section of an API function's docstring, written from the declaration in
+    Python's words (``layers=``, not ``--layers``; nothing of stdin or output formats)."""
+    lines = ["", "", "    Parameters (as ``" + command.path + "``'s options, declared in skipcalc.options):"]
     if command.arguments is not None:
-        lines.append(f"        {command.arguments.keyword}: {command.arguments.help}")
+        help = command.arguments.help.split("; - reads")[0].split(" (- reads")[0]
+        lines.append(f"        {command.arguments.keyword}: {python_words(help, [command])}")
     for opt in command.options:
         if opt.api:
-            lines.append(f"        {opt.api}: {help_text(command, opt)}")
+            default = opt.default_text or ("" if opt.default is None else opt.kind.describe(opt.default))
+            text = opt.help + (f" [default: {default}]" if default else "")
+            lines.append(f"        {opt.api}: {python_words(text, [command])}")
     return "\n".join(lines) + "\n"
+
+
+def python_words(text: str, commands: Sequence[Command]) -> str:
+    """A message or help in the API's words: ``--weight-var 1.5`` becomes ``weight_var=1.5``,
+    a flag ``--critical`` becomes ``critical=True``, a leading ``--act:`` becomes ``act:``; the
+    command line's own options (``--format``) keep their names."""
+    import re
+
+    known: dict[str, Opt] = {}
+    for c in commands:
+        for opt in c.options:
+            if opt.api:
+                known.setdefault(opt.name, opt)
+
+    def name(match: re.Match[str]) -> str:
+        opt = known.get(match.group(1))
+        if opt is None:
+            return match.group(0)
+        if match.group(2) == ":":
+            return f"{opt.api}:"
+        if isinstance(opt.kind, Flag):
+            return f"{opt.api}=True" + match.group(2)
+        value = match.group(3) or ""
+        return f"{opt.api}={value}" if value else opt.api + match.group(2)
+
+    value = r"(?:(?<= )([-'\"0-9][^ ,;)\]]*|[A-Z][A-Z0-9_]*\b))?"
+    return re.sub(r"(--[a-z][a-z0-9-]*)(:| ?)" + value, name, text)
 
 
 class Values(dict[str, Any]):

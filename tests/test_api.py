@@ -70,10 +70,18 @@ def test_a_network_is_found_by_spec_or_kind_and_a_wrong_name_is_refused():
         (lambda: chain([0.1], dtype="fp17"), ["chain", "0.1", "--dtype", "fp17", "--format", "json"]),
     ],
 )
-def test_bad_input_raises_the_command_lines_message(call, args):
+def test_bad_input_raises_the_command_lines_message_in_pythons_words(call, args):
+    """The same refusal, naming the argument (``layers=``) where the command line names the
+    flag (``--layers``)."""
+    from skipcalc import options
+    from skipcalc.schema import python_words
+
     with pytest.raises(InputError) as raised:
         call()
-    assert cli(*args).err == f"skipcalc: error: {raised.value}\n"
+    said = cli(*args).err.removeprefix("skipcalc: error: ").rstrip("\n")
+    commands = [*options.COMMANDS.values(), *options.INIT_COMMANDS.values()]
+    assert str(raised.value) in (said, python_words(said, commands))
+    assert not any(f"--{opt.name[2:]}" in str(raised.value) for c in commands for opt in c.options if opt.api)
 
 
 @pytest.mark.parametrize(
@@ -110,7 +118,7 @@ def test_a_result_repr_is_one_line():
     assert repr(chain([0.1] * 3)) == "ChainResult(3 layers: plain 0.001, residual 1.331)"
     assert repr(loss(10, 8)) == "LossResult(mse: L = 4, dL/dpred = -4)"
     assert repr(update(0.5, 0.1, -5.324, 1)) == "UpdateResult(new weight 1.0324, step 0.5324)"
-    long = chain(0.37, layers=100_000, per_layer=False)
+    long = chain(0.37, layers=100_000)
     assert "\n" not in repr(long) and len(repr(long)) < 120
     for result in (depth(0.1), paths([0.1, 0.2]), init.deepnorm(layers=18), chain(fn="tanh(x)", at=1)):
         assert "\n" not in repr(result) and len(repr(result)) < 200

@@ -128,13 +128,12 @@ def chain_or_backprop(call: Call) -> None:
     if call.mode.name == "batch":
         chain_batch(call)
         return
-    function = api.backprop if call.command is options.BACKPROP else api.chain
     from ..output import progress
 
     numbers = derivatives(call)  # read first: a person typing on stdin sees no spinner
     with progress.phase("computing exactly"):
         written = call.format in ("json", "csv")
-        result = function(numbers, **call.keywords, per_layer=call.per_layer, written=written)
+        result = api.layered(call.command, call.keywords, numbers, per_layer=call.per_layer, written=written)
     emit(call, result)
 
 
@@ -466,7 +465,7 @@ def init_command(call: Call) -> None:
         "gain": init.gain,
         "stochastic-depth": init.stochastic_depth,
     }
-    function = functions[call.command.name]
+    function = getattr(functions[call.command.name], "__wrapped__", functions[call.command.name])  # flags' words
     if keyed_batch(call, function, positional=call.command.arguments is not None):
         return
     arguments = call.parsed.arguments
