@@ -103,6 +103,9 @@ def backprop(
     jacobian: Any = None,
     dtype: str | Sequence[str] | None = None,
     exact: bool = False,
+    lr: Num | None = None,
+    weight: Num | None = None,
+    input: Num | None = None,
 ) -> Networks:
     """dL/dx_k = dL/dx_n * dx_n/dx_k for every layer input k: the loss gradient (from
     ``target`` and ``pred``, with ``kind``, or ``loss_grad`` directly) carried back through each
@@ -110,6 +113,13 @@ def backprop(
 
     >>> backprop([0.1, 0.1, 0.1], target=10, pred=8)
     ChainResult(3 layers, dL/dx3 = -4: plain -0.004, residual -5.324)
+
+    With ``lr`` and ``weight`` (and ``input``, default 1) it finishes as the note does, with the
+    first layer's update in each network, new = weight - lr * dL/dx_0 * input:
+
+    >>> r = backprop([0.1, 0.1, 0.1], target=10, pred=8, lr=0.1, weight=0.5)
+    >>> [u.new_weight for u in r.updates]
+    [Fraction(1251, 2500), Fraction(2581, 2500)]
     """
     return layered(options.BACKPROP, locals(), local)
 
@@ -498,6 +508,13 @@ def networks(
         from .core.precision import with_dtypes
 
         result = with_dtypes(result, values.dtype)
+    if values.get("lr") is not None:  # backprop --lr
+        import dataclasses
+
+        from .core.update import update as step
+
+        updates = tuple(step(values.weight, values.lr, net.gradient, values.input) for net in result.networks)
+        result = dataclasses.replace(result, updates=updates)
     return result  # type: ignore[no-any-return]
 
 

@@ -293,6 +293,28 @@ BACKPROP = Command(
             default_text="1",
             requires="--kind",
         ),
+        Opt(
+            "--lr",
+            Number(metavar="LR"),
+            "Finish with the first layer's update in each network: new = W - LR * dL/dx_0 * X.",
+            modes=("numbers",),
+            requires="--weight",
+        ),
+        Opt(
+            "--weight",
+            Number(metavar="W"),
+            "The first layer's weight before the update.",
+            modes=("numbers",),
+            requires="--lr",
+        ),
+        Opt(
+            "--input",
+            Number(metavar="X"),
+            "The input the weight multiplies.",
+            default=Fraction(1),
+            modes=("numbers",),
+            requires="--lr",
+        ),
         *_networks(),
         Opt(
             "--layers",

@@ -235,6 +235,7 @@ class ChainResult(Result):
     loss: LossResult | None = None
     ratio: Number | None = None  # residual / plain, when both are shown and plain is not 0
     blocks_given: bool = False  # --block was used: json adds "blocks"
+    updates: tuple[UpdateResult, ...] = ()  # backprop --lr: each network's first-layer update
 
     @property
     def command(self) -> str:
@@ -246,7 +247,7 @@ class ChainResult(Result):
 
     @property
     def headline(self) -> list[Any]:
-        return [net.gradient for net in self.networks]
+        return [net.gradient for net in self.networks] + [u.new_weight for u in self.updates]
 
 
 @dataclass(frozen=True, repr=False, eq=False)

@@ -75,6 +75,18 @@ def chain_report(result: ChainResult) -> Report:
             fields["blocks"] = [{"block": net.name, **_network_json(net)} for net in nets]
         if classic:
             fields["ratio"] = result.ratio
+        if result.updates:
+            fields["updates"] = {
+                net.name: {
+                    "weight": u.weight,
+                    "lr": u.lr,
+                    "grad": u.grad,
+                    "input": u.input,
+                    "new_weight": u.new_weight,
+                    "step": u.step,
+                }
+                for net, u in zip(nets, result.updates, strict=True)
+            }
         return fields
 
     summary = _backprop_summary(result, n, {})
@@ -82,7 +94,17 @@ def chain_report(result: ChainResult) -> Report:
     summary.extend((f"{net.name} {label}", net.gradient) for net in nets)
     if classic:
         summary.append(("residual / plain", result.ratio if result.ratio is not None else "undefined (plain is 0)"))
+    updated = zip(nets, result.updates, strict=False)  # none without --lr
+    summary.extend((f"{net.name}: first layer's new weight", u.new_weight) for net, u in updated)
     notes = []
+    if result.updates:
+        from .text import arithmetic
+
+        notes.append(
+            "The first layer's update, new = weight - lr * dL/dx0 * input: "
+            + "; ".join(f"{net.name} {arithmetic(u)}" for net, u in zip(nets, result.updates, strict=True))
+            + "."
+        )
     if not with_factors:
         notes.append(
             "Each block's factor: " + "; ".join(f"{net.name}: {net.block.factor_text()}" for net in nets) + "."

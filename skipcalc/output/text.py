@@ -95,3 +95,16 @@ def percent_text(value: Number, digits: int) -> tuple[str, bool]:
         value * 100 if isinstance(value, Fraction) else kernels.CARRIED.scaleb(value, 2), digits=digits, fraction=0
     )
     return (shown.text + "%", False) if shown.exact else ("≈" + shown.text + "%", True)
+
+
+def arithmetic(result: Any) -> str:
+    """The update as the note writes it, with its numbers: 0.5 - 0.1 * (-5.324) * 1 = 1.0324."""
+
+    def number(x: Any) -> str:
+        text = short(x)
+        return f"({text})" if text.lstrip("≈").startswith("-") else text
+
+    return (
+        f"{number(result.weight)} - {number(result.lr)} * {number(result.grad)} * {number(result.input)} "
+        f"= {short(result.new_weight)}"
+    )
