@@ -366,7 +366,7 @@ UPDATE = Command(
         Opt("--lr", Number(metavar="LR"), "Learning rate.", required="give --lr LR"),
         Opt("--grad", Number(metavar="G"), "Gradient reaching the weight's layer.", required="give --grad G"),
         Opt("--input", Number(metavar="X"), "The input the weight multiplies.", required="give --input X"),
-        *_output(),
+        *_output(("single",)),
         _BATCH,
         _KEEP_GOING,
     ),

@@ -22,7 +22,7 @@ from ..core.blocks import PLAIN, RESIDUAL, Block, factor_sympy, factor_text
 from ..core.errors import InputError
 from ..core.exact import Number, fraction_of, show
 from ..core.formula import parse_layer, sympy_latex, sympy_text
-from ..core.results import ChainResult, FormulaResult, LossResult, Network, PathsResult
+from ..core.results import ChainResult, FormulaResult, LossResult, Network, PathsResult, UpdateResult
 from .report import Derivation, Equation
 
 EVERY_PRODUCT_UP_TO = 4
@@ -112,6 +112,19 @@ def chain_derivation(
 
     if upstream is not None:
         lines.extend(_upstream_lines(result, n, digits))
+        if result.loss is not None:  # the loss first, its numbers substituted, as the text shows it
+            value, gradient = loss_substituted(result.loss, tex, latex=True)
+            tex_lines.append(
+                rf"\text{{with }} P = x_{{{n}}},\ T = {tex(result.loss.target)}: \quad "
+                + value.replace(" = ", " &= ", 1)
+            )
+            tex_lines.append(
+                gradient.replace(
+                    r"\frac{\partial L}{\partial P} = ",
+                    rf"\frac{{\partial L}}{{\partial x_{{{n}}}}} = \frac{{\partial L}}{{\partial P}} &= ",
+                    1,
+                )
+            )
         tex_lines.append(
             rf"\frac{{\partial L}}{{\partial x_0}} &= \frac{{\partial L}}{{\partial x_{{{n}}}}}"
             rf" \frac{{\partial x_{{{n}}}}}{{\partial x_0}}, \quad \frac{{\partial L}}{{\partial x_{{{n}}}}} = "
@@ -151,7 +164,21 @@ def chain_derivation(
             )
         if full:
             data[net.name] = _symbolic(net, result.local, n)
-            tex_lines.extend(_tex_network(net, n, result.local, total, tex))
+            split = splits.get(net.name)
+            paths = [tex(c) for c in split.contributions] if split is not None and n <= 12 else []
+            tex_lines.extend(_tex_network(net, n, result.local, total, tex, paths))
+            if upstream is not None:
+                tex_lines.append(
+                    rf"\left.\frac{{\partial L}}{{\partial x_0}}\right|_{{\text{{{net.name}}}}} &= "
+                    rf"{_tex_signed(tex(upstream))} \cdot {_tex_signed(tex(total))} = {tex(net.gradient)}"
+                )
+    if full and result.updates:
+        for net, u in zip(result.networks, result.updates, strict=True):
+            tex_lines.append(
+                rf"w_1^{{\text{{{net.name}}}}} &= w - \eta \, \frac{{\partial L}}{{\partial x_0}} \, x"
+                rf" = {tex(u.weight)} - {_tex_signed(tex(u.lr))} \cdot {_tex_signed(tex(u.grad))} \cdot "
+                rf"{_tex_signed(tex(u.input))} = {tex(u.new_weight)}"
+            )
     for net in result.networks:
         if net.block is not PLAIN:
             named = len(result.networks) > 2 or net.block is not RESIDUAL
@@ -348,10 +375,21 @@ def _tex_number(value: Number, digits: int = 40, exact: bool = False) -> str:
     return text if shown.exact else r"\approx " + text
 
 
+def _tex_signed(text: str) -> str:
+    """A number inside a product: in parentheses when negative."""
+    return rf"\left({text}\right)" if text.removeprefix("\\approx ").startswith("-") else text
+
+
 def _tex_network(
-    net: Network, n: int, local: Sequence[Fraction], total: Number, tex: Callable[[Number], str]
+    net: Network,
+    n: int,
+    local: Sequence[Fraction],
+    total: Number,
+    tex: Callable[[Number], str],
+    paths: Sequence[str] = (),
 ) -> list[str]:
-    """The network's lines of the aligned block: symbols, expansion, numbers filled in, value."""
+    """The network's lines of the aligned block: symbols, expansion, numbers filled in, the
+    sums by path length (1 + 0.3 + 0.03 + 0.001), value."""
     name = net.name
     head = rf"\left.\frac{{\partial x_{{{n}}}}}{{\partial x_0}}\right|_{{\text{{{name}}}}} &= "
     ks = list(range(1, n + 1)) if n <= 8 else [1, 2, 3]
@@ -377,6 +415,8 @@ def _tex_network(
             pieces.append(rf"\left({tex(a)} + {branch}\right)" if a else branch)
         filled = " ".join(pieces) + (r" \cdots" if n > len(ks) else "")
     lines.append("&= " + filled)
+    if paths and len(paths) > 1:
+        lines.append("&= " + " + ".join(paths).replace("+ -", "- "))
     lines.append("&= " + tex(total))
     return lines
 
@@ -514,3 +554,27 @@ def formula_derivation(result: FormulaResult) -> Derivation:
         **{net.name: {"str": net.closed_form, "latex": net.closed_form_latex} for net in result.networks},
     }
     return Derivation(tuple(lines), data, "\\begin{aligned}\n" + " \\\\\n".join(tex) + "\n\\end{aligned}")
+
+
+def update_derivation(result: UpdateResult, digits: int = 12, tex_digits: int = 40, exact: bool = False) -> Derivation:
+    """The step as the note writes it, with its numbers: w' = w - lr * g * x = 0.5 - 0.1 *
+    (-5.324) * 1 = 1.0324."""
+    w, eta, g, x = sp.symbols("w eta g x", real=True)
+    rule = w - eta * g * x
+
+    def tex(value: Number) -> str:
+        return _tex_signed(_tex_number(value, tex_digits, exact))
+
+    def shown(value: Number) -> str:
+        text = number(value, digits)
+        return f"({text})" if text.lstrip("≈").startswith("-") else text
+
+    filled = f"{tex(result.weight)} - {tex(result.lr)} \\cdot {tex(result.grad)} \\cdot {tex(result.input)}"
+    latex = f"w' = w - \\eta \\, g \\, x = {filled} = {_tex_number(result.new_weight, tex_digits, exact)}"
+    numbers = " * ".join(shown(v) for v in (result.lr, result.grad, result.input))
+    text = f"w' = w - lr * g * x = {shown(result.weight)} - {numbers} = {number(result.new_weight, digits)}"
+    return Derivation(
+        (Equation("Derivation (SymPy):"), Equation(f"  {text}")),
+        {"rule": sympy_text(rule), "rule_latex": sympy_latex(rule)},
+        latex,
+    )

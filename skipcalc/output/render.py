@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..core.results import ChainResult, FormulaResult, LossResult, Result
+from ..core.results import ChainResult, FormulaResult, LossResult, Result, UpdateResult
 from . import progress
 
 if TYPE_CHECKING:
@@ -79,10 +79,12 @@ def derivation_of(
     """SymPy's derivation of a chain, formula or loss result (None for the others). ``full``
     adds the LaTeX (numbers to ``tex_digits``, or whole with ``exact``) and SymPy's own
     strings, which a table does not show."""
-    if not isinstance(result, (ChainResult, FormulaResult, LossResult)):
+    if not isinstance(result, (ChainResult, FormulaResult, LossResult, UpdateResult)):
         return None
     from . import derive
 
+    if isinstance(result, UpdateResult):
+        return derive.update_derivation(result, digits, tex_digits=tex_digits, exact=exact)
     if isinstance(result, ChainResult):
         return derive.chain_derivation(result, digits, full=full, tex_digits=tex_digits, exact=exact)
     if isinstance(result, FormulaResult):

@@ -34,7 +34,7 @@ from .dtypes import precision_report
 from .meanfield import meanfield_report
 from .networks import chain_report, formula_report, jacobian_report, random_report
 from .report import Derivation, Equation, LazyRows, Report, headline_fields
-from .text import Share, arithmetic, percent_text, short
+from .text import Share, percent_text, short
 
 __all__ = ["Derivation", "Equation", "Report", "one_line", "report_for"]
 
@@ -161,7 +161,7 @@ def update_report(result: UpdateResult) -> Report:
         "step": result.step,
     }
     columns = {key: key.replace("_", " ") for key in record}
-    notes = ["new weight = weight - lr * grad * input; step = new weight - weight:", "  " + arithmetic(result)]
+    notes = ["new weight = weight - lr * grad * input; step = new weight - weight."]
     if result.lr < 0:
         notes.append("The learning rate is negative: this step ascends the loss (it moves with the gradient).")
     data = {"command": "update", **record, **headline_fields(result.new_weight)}
