@@ -155,11 +155,17 @@ BLOCK_HELP = (
 )
 
 
-def _networks(modes: tuple[str, ...] = ()) -> tuple[Opt, ...]:
+MEANFIELD_BLOCK_HELP = (
+    "A skip-connection variant, a*x + b*(W act(x) + b): plain, residual, scaled:L, rezero:A, highway:T, "
+    "stochastic:P (its gate Bernoulli(P): E[b^2] = P) or stochastic:linear:P_L; repeat to compare, in order."
+)
+
+
+def _networks(modes: tuple[str, ...] = (), help: str = BLOCK_HELP) -> tuple[Opt, ...]:
     return (
         Opt("--residual", FLAG, "Show only the residual network.", modes=modes, excludes=("--plain", "--block")),
         Opt("--plain", FLAG, "Show only the plain network.", modes=modes, excludes=("--block",)),
-        Opt("--block", BlockKind(), BLOCK_HELP, many=True, modes=modes, keyword="blocks"),
+        Opt("--block", BlockKind(), help, many=True, modes=modes, keyword="blocks"),
     )
 
 
@@ -522,7 +528,7 @@ MEANFIELD = Command(
             default=50,
             modes=_MF_NETWORK,
         ),
-        *_networks(_MF_NETWORK),
+        *_networks(_MF_NETWORK, MEANFIELD_BLOCK_HELP),
         Opt("--critical", FLAG, "Give the sigma_w^2 of the critical line (chi1 = 1) at each --bias-var."),
         Opt("--simulate", FLAG, "Also measure random networks of --width units (numpy).", modes=_MF_NETWORK),
         Opt(

@@ -201,7 +201,7 @@ def test_the_command_writes_every_format():
     plain, residual = skipcalc(*args, "--format", "value").ok.split("\t")
     assert float(plain) == float(data["plain"]["gradient"]) and float(residual) == float(data["residual"]["gradient"])
     csv = skipcalc(*args, "--format", "csv").ok.splitlines()
-    assert csv[0].startswith("layer,plain q") and len(csv) == 5
+    assert csv[0].startswith("layer,plain_q_in,plain_rms_local,plain_g2_ratio") and len(csv) == 5
     table = skipcalc(*args).ok
     assert "sqrt(chi1)" in table and "ordered" in table
     critical = json.loads(

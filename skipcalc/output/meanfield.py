@@ -19,20 +19,20 @@ def meanfield_report(result: MeanFieldResult) -> Report:
     nets = result.networks
     n = result.layers
     columns = {"layer": "layer"}
-    for net in nets:
+    for net in nets:  # csv headers are the keys (no spaces); tables show the labels
         spec = net.block.spec
-        columns[f"{spec} q"] = f"{spec} q_in"
-        columns[f"{spec} local"] = f"{spec} local"
-        columns[f"{spec} gradient"] = f"{spec} g^2 in"
+        columns[f"{spec}_q_in"] = f"{spec} q_in"
+        columns[f"{spec}_rms_local"] = f"{spec} rms local"
+        columns[f"{spec}_g2_ratio"] = f"{spec} g^2 / output's"
     rows = []
     locals_ = [net.local for net in nets]
     for k in range(1, n + 1):
         row: dict[str, Any] = {"layer": k}
         for net, local in zip(nets, locals_, strict=True):
             spec = net.block.spec
-            row[f"{spec} q"] = net.q[k - 1]
-            row[f"{spec} local"] = local[k - 1]
-            row[f"{spec} gradient"] = net.wrt[k - 1]
+            row[f"{spec}_q_in"] = net.q[k - 1]
+            row[f"{spec}_rms_local"] = local[k - 1]
+            row[f"{spec}_g2_ratio"] = net.wrt[k - 1]
         rows.append(row)
     data: dict[str, Any] = {
         "command": "meanfield",
@@ -54,6 +54,8 @@ def meanfield_report(result: MeanFieldResult) -> Report:
         "digits": result.digits,
         "norm": result.norm,
         "init": result.init,
+        "quantity": "mean squared gradient relative to the output's (gradient, wrt; factors are its per-layer "
+        "factors; rms local is their square root)",
         "assumptions": ASSUMPTIONS,
     }
     kinds = [net.block.spec for net in nets]
@@ -152,9 +154,9 @@ def _notes(result: MeanFieldResult) -> list[str]:
     notes = [
         framing,
         *_forward(result),
-        "Each row: layer k's input x_{k-1} has variance q_in; local is the root mean square local derivative "
-        "sqrt(a^2 + b^2 chi(q_in)) of the block; g^2 in is the mean squared gradient reaching x_{k-1}, "
-        "relative to the output's (the product of the squares of the locals above it).",
+        "Each row: layer k's input x_{k-1} has variance q_in; rms local is the root mean square local derivative "
+        "sqrt(a^2 + b^2 chi(q_in)) of the block; g^2 / output's is the mean squared gradient reaching x_{k-1}, "
+        "relative to the output's (the product of the squares of the rms locals above it).",
     ]
     values = [
         result.chi1,

@@ -129,7 +129,7 @@ class TableLayout:
 
     def table(self, title: str, columns: dict[str, str], rows: Sequence[Mapping[str, Any]], row_name: str) -> None:
         """A table at this width: cells at --digits where they fit (heavy borders, else light ones,
-        headers wrapped, then broken inside words), else fewer digits, else one block per row."""
+        headers wrapped between words, never inside one), else fewer digits, else one block per row."""
         from rich import box
         from rich.table import Table
 
@@ -201,11 +201,7 @@ class TableLayout:
             else max(cells[i], words[i])
             for i, k in enumerate(keys)
         ]
-        if sum(least) > room:  # headers broken inside words, down to six characters
-            least = [
-                w if k in prose else max(c, min(h, 6)) for c, w, h, k in zip(cells, least, words, keys, strict=True)
-            ]
-        if sum(least) > room:
+        if sum(least) > room:  # a header is never broken inside a word: fewer digits, or a block per row
             return None
         wanted = [
             max(cells[i], words[i], _header_lines_width(columns[k], 2))
