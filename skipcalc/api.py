@@ -721,3 +721,8 @@ def public(function: Any) -> Any:
             raise InputError(schema.python_words(str(error), commands)) from None
 
     return call
+
+
+display.WORDS.append(
+    lambda text: schema.python_words(text, [*options.COMMANDS.values(), *options.INIT_COMMANDS.values()])
+)

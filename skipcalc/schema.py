@@ -391,6 +391,8 @@ def check(command: Command, given: Mapping[str, Any], mode: Mode, fmt: str | Non
     for opt in command.options:
         if opt.dest not in given or (api is not None and bool(opt.api) != api):
             continue
+        if given[opt.dest] is False and opt.off:
+            continue  # --no-plot asks for less: accepted wherever it is given, and does nothing more
         shown = opt.off if given[opt.dest] is False and opt.off else opt.name
         if opt.modes and mode.name not in opt.modes:
             where = " or ".join(_mode_label(command, m) for m in opt.modes)

@@ -96,7 +96,6 @@ SILENTLY_IGNORED_BEFORE = [
     (["chain", "0.1", "--seed", "3"], "--seed: applies only with --random-jacobians"),
     (["chain", "--jacobian", "[[0.1]]", "--at", "3"], "--at: applies only with --fn"),
     (["loss", "--target", "1", "--pred", "0.5", "--delta", "2"], "--delta: only the huber loss takes a delta"),
-    (["chain", "0.1", "--format", "json", "--no-plot"], "--no-plot: applies only with --format table"),
     (["chain", "0.1", "--symbolic"], "--symbolic: applies only with --format json"),
     (["chain", "0.1", "--format", "json", "--latex"], "--latex: applies only with --format table"),
     (["chain", "0.1", "--force"], "--force: applies only with --save"),
@@ -568,3 +567,13 @@ def test_per_layer_csv_reuses_a_repeated_line_and_heads_its_rows(run):
     assert lines[1].startswith('1,"stdin line 1: D1:')
     assert [row.split(",", 1)[1] for row in lines[2:4]] == [row.split(",", 1)[1] for row in lines[4:6]]
     assert [row[0] for row in lines[2:]] == ["2", "2", "3", "3"]
+
+
+def test_a_flag_that_asks_for_less_never_aborts_a_script():
+    """--no-plot with a machine format or --save: accepted, and nothing more happens."""
+    assert skipcalc("chain", "0.1", "--format", "json", "--no-plot").code == 0
+    assert skipcalc("depth", "--local", "0.1", "--max", "3", "--format", "value", "--no-plot").ok == "0.001\t1.331\n"
+
+
+def test_stdin_numbers_may_be_separated_by_commas():
+    assert skipcalc("chain", "-", "--format", "value", input="0.1, 0.2,0.3\n").ok == "0.006\t1.716\n"

@@ -93,7 +93,7 @@ def derivatives(call: Call, what: str = "local derivatives") -> Any:
     argument = call.command.arguments
     assert argument is not None
     if list(texts) == ["-"]:
-        words = read_stdin().split()
+        words = read_stdin().replace(",", " ").split()  # commas between numbers, as a list is written
         if not words:
             raise InputError(f"stdin: no {what} were read; expected numbers separated by spaces or newlines")
         argument.count(len(words), " on stdin")

@@ -5,7 +5,7 @@ chart (``plot()``). Each imports its writer only when it is asked for."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..core.results import Network, Result
@@ -31,11 +31,15 @@ def _rich_console(self: Result, console: Any, options: Any) -> Iterator[Any]:
     yield from renderables(self, options.max_width, console.is_terminal and not console.no_color)
 
 
+WORDS: list[Callable[[str], str]] = []
+"""How the notes are worded for a Python reader (the API registers python_words here)."""
+
+
 def _repr_html(self: Result) -> str:
     """Jupyter's view: the table as HTML, with the summary and notes under it."""
     from .notebook import html
 
-    return html(self)
+    return html(self, WORDS[0] if WORDS else str)
 
 
 def _to_dict(self: Result, digits: int | None = None, exact: bool = False, symbolic: bool = False) -> dict[str, Any]:

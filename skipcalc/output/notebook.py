@@ -5,7 +5,7 @@ as the terminal does."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from html import escape
 from typing import Any
 
@@ -19,7 +19,9 @@ _STYLE = "border-collapse:collapse;font-variant-numeric:tabular-nums"
 _CELL = "padding:2px 10px;border-bottom:1px solid #ddd"
 
 
-def html(result: Result) -> str:
+def html(result: Result, words: Callable[[str], str] = str) -> str:
+    """The result as Jupyter shows it; ``words`` puts its notes in the reader's words (the
+    API's: ``vanish=``, not ``--vanish``)."""
     view = View()
     report = prepared(result, view)
     parts = ['<div class="skipcalc">']
@@ -41,7 +43,7 @@ def html(result: Result) -> str:
     for title, columns, rows in report.extra:
         parts.append(_table(title, columns, rows, view))
     if report.summary:
-        rows = [{"name": label, "value": value} for label, value in report.summary]
+        rows = [{"name": words(label), "value": value} for label, value in report.summary]
         parts.append(_table("", {"name": "", "value": ""}, rows, view, header=False))
     for section in report.sections:  # the verdict lines under the summary (what print() shows there)
         lines = [text for equation in section for text in wrap_equation(equation, 100)]
@@ -49,7 +51,7 @@ def html(result: Result) -> str:
     if report.derivation is not None:
         lines = [text for line in report.derivation.lines for text in wrap_equation(line, 100)]
         parts.append(f"<pre>{escape(chr(10).join(lines))}</pre>")
-    parts.extend(f"<p>{escape(note)}</p>" for note in report.notes)
+    parts.extend(f"<p>{escape(words(note))}</p>" for note in report.notes)
     parts.append("</div>")
     return "\n".join(parts)
 
