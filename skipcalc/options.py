@@ -470,6 +470,7 @@ PRECISION = Command(
             default=("float16", "bfloat16"),
             default_text="float16 and bfloat16",
         ),
+        *_charts(),
         _ALL_ROWS,
         *_output(),
     ),

@@ -505,3 +505,15 @@ def test_a_csv_file_of_norms_is_read_in_its_layer_order(tmp_path):
     (tmp_path / "grads.csv").write_text("layer,grad_norm\n" + rows)
     result = run_script(f"cd {tmp_path} && skipcalc precision --csv grads.csv --column grad_norm --format json")
     assert result.returncode == 0 and '"0.15423"' in result.stdout.split("gradients")[1].split("]")[0].split(",")[0]
+
+
+def test_precision_draws_its_chart(tmp_path):
+    """Each layer's |G| against each format's smallest subnormal, smallest normal and largest."""
+    import skipcalc as api
+    from conftest import skipcalc
+
+    figure = api.precision([3e-3, 2e-5, 4e-8, 1e-9]).plot()
+    labels = [line.get_label() for line in figure.axes[0].get_lines()]
+    assert "|G|, the measured gradient" in labels and "float16: smallest normal" in labels
+    ran = skipcalc("precision", "3e-3", "2e-5", "--save", str(tmp_path / "p.png"), "--format", "value")
+    assert ran.code == 0 and (tmp_path / "p.png").stat().st_size > 10_000

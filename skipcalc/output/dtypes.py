@@ -329,7 +329,44 @@ def precision_report(result: PrecisionResult) -> Report:
         tables=[(title, ["layer", "gradient", *(d.format for d in result.formats)])],  # the status is in the cell
         sections=[lines],
         notes=[PRECISION_NOTE],
+        chart=lambda: limits_chart(
+            f"{title}: |G| against each format's limits; loss scales " + ", ".join(map(_window_text, result.formats)),
+            [("|G|, the measured gradient", list(result.gradients), "residual")],
+            [d.format for d in result.formats],
+            n,
+        ),
     )
+
+
+def _window_text(d: InFormat) -> str:
+    w = d.loss_scale
+    return f"{d.format} " + (f"2^{w.lowest}..2^{w.highest}" if w is not None and w.works else "none")
+
+
+LIMIT_LOOKS = ("stochastic", "highway", "rezero", "scaled")  # a look per format, its three limits alike
+
+
+def limits_chart(title: str, lines: list[tuple[str, list[Any], str]], formats: list[str], n: int) -> Any:
+    """Per layer (1 .. n), each line of |values| against each format's smallest subnormal,
+    smallest normal and largest finite value, drawn across (log scale): where a gradient sits
+    between them says whether the format stores it normal, subnormal, as 0 or as inf."""
+    from ..core.formats import BY_NAME
+    from .charts import LineChart, Series, log10_series
+
+    xs = list(range(1, n + 1))
+    series = [log10_series(name, xs, values, kind) for name, values, kind in lines]
+    for i, name in enumerate(formats):
+        fmt = BY_NAME[name]
+        look = LIMIT_LOOKS[i % len(LIMIT_LOOKS)]
+        for label, value in (
+            ("smallest subnormal", fmt.min_subnormal),
+            ("smallest normal", fmt.min_normal),
+            ("largest", fmt.max_finite),
+        ):
+            level = log10_series("", [1], [value], look).points[0][1]
+            points = ((1.0, level), (float(max(n, 2)), level))
+            series.append(Series(f"{name}: {label}", points, look, secondary=label != "smallest normal"))
+    return LineChart(title, "layer (1 is nearest the input)", "|gradient|", tuple(series))
 
 
 def _layer_numbers(indices: list[int]) -> str:

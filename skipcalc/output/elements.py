@@ -115,8 +115,32 @@ def elements_report(result: ElementsResult) -> Report:
             for name, w in result.windows
         },
     }
+
+    def chart() -> Any:
+        from .dtypes import limits_chart
+
+        def column(key: str) -> list[Any]:
+            return [row[key] for row in rows]
+
+        windows = ", ".join(
+            f"{name} {'none' if w.lowest is None else f'2^{w.lowest}..2^{w.highest}'}" for name, w in result.windows
+        )
+        return limits_chart(
+            f"Each layer's |g|: smallest, 1st, 50th, 99th percentile, largest; loss scales {windows}",
+            [
+                ("largest", column("largest"), "plain"),
+                ("99th percentile", column("p99"), "residual"),
+                ("median", column("p50"), "scaled"),
+                ("1st percentile", column("p1"), "residual"),
+                ("smallest", column("smallest"), "plain"),
+            ],
+            list(result.formats),
+            len(rows),
+        )
+
     return Report(
         title="precision: gradients element by element",
+        chart=chart,
         columns=columns,
         rows=rows,
         data=data,
