@@ -509,8 +509,9 @@ def test_a_csv_file_of_norms_is_read_in_its_layer_order(tmp_path):
 
 def test_precision_draws_its_chart(tmp_path):
     """Each layer's |G| against each format's smallest subnormal, smallest normal and largest."""
-    import skipcalc as api
     from conftest import skipcalc
+
+    import skipcalc as api
 
     figure = api.precision([3e-3, 2e-5, 4e-8, 1e-9]).plot()
     labels = [line.get_label() for line in figure.axes[0].get_lines()]
