@@ -424,7 +424,8 @@ def _numbers(local: Any, command: schema.Command, name: str = "D") -> list[Fract
     passes as it is)."""
     if local is None:
         raise InputError("D: give at least one local derivative (or - to read them from stdin)")
-    if hasattr(local, "__len__") and not isinstance(local, str) and command.arguments is not None:
+    sized = hasattr(local, "__len__") and getattr(local, "ndim", 1) != 0  # a 0-d array has no length
+    if sized and not isinstance(local, str) and command.arguments is not None:
         command.arguments.count(len(local))
     if isinstance(local, list) and all(type(d) is Fraction for d in local):
         return local

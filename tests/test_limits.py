@@ -190,3 +190,49 @@ def test_big_gcds_are_quick(tmp_path):
     data.write_text("1009/1013 1013/1011 " * 150_000)
     result = run_script(f"skipcalc chain - --format value < {data}", timeout=60)
     assert result.returncode == 0 and result.stdout.startswith("1.003683735198744772830840153397846294315e-129")
+
+
+def test_an_endless_generator_is_counted_while_it_is_read():
+    import itertools
+
+    import skipcalc as api
+    from skipcalc import InputError
+
+    with pytest.raises(InputError, match="more than the 2,000,000 numbers"):
+        api.chain(itertools.count())
+
+
+def test_a_generator_that_raises_is_bad_input_named():
+    import skipcalc as api
+    from skipcalc import InputError
+
+    def numbers():
+        yield 0.1
+        raise RuntimeError("boom")
+
+    with pytest.raises(InputError, match="reading the numbers raised RuntimeError: boom"):
+        api.chain(numbers())
+
+
+def test_a_zero_dimensional_array_is_one_number():
+    import numpy as np
+
+    import skipcalc as api
+
+    assert api.chain(np.array(0.1)).network("residual").gradient == api.chain(0.1).network("residual").gradient
+
+
+def test_a_key_twice_on_a_batch_line_is_refused():
+    ran = skipcalc("loss", "--batch", "--format", "value", input="target=1 target=2 pred=0.5\n")
+    assert ran.code == 2 and "target=: given twice on one line" in ran.err
+
+
+def test_csv_headers_are_escaped_and_utf16_is_named(tmp_path):
+    odd = tmp_path / "odd.csv"
+    odd.write_text("layer,g\x01x\n1,0.5\n")
+    ran = skipcalc("precision", "--csv", str(odd), "--column", "g")
+    assert ran.code == 2 and "'g\\x01x'" in ran.err and "\x01" not in ran.err
+    wide = tmp_path / "wide.csv"
+    wide.write_text("layer,g\n1,0.5\n", encoding="utf-16")
+    ran = skipcalc("precision", "--csv", str(wide), "--column", "g")
+    assert ran.code == 2 and "not UTF-8 text (it looks like UTF-16)" in ran.err

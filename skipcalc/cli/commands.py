@@ -331,6 +331,8 @@ def key_values(line: str, keys: Sequence[str], name: str) -> dict[str, str]:
                 f"{token!r}: not a key of {name}; {suggest(key, keys, suffix='=')}"
                 f"expected {', '.join(k + '=' for k in keys)}"
             )
+        if key in values:
+            raise InputError(f"{key}=: given twice on one line ({values[key]!r} and {value!r}); give it once")
         values[key] = value
     return values
 

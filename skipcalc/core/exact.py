@@ -205,10 +205,26 @@ def to_numbers(values: Any, name: str) -> list[Fraction]:
     alone), each read by :func:`to_number`; an error names the first bad one f"{name}{i}"."""
     if isinstance(values, (str, int, float, Fraction, Decimal)) or not hasattr(values, "__iter__"):
         values = [values]
-    out = []
-    for i, value in enumerate(values, start=1):
+    elif getattr(values, "ndim", None) == 0 and not hasattr(values, "dim"):
+        values = [values[()]]  # a 0-d numpy array: its one number, a numpy scalar
+    elif hasattr(values, "dim") and callable(values.dim) and values.dim() == 0:
+        values = [values]  # a 0-d tensor: one number
+    from .limits import MAX_LAYERS
+
+    out: list[Fraction] = []
+    iterator = iter(values)
+    i = 0
+    while True:
+        try:
+            value = next(iterator)
+        except StopIteration:
+            return out
+        except Exception as error:  # noqa: BLE001 - the caller's generator: its error, named, as bad input
+            raise InputError(f"{name}: reading the numbers raised {type(error).__name__}: {error}") from None
+        i += 1
+        if i > MAX_LAYERS:  # counted while reading: an endless generator is refused, not exhausted
+            raise InputError(f"{name}: more than the {MAX_LAYERS:,} numbers one call reads")
         out.append(to_number(value, f"{name}{i}"))
-    return out
 
 
 def quote(text: str) -> str:

@@ -94,6 +94,8 @@ def _csv_text(source: str | os.PathLike[str] | TextIO) -> tuple[str, Any, str]:
         text = source.read(MAX_CSV + 1)
     if len(text) > MAX_CSV:
         raise InputError(f"{label}: longer than the {MAX_CSV // 2**20} MiB skipcalc reads")
+    if text.startswith(("\ufffd\ufffd", "\ufeff")) or "\x00" in text[:1000]:
+        raise InputError(f"{label}: not UTF-8 text (it looks like UTF-16); save it as UTF-8 (or plain ASCII) CSV")
     return label, name, text
 
 
@@ -106,10 +108,15 @@ def _csv_find(header: list[str], wanted: str, option: str, where: str) -> str:
         return header[lowered.index(wanted.lower())]
     from .errors import suggest
 
-    shown = ", ".join(header[:12]) + (" ..." if len(header) > 12 else "")
+    shown = ", ".join(_printable(h) for h in header[:12]) + (" ..." if len(header) > 12 else "")
     raise InputError(
         f"{option}: {wanted!r} is not a column of {where}; {suggest(wanted, header)}expected one of {shown}"
     )
+
+
+def _printable(text: str) -> str:
+    """A header cell as a message shows it: control characters escaped, never sent raw."""
+    return text if text.isprintable() else repr(text)
 
 
 def _csv_layers(header: list[str], numbered: list[tuple[int, list[str]]], label: str) -> list[int] | None:
