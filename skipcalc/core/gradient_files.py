@@ -94,7 +94,7 @@ def _csv_text(source: str | os.PathLike[str] | TextIO) -> tuple[str, Any, str]:
         text = source.read(MAX_CSV + 1)
     if len(text) > MAX_CSV:
         raise InputError(f"{label}: longer than the {MAX_CSV // 2**20} MiB skipcalc reads")
-    if text.startswith(("\ufffd\ufffd", "\ufeff")) or "\x00" in text[:1000]:
+    if text.startswith((chr(0xFFFD) * 2, chr(0xFEFF))) or "\x00" in text[:1000]:  # a UTF-16 BOM, or NULs
         raise InputError(f"{label}: not UTF-8 text (it looks like UTF-16); save it as UTF-8 (or plain ASCII) CSV")
     return label, name, text
 
