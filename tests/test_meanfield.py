@@ -344,3 +344,41 @@ def test_init_schemes_give_exact_variances():
     assert ran.code == 2 and "--width" in ran.err
     ran = skipcalc("meanfield", "--act", "tanh", "--init", "he", "--weight-var", "2")
     assert ran.code == 2 and "--init" in ran.err
+
+
+@pytest.mark.parametrize(
+    "act, w, b",
+    [
+        ("tanh", "1.5", "0.05"),
+        ("erf", "3.5", "0.072"),
+        ("erf", "2", "0.1"),
+        ("sigmoid", "4", "0.1"),
+        ("gelu", "1.5", "0.2"),
+        ("softplus", "0.8", "0.3"),
+        ("tanh", "3.44", "0.24"),
+    ],
+)
+def test_xi_q_is_the_length_maps_own_slope(act, w, b):
+    """xi_q = -1/log(d map/dq at q*), with the slope taken by mpmath's numerical derivative of
+    the length map q -> w E[act(sqrt(q) z)^2] + b (mpmath quadrature), independent of the closed
+    forms and of the code's chi_q; sqrt(chi1) from the unrounded chi1."""
+    r = api.meanfield(act, weight_var=w, bias_var=b, layers=2, digits=12)
+    phi = {
+        "tanh": mpmath.tanh,
+        "erf": mpmath.erf,
+        "sigmoid": lambda u: 1 / (1 + mpmath.exp(-u)),
+        "gelu": lambda u: u * mpmath.ncdf(u),
+        "softplus": lambda u: mpmath.log1p(mpmath.exp(u)),
+    }[act]
+    with mpmath.workdps(30):
+        wm, bm = mpmath.mpf(w), mpmath.mpf(b)
+
+        def length(q):
+            return wm * _mp_e(lambda u: phi(u) ** 2, q) + bm
+
+        q_star = mpmath.findroot(lambda q: length(q) - q, mpmath.mpf(str(r.q_star)))
+        slope = mpmath.diff(length, q_star)
+        xi = -1 / mpmath.log(slope)
+        assert abs(mpmath.mpf(str(r.xi_q)) / xi - 1) < mpmath.mpf(10) ** -10
+        chi1 = wm * _mp_e(lambda u: mpmath.diff(phi, u) ** 2, q_star)
+        assert abs(mpmath.mpf(str(r.sqrt_chi1)) / mpmath.sqrt(chi1) - 1) < mpmath.mpf(10) ** -10
