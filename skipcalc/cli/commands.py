@@ -419,12 +419,16 @@ def _underscored(word: str) -> str:
 
 
 def depth_command(call: Call) -> None:
-    if keyed_batch(call, api.depth):
-        return
-    result = api.depth(**call.keywords)
-    if type(result).__name__ == "DepthMapResult":
-        if call.format == "value":
+    def one(**keywords: Any) -> Any:
+        result = api.depth(**keywords)
+        if type(result).__name__ == "DepthMapResult" and call.format == "value":  # a line as the command line
             raise InputError("--format: a depth map is a row per (D, depth); give --format csv, json or table")
+        return result
+
+    if keyed_batch(call, one):
+        return
+    result = one(**call.keywords)
+    if type(result).__name__ == "DepthMapResult":
         if call.parsed.values.get("plot"):
             raise InputError("--plot: a depth map is drawn only as a heat map, with --save FILE.png")
     emit(call, result)

@@ -76,9 +76,16 @@ def _more_digits(chi1: Any, chi_q: Any, error: Decimal, digits: int) -> int:
     for chi in (chi1, chi_q):
         if chi is None or isinstance(chi, Fraction):
             continue
+        if not gmpy2.is_finite(_mp(chi)):
+            raise InputError(
+                "--act: its mean squared derivative overflows (is infinite) at this fixed point; "
+                "no finite answer can be certified"
+            )
         near = _closeness(chi)
         if not near:
             return 60
+        if gmpy2.is_infinite(near):  # χ = 0: ξ = -1/ln 0 = 0 exactly, no digits at stake
+            continue
         lost = float(gmpy2.log10(mpfr(str(error)) / near)) + digits + 3  # ξ's relative error, in digits
         more = max(more, math.ceil(lost))
     return more
