@@ -175,6 +175,7 @@ def depth(
     plain: bool = False,
     residual: bool = False,
     blocks: Blocks | None = None,
+    layers: int | None = None,
 ) -> DepthResult | DepthMapResult:
     """How the gradient decays with depth when every layer's local derivative is ``local``:
     D^n (plain) against (1 + D)^n (residual), for depths 1..``max`` or the ``depths`` listed, and
@@ -189,11 +190,13 @@ def depth(
     5
     >>> depth("0.5:1:0.25", depths="10:30:10").at(0.75, 20, "plain")
     Fraction(3486784401, 1099511627776)
+    >>> depth(0.1, layers=3).rows[-1].depth  # layers=, as elsewhere, is max=
+    3
     """
     values = schema.read(options.DEPTH, locals())
     from .core.depth import depth_map, depth_sweep
 
-    listed = values.depths or list(range(1, values.max + 1))
+    listed = values.depths or list(range(1, (values.layers or values.max) + 1))  # layers= is max=
     if len(values.local) > 1:  # the depth x derivative map
         if "vanish" in values.given:
             raise InputError("--vanish: applies only with one --local D (a map has no single threshold depth)")

@@ -394,7 +394,13 @@ DEPTH = Command(
             "derivative map.",
             required="give --local D, every layer's local derivative",
         ),
-        Opt("--max", Whole(1, limits.MAX_ROWS), "Depths 1..N.", default=50, excludes=("--depths",)),
+        Opt("--max", Whole(1, limits.MAX_ROWS), "Depths 1..N.", default=50, excludes=("--depths", "--layers")),
+        Opt(
+            "--layers",
+            Whole(1, limits.MAX_ROWS),
+            "Depths 1..N, as the other commands name a network's layers (the same as --max).",
+            excludes=("--depths",),
+        ),
         Opt("--depths", Depths(), "Depths to list: 1,2,5,... or a range 1:100:1."),
         Opt("--loss-grad", Number(metavar="G"), "Scale every gradient by dL/dx_n = G."),
         Opt(

@@ -244,3 +244,21 @@ def test_hostile_arguments_raise_input_or_type_errors(call):
     with pytest.raises((InputError, TypeError)) as raised:
         call()
     assert str(raised.value) and "Traceback" not in str(raised.value)
+
+
+def test_sweeps_offer_a_frame_and_floats_in_every_row(monkeypatch):
+    import sys
+    import types
+
+    from skipcalc import depth
+
+    rows = depth(0.1, layers=3).to_dict()["rows"]
+    assert rows[0]["plain_float"] == 0.1 and rows[-1]["residual_float"] == 1.331
+    assert depth("0.1:0.2:0.1", depths=[2]).to_dict()["rows"][0]["residual_float"] == 1.21
+    monkeypatch.setitem(sys.modules, "pandas", types.SimpleNamespace(DataFrame=lambda rows: ("frame", rows)))
+    assert depth(0.1, layers=2).to_frame() == ("frame", depth(0.1, layers=2).to_dict()["rows"])
+    with pytest.raises(InputError, match="to_frame: a ChainResult has no rows"):
+        chain([0.1]).to_frame()
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(InputError, match="to_frame: needs pandas"):
+        depth(0.1).to_frame()

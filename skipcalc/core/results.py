@@ -44,6 +44,8 @@ class Result:
 
         def plot(self, title: str | None = None) -> Any: ...
 
+        def to_frame(self) -> Any: ...
+
 
 Matrix = tuple[tuple[Fraction, ...], ...]
 Vector = tuple[Fraction, ...]

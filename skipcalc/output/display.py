@@ -57,6 +57,24 @@ def _plot(self: Result, title: str | None = None) -> Any:
     return figure(self, title)
 
 
+def _to_frame(self: Result) -> Any:
+    """The result's rows as a pandas DataFrame (depth and its map, a probe's blocks, a precision
+    verdict's layers), each number with its float beside it; pandas is not a dependency."""
+    from ..core.errors import InputError
+
+    data = _to_dict(self)
+    rows = next((data[key] for key in ("rows", "blocks", "layers") if isinstance(data.get(key), list)), None)
+    if rows is None:
+        raise InputError(f"to_frame: a {type(self).__name__} has no rows to tabulate; to_dict() has its values")
+    import importlib
+
+    try:
+        pandas = importlib.import_module("pandas")  # optional, and untyped here
+    except ImportError:
+        raise InputError("to_frame: needs pandas (pip install pandas); to_dict() has the same rows") from None
+    return pandas.DataFrame(rows)
+
+
 def _network_repr(self: Network) -> str:
     from .text import short
 
@@ -70,6 +88,7 @@ for name, method in {
     "_repr_html_": _repr_html,
     "to_dict": _to_dict,
     "plot": _plot,
+    "to_frame": _to_frame,
 }.items():
     method.__name__ = method.__qualname__ = name
     setattr(Result, name, method)

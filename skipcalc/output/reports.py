@@ -190,6 +190,8 @@ def depth_report(result: DepthResult) -> Report:
             record[block.spec] = value
         if classic:
             record["ratio"] = row.ratio
+        for block, value in zip(blocks, row.values, strict=True):  # json only: each value's float beside it
+            record[f"{block.spec}_float"] = to_float(value)
         records.append(record)
     summary_json: dict[str, Any] = {
         "plain_below_float32_at": _limit(result.plain_limits, "float32", "below"),
@@ -272,6 +274,7 @@ def depth_map_report(result: DepthMapResult) -> Report:
         for b, block in enumerate(blocks):
             value = result.values[b][i][j]
             record[block.spec] = value
+            record[f"{block.spec}_float"] = to_float(value)
             log = log10_abs(value)
             record[f"{block.spec}_log10"] = None if log is None else round(log, 6)
         return record
