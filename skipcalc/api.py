@@ -68,6 +68,7 @@ def chain(
     seed: int | None = None,
     dtype: str | Sequence[str] | None = None,
     exact: bool = False,
+    weights: str | None = None,
 ) -> Networks:
     """dx_n/dx_k for every layer input k, through a plain and a residual network (or the
     ``blocks`` given), from the local derivatives D_1 ... D_n in forward order.
@@ -462,7 +463,9 @@ def networks(
     if mode == "random":
         from .core.jacobian import random_jacobians
 
-        return random_jacobians(values.dim, values.layers or 50, values.scale, values.seed, blocks, given_blocks)
+        return random_jacobians(
+            values.dim, values.layers or 50, values.scale, values.seed, blocks, given_blocks, values.weights
+        )
     if mode == "jacobian":
         from .core.jacobian import jacobian_chain
 

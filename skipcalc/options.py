@@ -266,6 +266,13 @@ CHAIN = Command(
             modes=("random",),
         ),
         Opt("--seed", Whole(0, limits.MAX_SEED, "K"), "Random seed (0 to 2^63 - 1).", default=0, modes=("random",)),
+        Opt(
+            "--weights",
+            Choice(("gaussian", "orthogonal"), "a weight distribution", metavar="KIND"),
+            "gaussian, or orthogonal (s times a Haar matrix: every singular value of the product is s^L).",
+            default="gaussian",
+            modes=("random",),
+        ),
         *_chain_tail(CHARTED),
     ),
     _derivatives(limits.MAX_LAYERS, "layers one chain accepts"),

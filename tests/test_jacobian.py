@@ -162,3 +162,30 @@ def test_random_jacobians_are_honest_about_floats(run):
 def test_cli_jacobian_errors(run, args, named):
     result = run(*args)
     assert (result.code, result.out) == (2, "") and result.err.count("\n") == 1 and named in result.err
+
+
+def test_orthogonal_products_have_every_singular_value_at_the_scales_power():
+    import skipcalc as api
+
+    r = api.chain(random_jacobians=True, dim=16, layers=7, scale=0.8, weights="orthogonal", plain=True)
+    (net,) = r.networks
+    assert all(abs(v / 0.8**7 - 1) < 1e-12 for v in net.singular_values[-1])
+    assert net.theory == (F(8, 10) ** 14, F(0))
+
+
+def test_spectrum_theory_beside_the_measurement():
+    """Mean of sigma^2 of the product: s^(2L) (plain) and (1 + s^2)^L (residual), exact; the
+    measured mean over seeds (numpy, independent of the formula) agrees in expectation."""
+    import numpy as np
+
+    import skipcalc as api
+
+    means = {"plain": [], "residual": []}
+    for seed in range(30):
+        r = api.chain(random_jacobians=True, dim=32, layers=3, scale=0.5, seed=seed)
+        for net in r.networks:
+            means[net.name].append(np.mean(np.square(net.singular_values[-1])))
+    theory = {net.name: net.theory for net in r.networks}
+    assert theory["plain"] == (F(1, 64), F(3, 4096)) and theory["residual"][0] == F(125, 64)
+    assert abs(np.mean(means["plain"]) / float(theory["plain"][0]) - 1) < 0.1
+    assert abs(np.mean(means["residual"]) / float(theory["residual"][0]) - 1) < 0.05

@@ -217,10 +217,18 @@ RANDOM_WORK = 6 * 10**9
 
 
 def random_jacobians(
-    dim: int, layers: int, scale: Fraction, seed: int, blocks: Sequence[Block], blocks_given: bool = False
+    dim: int,
+    layers: int,
+    scale: Fraction,
+    seed: int,
+    blocks: Sequence[Block],
+    blocks_given: bool = False,
+    weights: str = "gaussian",
 ) -> RandomJacobianResult:
-    """Gaussian J_k with entries of variance scale^2/dim (He/Xavier-style), reproducible by
-    seed; the singular values of each network's running product J_k ... J_1 at every depth."""
+    """Gaussian J_k with entries of variance scale^2/dim (He/Xavier-style), or ``orthogonal``
+    ones (scale times a Haar matrix: the QR of a Gaussian matrix, signs fixed), reproducible by
+    seed; the singular values of each network's running product J_k ... J_1 at every depth, and
+    the theory beside them (:func:`spectrum_theory`)."""
     if not 1 <= layers <= RANDOM_LAYERS:
         raise InputError(
             f"--layers: {layers:,} is not accepted with --random-jacobians; expected 1 to {RANDOM_LAYERS:,}"
@@ -239,12 +247,34 @@ def random_jacobians(
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(layers):
             j = rng.normal(0.0, float(scale) / np.sqrt(dim), size=(dim, dim))
+            if weights == "orthogonal":
+                q, r = np.linalg.qr(j)
+                j = float(scale) * q * np.sign(np.diag(r))  # Haar: the signs of R's diagonal folded into Q
             for i in range(len(blocks)):
                 a, b = coefficients[i][k]
                 products[i] = (float(a) * eye + float(b) * j) @ products[i]
                 spectra[i].append(_svd(np, products[i]))
-    nets = tuple(RandomNetwork(block, tuple(s)) for block, s in zip(blocks, spectra, strict=True))
-    return RandomJacobianResult(dim, layers, scale, seed, nets, blocks_given)
+    nets = tuple(
+        RandomNetwork(block, tuple(s), spectrum_theory(block, layers, scale, weights))
+        for block, s in zip(blocks, spectra, strict=True)
+    )
+    return RandomJacobianResult(dim, layers, scale, seed, nets, blocks_given, weights)
+
+
+def spectrum_theory(block: Block, layers: int, scale: Fraction, weights: str) -> tuple[Fraction, Fraction | None]:
+    """(the mean, the variance) of the squared singular values of the product at full depth, in
+    the wide limit (Pennington, Schoenholz and Ganguli 2017): the mean is the product of
+    a_k² + b_k² s² over the layers (I + J: (1 + s²)^L), exactly, for Gaussian and orthogonal J
+    alike; the variance, for a plain product, L s^(4L) (Gaussian: the Fuss-Catalan second moment
+    L + 1) or 0 (orthogonal: every singular value is s^L); None where no closed form is used."""
+    s2 = scale * scale
+    mean = Fraction(1)
+    for a, b in block.coefficients(layers):
+        mean *= a * a + b * b * s2
+    variance: Fraction | None = None
+    if block.kind == "plain":
+        variance = Fraction(0) if weights == "orthogonal" else layers * s2 ** (2 * layers)
+    return mean, variance
 
 
 def load_numpy() -> Any:

@@ -475,6 +475,7 @@ def earned(value: float, bound: float) -> Earned:
 class RandomNetwork:
     block: Block
     singular_values: tuple[tuple[float, ...], ...]  # per depth k = 1..n, largest first
+    theory: tuple[Fraction, Fraction | None] | None = None  # mean and variance of sigma^2 at full depth, wide limit
 
     @property
     def name(self) -> str:
@@ -496,6 +497,7 @@ class RandomJacobianResult(Result):
     seed: int
     networks: tuple[RandomNetwork, ...]
     blocks_given: bool = False
+    weights: str = "gaussian"
 
     def network(self, name: str) -> RandomNetwork:
         """A network by its spec ("rezero:0.1") or kind ("rezero")."""

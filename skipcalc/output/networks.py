@@ -396,11 +396,14 @@ def random_report(result: RandomJacobianResult) -> Report:
         "layers": result.layers,
         "scale": result.scale,
         "seed": result.seed,
+        "weights": result.weights,
         "rows": records,
     }
     summary: list[tuple[str, Any]] = []
     series = []
     entries = []
+    import math
+
     for net, shade in zip(nets, shades([net.block.kind for net in nets]), strict=True):
         final = net.singular_values[-1]
         top, low = net.earned(result.layers, result.dim)
@@ -426,6 +429,15 @@ def random_report(result: RandomJacobianResult) -> Report:
             else "undefined"
         )
         summary.append((f"{net.name} condition number", cond_text))
+        if net.theory is not None:
+            squares = [v * v for v in final]
+            measured_mean = math.fsum(squares) / len(squares)
+            measured_variance = math.fsum((x - measured_mean) ** 2 for x in squares) / len(squares)
+            mean, variance = net.theory
+            fields["theory"] = {"mean_square": mean, "variance_square": variance}
+            fields["measured"] = {"mean_square": measured_mean, "variance_square": measured_variance}
+            summary.append((f"{net.name} mean sigma^2: theory (wide limit)", mean))
+            summary.append((f"{net.name} mean sigma^2: measured", Earned(measured_mean, 3)))
         import math
 
         for which, pick in (("max", 0), ("min", -1)):
