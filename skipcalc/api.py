@@ -324,6 +324,7 @@ def meanfield(
     digits: int = 16,
     norm: str | None = None,
     init: str | None = None,
+    branch: str | None = None,
 ) -> MeanFieldResult:
     """Mean-field signal propagation at initialization (weights N(0, weight_var/width), biases
     N(0, bias_var)): the length map's fixed point q*, χ₁ (whose square root is the "local
@@ -374,15 +375,19 @@ def meanfield(
     from .core.meanfield import theory_and_networks
 
     shown = blocks_of(values)
+    if values.branch == "post-act" and values.norm != "none":
+        raise InputError("--norm: applies to the pre-act branch; give --norm none with --branch post-act")
     theory, nets = theory_and_networks(
-        chosen, sigma_w2, bias_vars[0], values.input_var, values.layers, shown, digits, values.norm
+        chosen, sigma_w2, bias_vars[0], values.input_var, values.layers, shown, digits, values.norm, values.branch
     )
     simulation = None
     if values.simulate:
         from .core.meanfield.simulate import simulate as run
 
-        if values.norm != "none":
-            raise InputError("--simulate: simulates networks without LayerNorm; give --norm none")
+        if values.norm != "none" or values.branch != "pre-act":
+            raise InputError(
+                "--simulate: simulates the pre-act block without LayerNorm; give neither --norm nor --branch"
+            )
         simulation = run(
             chosen,
             sigma_w2,
@@ -416,6 +421,7 @@ def meanfield(
         c_reason=theory.c_reason,
         norm=values.norm,
         init=values.init,
+        branch=values.branch,
     )
 
 

@@ -559,6 +559,14 @@ MEANFIELD = Command(
             modes=_MF_NETWORK,
         ),
         Opt(
+            "--branch",
+            Choice(("pre-act", "post-act"), "a branch form", metavar="FORM"),
+            "pre-act: the branch is W act(x) + b (the mean-field papers, pre-activation ResNets); post-act: "
+            "act(W x + b), as x = x + act(linear(x)) (each unit's mean and second moment carried).",
+            default="pre-act",
+            modes=_MF_NETWORK,
+        ),
+        Opt(
             "--norm",
             Choice(("none", "pre", "post"), "a LayerNorm placement", metavar="WHERE"),
             "LayerNorm (no affine, wide limit x/sqrt(q)): none, pre (x + F(LN(x))) or post (LN(x + F(x))).",

@@ -4,6 +4,7 @@ simulation against the prediction and against networks whose matrices are drawn 
 the command's formats and refusals."""
 
 import json
+import math
 from decimal import Context, Decimal
 from fractions import Fraction as F
 
@@ -382,3 +383,57 @@ def test_xi_q_is_the_length_maps_own_slope(act, w, b):
         assert abs(mpmath.mpf(str(r.xi_q)) / xi - 1) < mpmath.mpf(10) ** -10
         chi1 = wm * _mp_e(lambda u: mpmath.diff(phi, u) ** 2, q_star)
         assert abs(mpmath.mpf(str(r.sqrt_chi1)) / mpmath.sqrt(chi1) - 1) < mpmath.mpf(10) ** -10
+
+
+def test_post_act_recursion_against_mpmath():
+    """x_k = x_{k-1} + tanh(W x_{k-1} + b): the mean m and second moment Q carried, computed here
+    with mpmath quadrature: u ~ N(0, w Q + b), m += E[tanh u], Q += 2 m E[tanh u] + E[tanh(u)^2],
+    factor 1 + w E[tanh'(u)^2]."""
+    layers = 5
+    r = api.meanfield("tanh", weight_var=F(3, 2), bias_var=F(1, 10), layers=layers, branch="post-act", digits=20)
+    residual = r.network("residual")
+    plain = r.network("plain")
+    with mpmath.workdps(40):
+        w, b = mpmath.mpf(3) / 2, mpmath.mpf(1) / 10
+        q, m, factors = mpmath.mpf(1), mpmath.mpf(0), []
+        for _ in range(layers):
+            v = w * q + b
+            e1 = _mp_e(mpmath.tanh, v)
+            e2 = _mp_e(lambda u: mpmath.tanh(u) ** 2, v)
+            factors.append(1 + w * _mp_e(lambda u: mpmath.sech(u) ** 4, v))
+            q, m = q + 2 * m * e1 + e2, m + e1
+        assert abs(mpmath.mpf(str(residual.wrt[0])) / mpmath.fprod(factors) - 1) < mpmath.mpf(10) ** -18
+        assert abs(mpmath.mpf(str(residual.q[-1])) / q - 1) < mpmath.mpf(10) ** -18
+        q = mpmath.mpf(1)
+        for _ in range(layers):
+            q = _mp_e(lambda u: mpmath.tanh(u) ** 2, w * q + b)
+        assert abs(mpmath.mpf(str(plain.q[-1])) / q - 1) < mpmath.mpf(10) ** -18
+
+
+def test_post_act_relu_mean_term_and_a_simulated_network():
+    """relu's mean E[relu(u)] = sqrt(v / 2 pi) enters Q; real width-1000 networks x + relu(W x + b)
+    (numpy) have, on average, the predicted second moment and gradient ratio."""
+    layers, width = 4, 1000
+    r = api.meanfield("relu", weight_var=1, bias_var=F(1, 20), layers=layers, branch="post-act", residual=True)
+    (net,) = r.networks
+    q, m = 1.0, 0.0
+    for _ in range(layers):
+        v = q + 0.05
+        e1, e2 = math.sqrt(v / (2 * math.pi)), v / 2
+        q, m = q + 2 * m * e1 + e2, m + e1
+    assert abs(float(net.q[-1]) / q - 1) < 1e-12
+    rng = np.random.default_rng(3)
+    second, ratio = [], []
+    for _ in range(12):  # the theory is the mean over random networks: 12 of them
+        x = rng.standard_normal(width)
+        x *= math.sqrt(width) / np.linalg.norm(x)  # Q_0 = 1 exactly, as the theory starts
+        jac = np.eye(width)
+        for _ in range(layers):
+            weights = rng.standard_normal((width, width)) / np.sqrt(width)
+            pre = weights @ x + rng.standard_normal(width) * np.sqrt(0.05)
+            jac = (np.eye(width) + (pre > 0)[:, None] * weights) @ jac
+            x = x + np.maximum(pre, 0)
+        second.append(np.mean(x * x))
+        ratio.append(np.sum(jac * jac) / width)
+    assert abs(np.mean(second) / q - 1) < 0.05
+    assert abs(np.mean(ratio) / float(net.wrt[0]) - 1) < 0.05

@@ -570,6 +570,7 @@ class MeanFieldResult(Result):
     c_reason: str | None = None  # why c* and χ_c were not computed
     norm: str = "none"  # LayerNorm: none, pre (x + F(LN(x))) or post (LN(x + F(x)))
     init: str | None = None  # the initialisation scheme that gave σ_w², σ_b²
+    branch: str = "pre-act"  # the branch: W act(x) + b (pre-act) or act(W x + b) (post-act)
 
     @property
     def headline(self) -> list[Any]:

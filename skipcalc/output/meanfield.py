@@ -54,6 +54,7 @@ def meanfield_report(result: MeanFieldResult) -> Report:
         "digits": result.digits,
         "norm": result.norm,
         "init": result.init,
+        "branch": result.branch,
         "quantity": "mean squared gradient relative to the output's (gradient, wrt; factors are its per-layer "
         "factors; rms local is their square root)",
         "assumptions": ASSUMPTIONS,
@@ -70,7 +71,9 @@ def meanfield_report(result: MeanFieldResult) -> Report:
         extra.append(_simulation_table(result))
     summary = _summary(result)
     scheme = f" (--init {result.init})" if result.init else ""
-    norm = {"pre": ", pre-LN", "post": ", post-LN"}.get(result.norm, "")
+    norm = {"pre": ", pre-LN", "post": ", post-LN"}.get(result.norm, "") + (
+        ", post-act branch" if result.branch == "post-act" else ""
+    )
     return Report(
         title=f"meanfield: {result.act}, sigma_w^2 = {short(result.weight_var)}, "  # type: ignore[arg-type]
         f"sigma_b^2 = {short(result.bias_var[0])}{scheme}{norm}, {n:,} layers",

@@ -121,6 +121,43 @@ class Model:
             return None, "every q is a fixed point (q_k = q_0)", slope, slope
         return None, "q grows without bound (no finite fixed point)", slope, slope
 
+    def post_act(self, block: Block, q0: Fraction, layers: int) -> Network:
+        """The block most code writes, x_k = a x_{k-1} + b φ(W x_{k-1} + b_k): its state is not
+        Gaussian, so each unit's mean m and second moment Q are carried: u ~ N(0, σ_w² Q + σ_b²),
+        m_k = a m + b E[φ(u)], Q_k = a² Q + 2ab m E[φ(u)] + b² E[φ(u)²], factor a² + b² σ_w² E[φ′(u)²]
+        (plain: Q_k = E[φ(u)²]). ``q`` holds Q_k; the forward side uses E[x_k x_0] = a E[x_{k-1} x_0]
+        (x_0 has mean 0)."""
+        gate = block.kind == "stochastic"
+        q, m, c = _mp(q0), mpfr(0), _mp(q0)  # Q, the mean, E[x_k x_0]
+        qs, factors, updates, cosines = [q0], [], [], [mpfr(1)]
+        for a, b in block.coefficients(layers):
+            a1, b1 = _mp(a), _mp(b)
+            a2, b2 = a1 * a1, (b1 if gate else b1 * b1)
+            if q > _mp(MAX_Q):
+                raise InputError(
+                    f"--layers: Q passes 1e30 at layer {len(qs)} of the {block.spec} network; give fewer layers"
+                )
+            v = self.w * q + self.b  # the branch's pre-activation variance
+            if v > 0:
+                e2, d2, _ = self.e.at(v)
+                e1 = self.e.mean(v)
+            else:
+                e2, d2, _ = self._at_zero()
+                e1 = self.act.f(mpfr(0))
+            e1, e2, d2 = _mp(e1), _mp(e2), _mp(d2)
+            updates.append(b2 * e2 / q if q else mpfr(0))
+            new_q = a2 * q + 2 * (a1 * b1 if not gate else b1) * m * e1 + b2 * e2
+            m = a1 * m + (b1 if not gate else b1) * e1
+            c = a1 * c
+            cosines.append(c * c / (new_q * _mp(q0)) if new_q else mpfr(0))
+            factors.append(a2 + b2 * self.w * d2)
+            q = new_q
+            qs.append(q)
+        wrt = [mpfr(1)]
+        for f in reversed(factors):
+            wrt.append(wrt[-1] * f)
+        return Network(block, tuple(qs), tuple(factors), tuple(reversed(wrt)), (), tuple(updates), tuple(cosines))
+
     def network(self, block: Block, q0: Fraction, layers: int, norm: str = "none") -> Network:
         """The pass through ``layers`` blocks from q_0. ``norm``: none; pre (x + F(LN(x)): the
         branch sees unit variance, q_k = a² q + b² (σ_w² E[φ(z)²] + σ_b²), factor a² + b² χ(1)/q);

@@ -74,6 +74,7 @@ class Expectations:
             assert all(x2 <= small for x2 in self.x2[: self.near])  # the nodes rise from 0
             self.tolerance = mpfr(10) ** -need if need else None
         self.cache: dict[int, tuple[list[Any], list[Any], list[Any]]] = {}
+        self.first_cache: dict[int, list[Any]] = {}
 
     def scale(self, j: int) -> tuple[list[Any], list[Any], list[Any]]:
         """w·(φ², φ′², φφ″) summed over ±u at every node, u = 2^j x: three lists."""
@@ -92,6 +93,42 @@ class Expectations:
                     column.append(w * value)
             found = self.cache[j] = columns
         return found
+
+    def mean(self, q: Any) -> Any:
+        """E[φ(√q z)] (the post-activation branch's mean), checked at steps h and 2h as the
+        others are, from a finer level where they disagree."""
+        j = int(gmpy2.floor(gmpy2.log2(q) / 2))
+        level: Expectations = self
+        while True:
+            found = level._first(q, j)
+            if found is not None:
+                return found
+            if level.level >= self.level + 3:
+                raise Unsettled
+            if level.finer is None:
+                level.finer = Expectations(self.act, level.level + 1, self.dps, self.need)
+            level = level.finer
+
+    def _first(self, q: Any, j: int) -> Any:
+        column = self.first_cache.get(j)
+        if column is None:
+            column = []
+            for x, w in zip(self.xs, self.ws, strict=True):
+                u = gmpy2.mul_2exp(x, j)
+                column.append(w * (self.act.f(u) + self.act.f(-u)))
+            self.first_cache[j] = column
+        s2 = gmpy2.mul_2exp(mpfr(1), 2 * j)
+        h = -s2 / (2 * q)
+        exponents = list(map(mul, self.x2, repeat(h)))
+        near = self.near
+        weights = [*map(add, repeat(self.one, near), exponents[:near]), *map(gmpy2.exp, exponents[near:])]
+        terms = list(map(mul, weights, column))
+        a = sum(terms, mpfr(0))
+        if self.tolerance is not None:
+            a2 = sum(compress(terms, self.even), mpfr(0))
+            if abs(2 * a2 - a) > self.tolerance * sum(map(abs, terms), mpfr(0)):  # E[φ] may be near 0
+                return None
+        return a * gmpy2.mul_2exp(mpfr(1), j) / (self.root_2pi * gmpy2.sqrt(q))
 
     def at(self, q: Any) -> tuple[Any, Any, Any]:
         """(E[φ²], E[φ′²], E[φφ″]) at variance q (an mpfr > 0); where the steps h and 2h
@@ -134,6 +171,12 @@ class Closed:
 
     def __init__(self, act: Activation) -> None:
         self.act = act
+
+    def mean(self, q: Any) -> Any:
+        """E[φ(√q z)]: relu √(q/(2π)); linear and erf, odd, 0."""
+        if self.act.name == "relu":
+            return gmpy2.sqrt(big(q) / (2 * gmpy2.const_pi()))
+        return mpfr(0)
 
     def at(self, q: Any) -> tuple[Any, Any, Any]:
         name = self.act.name

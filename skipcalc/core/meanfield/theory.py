@@ -65,6 +65,7 @@ def theory_and_networks(
     blocks: Sequence[Block],
     digits: int,
     norm: str = "none",
+    branch: str = "pre-act",
 ) -> tuple[Theory, list[Network]]:
     """The fixed-point quantities and each block's pass, certified to ``digits``: computed at
     ``digits`` plus guard digits (more where χ₁ or χ_q is so close to 1 that the phase or ξ needs
@@ -76,11 +77,16 @@ def theory_and_networks(
         )
 
     exact = not act.closed or _exact_bits(weight_var, bias_var, input_var, layers, len(blocks)) <= EXACT_BITS
+    if branch == "post-act" and act.closed:
+        exact = False  # relu's mean √(q/2π) is irrational: carried at the working precision
 
     def compute(level: int, dps: int) -> list[Any]:
         model = Model(act, weight_var, bias_var, level, dps, exact)
         q_star, reason, chi1, chi_q = model.fixed_point(input_var)
-        nets = [model.network(block, input_var, layers, norm) for block in blocks]
+        if branch == "post-act":
+            nets = [model.post_act(block, input_var, layers) for block in blocks]
+        else:
+            nets = [model.network(block, input_var, layers, norm) for block in blocks]
         return [q_star, chi1, chi_q, nets, reason]
 
     guard = GUARD + math.ceil(math.log10(4 * layers + 8))
