@@ -225,6 +225,7 @@ EXAMPLE = {
     "--trials": "3",
     "--weights": "orthogonal",
     "--init": "he",
+    "--branch": "post-act",
     "--norm": "pre",
     "--size": "tiny",
     "--tokens": "4",
