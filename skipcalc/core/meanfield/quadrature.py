@@ -75,6 +75,7 @@ class Expectations:
             self.tolerance = mpfr(10) ** -need if need else None
         self.cache: dict[int, tuple[list[Any], list[Any], list[Any]]] = {}
         self.first_cache: dict[int, list[Any]] = {}
+        self._last: tuple[Any, int, list[Any]] | None = None
 
     def scale(self, j: int) -> tuple[list[Any], list[Any], list[Any]]:
         """w·(φ², φ′², φφ″) summed over ±u at every node, u = 2^j x: three lists."""
@@ -109,6 +110,19 @@ class Expectations:
                 level.finer = Expectations(self.act, level.level + 1, self.dps, self.need)
             level = level.finer
 
+    def _weights(self, q: Any, j: int) -> list[Any]:
+        """The Gaussian's weight exp(h x²) at every node, for variance q at scale 2^j (the last
+        one kept: E[φ] and E[φ²] at one q share it)."""
+        if self._last is not None and self._last[0] == q and self._last[1] == j:
+            return self._last[2]
+        s2 = gmpy2.mul_2exp(mpfr(1), 2 * j)
+        h = -s2 / (2 * q)  # the Gaussian in x: exp(h x²), h in (-1/2, -1/8]
+        exponents = list(map(mul, self.x2, repeat(h)))
+        near = self.near  # nodes so close to 0 that exp(y) = 1 + y to the working precision
+        weights = [*map(add, repeat(self.one, near), exponents[:near]), *map(gmpy2.exp, exponents[near:])]
+        self._last = (q, j, weights)
+        return weights
+
     def _first(self, q: Any, j: int) -> Any:
         column = self.first_cache.get(j)
         if column is None:
@@ -117,12 +131,7 @@ class Expectations:
                 u = gmpy2.mul_2exp(x, j)
                 column.append(w * (self.act.f(u) + self.act.f(-u)))
             self.first_cache[j] = column
-        s2 = gmpy2.mul_2exp(mpfr(1), 2 * j)
-        h = -s2 / (2 * q)
-        exponents = list(map(mul, self.x2, repeat(h)))
-        near = self.near
-        weights = [*map(add, repeat(self.one, near), exponents[:near]), *map(gmpy2.exp, exponents[near:])]
-        terms = list(map(mul, weights, column))
+        terms = list(map(mul, self._weights(q, j), column))
         a = sum(terms, mpfr(0))
         if self.tolerance is not None:
             a2 = sum(compress(terms, self.even), mpfr(0))
@@ -148,12 +157,8 @@ class Expectations:
 
     def _sums(self, q: Any, j: int) -> tuple[Any, Any, Any] | None:
         """The three sums at this level, at scale 2^j <= √q (None when steps h and 2h disagree)."""
-        s2 = gmpy2.mul_2exp(mpfr(1), 2 * j)
-        h = -s2 / (2 * q)  # the Gaussian in x: exp(h x²), h in (-1/2, -1/8]
         g0, g1, g2 = self.scale(j)
-        exponents = list(map(mul, self.x2, repeat(h)))
-        near = self.near  # nodes so close to 0 that exp(y) = 1 + y to the working precision
-        weights = [*map(add, repeat(self.one, near), exponents[:near]), *map(gmpy2.exp, exponents[near:])]
+        weights = self._weights(q, j)
         terms = [list(map(mul, weights, g)) for g in (g0, g1, g2)]
         a, b, c = (sum(t, mpfr(0)) for t in terms)
         if self.tolerance is not None:
