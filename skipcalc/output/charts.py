@@ -420,7 +420,12 @@ def _draw_lines(axes: Any, chart: LineChart) -> None:
         if step > 1 and span / step < 30:
             axes.yaxis.set_minor_locator(MultipleLocator(max(step / 5, 1)))
         pad = max(span * 0.04, 0.1)
-        axes.set_ylim(min(ys) - pad, max(ys) + pad)
+        low, high = min(ys) - pad, max(ys) + pad
+        if span <= 8:  # a few decades: whole ones, so that every value sits between two labelled ticks
+            low, high = math.floor(min(ys)), math.ceil(max(ys)) if max(ys) > math.floor(max(ys)) else max(ys) + 1
+            if high - low < 1:
+                low, high = low - 1, high + 1
+        axes.set_ylim(low, high)
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: _tick(value)))
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.grid(True, which="major", color="#bbbbbb", linewidth=0.8)
