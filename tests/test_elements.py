@@ -111,5 +111,7 @@ def test_csv_layer_column_orders_groups_and_elements(tmp_path):
     assert '"gradients": ["0.002", "3e-8"]' in picked.replace("\n", "").replace("  ", "")
     elements = skipcalc("precision", "--csv", str(two), "--column", "grad", "--elements", "--dtype", "float16").ok
     assert "layer 2 lose elements" in elements
+    ran = skipcalc("precision", "--csv", str(two), "--column", "grad", "--group", "run")
+    assert ran.code == 2 and "run holds 2 networks (a, b); pick one with --group run=a" in ran.err
     ran = skipcalc("precision", "--csv", str(two), "--column", "grad", "--group", "run=c")
     assert ran.code == 2 and "it holds a, b" in ran.err

@@ -326,3 +326,11 @@ def test_without_torch_probe_says_how_to_install_it(tmp_path):
 def test_other_commands_do_not_import_torch():
     ran = run_script("python -X importtime -c 'from skipcalc.cli.console import main' 2>&1 | grep -c torch || true")
     assert ran.stdout.strip() == "0"
+
+
+def test_with_formats_the_chart_shows_each_blocks_elements_against_the_limits():
+    model, x = _mlp(scale=0.05, plain=True)
+    figure = api.probe(model, x, upstream=torch.randn(32, 16) * 1e-3, dtypes=["float16"]).plot()
+    labels = [line.get_label() for line in figure.axes[0].get_lines()]
+    assert "median" in labels and "float16: smallest subnormal" in labels
+    assert figure.axes[0].get_xlabel().startswith("block")

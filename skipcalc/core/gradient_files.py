@@ -40,10 +40,16 @@ def csv_column(
     numbered = [(line, row) for line, row in enumerate(rows[1:], start=2)]
     if group is not None:
         key, sep, wanted = group.partition("=")
-        if not sep:
-            raise InputError(f"--group: {group!r} is not accepted; expected COLUMN=VALUE, e.g. run=resnet")
         by = header.index(_csv_find(header, key.strip(), "--group", where))
         found = sorted({row[by].strip() for _, row in numbered if by < len(row)})
+        if not sep:  # the column alone: one network in it is that network; several must be picked
+            if len(found) > 1:
+                shown = ", ".join(_printable(v) for v in found[:8]) + (" ..." if len(found) > 8 else "")
+                raise InputError(
+                    f"--group: {key.strip()} holds {len(found)} networks ({shown}); pick one with "
+                    f"--group {key.strip()}={_printable(found[0])}"
+                )
+            wanted = found[0] if found else ""
         numbered = [(line, row) for line, row in numbered if by < len(row) and row[by].strip() == wanted.strip()]
         if not numbered:
             raise InputError(f"--group: no row has {key.strip()} = {wanted.strip()!r}; it holds {', '.join(found[:8])}")

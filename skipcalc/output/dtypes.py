@@ -346,7 +346,9 @@ def _window_text(d: InFormat) -> str:
 LIMIT_LOOKS = ("stochastic", "highway", "rezero", "scaled")  # a look per format, its three limits alike
 
 
-def limits_chart(title: str, lines: list[tuple[str, list[Any], str]], formats: list[str], n: int) -> Any:
+def limits_chart(
+    title: str, lines: list[tuple[str, list[Any], str]], formats: list[str], n: int, xlabel: str = "layer"
+) -> Any:
     """Per layer (1 .. n), each line of |values| against each format's smallest subnormal,
     smallest normal and largest finite value, drawn across (log scale): where a gradient sits
     between them says whether the format stores it normal, subnormal, as 0 or as inf."""
@@ -366,7 +368,7 @@ def limits_chart(title: str, lines: list[tuple[str, list[Any], str]], formats: l
             level = log10_series("", [1], [value], look).points[0][1]
             points = ((1.0, level), (float(max(n, 2)), level))
             series.append(Series(f"{name}: {label}", points, look, secondary=label != "smallest normal"))
-    return LineChart(title, "layer (1 is nearest the input)", "|gradient|", tuple(series))
+    return LineChart(title, f"{xlabel} (1 is nearest the input)", "|gradient|", tuple(series))
 
 
 def _layer_numbers(indices: list[int]) -> str:

@@ -299,7 +299,7 @@ def probe_report(result: ProbeResult) -> Report:
         notes=notes,
         tables=tables,
         table_only=shown,
-        chart=lambda: _chart(result, notes_products) if result.blocks[0].gain_residual is not None else None,
+        chart=lambda: _dtype_chart(result) if formats else _chart(result, notes_products),
         row_name="block",
         floats=True,
     )
@@ -365,6 +365,29 @@ def gradscaler(window: ScaleWindow) -> str:
     if window.settles == 16:
         return "GradScaler stays at 2^16"
     return f"GradScaler grows from 2^16 to 2^{window.settles}, doubling after every 2000 clean steps"
+
+
+def _dtype_chart(result: ProbeResult) -> Any:
+    """With --dtype: each block's input gradient, |g| from its smallest to its largest element
+    (percentiles 1, 50, 99 between), against each format's limits."""
+    from .dtypes import limits_chart
+
+    def column(key: str) -> list[Any]:
+        return [getattr(b.magnitudes, key) if b.magnitudes is not None else None for b in result.blocks]
+
+    return limits_chart(
+        f"probe: {result.model}, each block's input gradient element by element, against the formats' limits",
+        [
+            ("largest |g|", column("largest"), "plain"),
+            ("99th percentile", column("p99"), "residual"),
+            ("median", column("p50"), "scaled"),
+            ("1st percentile", column("p1"), "residual"),
+            ("smallest nonzero |g|", column("smallest"), "plain"),
+        ],
+        [name for name, _ in result.blocks[0].dtypes],
+        len(result.blocks),
+        "block",
+    )
 
 
 def _chart(result: ProbeResult, notes_products: list[tuple[float, float, float]]) -> Any:
