@@ -1,5 +1,6 @@
 """The command line: every option applies or is refused by name, on both ways in, alike."""
 
+import io
 import json
 import os
 from itertools import count
@@ -531,8 +532,8 @@ def test_keyed_batch_reports_bad_lines_in_the_format_written(run):
     csv_out = run("depth", "--batch", "--format", "csv", "--keep-going", input="local=0.5 max=2\nlocal=x\n")
     assert csv_out.code == 2
     rows = list(csv.reader(io.StringIO(csv_out.out)))
-    assert rows[0] == ["line", "depth", "plain", "residual", "ratio"] and rows[-1][0] == "2"
-    assert rows[-1][1].startswith("stdin line 2: --local: 'x' is not a number")
+    assert rows[0] == ["line", "depth", "plain", "residual", "ratio", "error"] and rows[-1][0] == "2"
+    assert rows[-1][-1].startswith("stdin line 2: --local: 'x' is not a number") and len(rows[-1]) == 6
     flag = run("meanfield", "--act", "tanh", "--batch", "--format", "json", input="plain=1\n")
     assert flag.code == 2 and "'plain=1': not a key of meanfield" in flag.err and flag.out == ""
     arguments = run("paths", "0.1", "--batch", "--format", "value")
@@ -578,3 +579,21 @@ def test_a_flag_that_asks_for_less_never_aborts_a_script():
 
 def test_stdin_numbers_may_be_separated_by_commas():
     assert skipcalc("chain", "-", "--format", "value", input="0.1, 0.2,0.3\n").ok == "0.006\t1.716\n"
+
+
+@pytest.mark.parametrize(
+    "args, stdin",
+    [
+        (["paths", "--batch", "--keep-going", "--format", "csv"], "x\n0.1 0.2\n"),
+        (["loss", "--batch", "--keep-going", "--format", "csv"], "target=1 pred=0.5\ntarget=x\n"),
+        (["depth", "--batch", "--keep-going", "--format", "csv"], "local=x\nlocal=0.5 depths=3\n"),
+        (["loss", "--batch", "--keep-going", "--format", "csv"], "x\n"),
+    ],
+)
+def test_keep_going_csv_rows_are_all_one_width_under_the_header(args, stdin):
+    import csv as csv_module
+
+    ran = skipcalc(*args, input=stdin)
+    rows = list(csv_module.reader(io.StringIO(ran.out)))
+    assert ran.code == 2 and rows[0][0] == "line" and rows[0][-1] == "error"
+    assert len({len(row) for row in rows}) == 1 and any(row[-1].startswith("stdin line") for row in rows[1:])

@@ -181,6 +181,8 @@ def run_batch(
     out = sys.stdout
     if writer is not None:
         out.write(writer.header())
+    framed = keep_going and call.format == "csv" and writer is None
+    errors = _CsvErrors(out) if framed else None  # csv rows with an error column, every row one width
     for number, text in batch_lines():
         if quick is not None:
             answer = quick(text)
@@ -198,22 +200,68 @@ def run_batch(
             failed += 1
             if writer is not None:
                 out.write(writer.error(number, message))
-            elif call.format == "csv":  # a csv row in csv output: the line and the error, quoted
-                from ..output.batch import csv_row
-
-                out.write(csv_row([number, message]))
+            elif errors is not None:
+                errors.error(number, message)
             else:
                 out.write(json.dumps({"line": number, "error": message}) + "\n")
             continue
         if isinstance(result, str):  # a case's row or object
             out.write(result)
+        elif errors is not None:
+            import io
+
+            buffer = io.StringIO()
+            write_line(result, replace(call.view, line=number, header=header), buffer)
+            errors.rows(buffer.getvalue(), header)
         else:
             write_line(result, replace(call.view, line=number, header=header), out)
         header = False
+    if errors is not None:
+        errors.finish()
     if writer is not None and hasattr(writer, "footer"):
         out.write(writer.footer())
     if failed:
         refuse(f"--batch: {failed} line{'s' if failed != 1 else ''} failed (reported in-band)")
+
+
+class _CsvErrors:
+    """--keep-going --format csv: every row gets an ``error`` column (empty for results), so a
+    bad line is a row of the table's own width, never one written before the header."""
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+        self.width: int | None = None  # the header's fields, the error column included
+        self.pending: list[tuple[int, str]] = []
+
+    def error(self, number: int, message: str) -> None:
+        if self.width is None:
+            self.pending.append((number, message))
+        else:
+            self._write(number, message)
+
+    def _write(self, number: int, message: str) -> None:
+        from ..output.batch import csv_row
+
+        assert self.width is not None
+        self.out.write(csv_row([number, *[""] * (self.width - 2), message]))
+
+    def rows(self, text: str, header: bool) -> None:
+        lines = text.splitlines()
+        if header:
+            self.width = len(next(iter(__import__("csv").reader([lines[0]])))) + 1
+            self.out.write(lines[0] + ",error\n")
+            for number, message in self.pending:
+                self._write(number, message)
+            self.pending.clear()
+            lines = lines[1:]
+        self.out.write("".join(line + ",\n" for line in lines))
+
+    def finish(self) -> None:
+        if self.pending:  # no line answered: the header is the line and its error alone
+            self.out.write("line,error\n")
+            self.width = 2
+            for number, message in self.pending:
+                self._write(number, message)
 
 
 def batch_words(line: str) -> tuple[list[str], int | None]:
