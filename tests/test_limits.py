@@ -236,3 +236,8 @@ def test_csv_headers_are_escaped_and_utf16_is_named(tmp_path):
     wide.write_text("layer,g\n1,0.5\n", encoding="utf-16")
     ran = skipcalc("precision", "--csv", str(wide), "--column", "g")
     assert ran.code == 2 and "not UTF-8 text (it looks like UTF-16)" in ran.err
+
+
+def test_a_huge_range_count_is_said_in_a_short_line():
+    ran = skipcalc("depth", "--local", "0:1:1e-100000", "--depths", "3")
+    assert ran.code == 2 and "about 10^100000 values" in ran.err and len(ran.err) < 300

@@ -488,5 +488,6 @@ def number_range(text: str, name: str, most: int) -> list[Fraction]:
         raise InputError(f"{name}: {quote(text)} runs backwards; expected START <= STOP")
     count = (stop - start) // step + 1
     if count > most:
-        raise InputError(f"{name}: {quote(text)} is {count:,} values, more than the {most:,} accepted")
+        shown = f"{count:,}" if count < 10**30 else f"about 10^{len(str(count)) - 1}"  # never 100,000 digits
+        raise InputError(f"{name}: {quote(text)} is {shown} values, more than the {most:,} accepted")
     return [start + k * step for k in range(int(count))]
