@@ -488,6 +488,9 @@ def number_range(text: str, name: str, most: int) -> list[Fraction]:
         raise InputError(f"{name}: {quote(text)} runs backwards; expected START <= STOP")
     count = (stop - start) // step + 1
     if count > most:
-        shown = f"{count:,}" if count < 10**30 else f"about 10^{len(str(count)) - 1}"  # never 100,000 digits
+        import math
+
+        digits = int((count.bit_length() - 1) * math.log10(2))  # no str() of a 100,000-digit count
+        shown = f"{count:,}" if count < 10**30 else f"about 10^{digits + (10 ** (digits + 1) <= count)}"
         raise InputError(f"{name}: {quote(text)} is {shown} values, more than the {most:,} accepted")
     return [start + k * step for k in range(int(count))]
