@@ -384,10 +384,8 @@ def meanfield(
     if values.simulate:
         from .core.meanfield.simulate import simulate as run
 
-        if values.norm != "none" or values.branch != "pre-act":
-            raise InputError(
-                "--simulate: simulates the pre-act block without LayerNorm; give neither --norm nor --branch"
-            )
+        if values.norm != "none":
+            raise InputError("--simulate: simulates networks without LayerNorm; give --norm none")
         simulation = run(
             chosen,
             sigma_w2,
@@ -399,6 +397,7 @@ def meanfield(
             values.trials,
             values.seed,
             values.weights,
+            values.branch,
         )
     return MeanFieldResult(
         chosen.name,

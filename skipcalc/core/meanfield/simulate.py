@@ -108,8 +108,10 @@ def simulate(
     trials: int,
     seed: int,
     weights: str,
+    branch: str = "pre-act",
 ) -> Simulation:
-    """``trials`` random networks of ``width`` units per block, one input each."""
+    """``trials`` random networks of ``width`` units per block, one input each; ``branch``
+    post-act: the block a x + b act(W x + bias) instead of a x + b (W act(x) + bias)."""
     import numpy as np
 
     cost = width * layers * trials * len(blocks)
@@ -135,7 +137,7 @@ def simulate(
         for block in blocks:
             logs = np.concatenate(
                 [
-                    _network(rng, f, df, block, layers, width, min(chunk, trials - done), sw, sb, sq, weights)
+                    _network(rng, f, df, block, layers, width, min(chunk, trials - done), sw, sb, sq, weights, branch)
                     for done in range(0, trials, chunk)
                 ]
             )
@@ -193,10 +195,13 @@ def _network(
     sb: float,
     sq: float,
     weights: str,
+    branch: str = "pre-act",
 ) -> Any:
     """ln(|δ_k|²/|δ_L|²) for k = 0..L, one row per trial (all trials at once, a row each). The
     gradient is renormalised at every layer and its logarithm carried, so a ratio far below
-    float64's smallest number is still measured."""
+    float64's smallest number is still measured. Post-act: W meets x forward and
+    act′(W x + bias) * δ backward."""
+    post = branch == "post-act"
     import numpy as np
 
     n = width
@@ -204,7 +209,7 @@ def _network(
     saved = []
     gates = []
     for k, (a, b) in enumerate(block.coefficients(layers), start=1):
-        v = f(x)
+        v = x if post else f(x)
         norm = _norm(v)
         xi = rng.standard_normal((trials, n))
         if weights == "gaussian":
@@ -215,9 +220,9 @@ def _network(
         gate = float(b)
         if block.kind == "stochastic":  # each block survives with probability p
             gate = (rng.random((trials, 1)) < float(b)).astype(float)
-        saved.append((x, h))
+        saved.append((x, h, bias))
         gates.append(gate)
-        x = float(a) * x + gate * (h + bias)
+        x = float(a) * x + gate * (f(h + bias) if post else h + bias)
         largest = np.abs(x).max()
         if not 1e-290 < largest < 1e290:
             raise InputError(
@@ -228,13 +233,17 @@ def _network(
     scale = (delta * delta).sum(axis=1)
     logs = [np.zeros(trials)]
     carried = np.zeros(trials)  # ln of the factor δ has been divided by
-    for (a, _), (x, h), gate in zip(
+    for (a, _), (x, h, bias), gate in zip(
         reversed(block.coefficients(layers)), reversed(saved), reversed(gates), strict=True
     ):
-        v = f(x)
-        norm = _norm(v)
-        back = _transpose(rng, v, norm, h, delta, weights, sw, n)
-        delta = float(a) * delta + gate * df(x) * back
+        if post:  # δ_{k-1} = a δ + gate Wᵀ(act′(W x + bias) * δ), Wᵀ drawn given W x = h
+            back = _transpose(rng, x, _norm(x), h, df(h + bias) * delta, weights, sw, n)
+            delta = float(a) * delta + gate * back
+        else:
+            v = f(x)
+            norm = _norm(v)
+            back = _transpose(rng, v, norm, h, delta, weights, sw, n)
+            delta = float(a) * delta + gate * df(x) * back
         size = (delta * delta).sum(axis=1)
         positive = np.where(size > 0, size, 1.0)
         logs.append(np.where(size > 0, np.log(positive) + carried - np.log(scale), -np.inf))
