@@ -565,25 +565,9 @@ def probe_command(call: Call) -> None:
         )
     preset = command.arguments.kind.read(arguments[0], "PRESET") if arguments else None  # type: ignore[union-attr]
     allowed = PRESET_OPTIONS.get(preset or "", ())
+    preset_dests = {dest for dests in PRESET_OPTIONS.values() for dest in dests}
     for dest in values:
-        if (
-            dest
-            in (
-                "layers",
-                "width",
-                "act",
-                "block",
-                "init",
-                "heads",
-                "norm",
-                "size",
-                "zero_init_residual",
-                "samples",
-                "tokens",
-                "image_size",
-            )
-            and dest not in allowed
-        ):
+        if dest in preset_dests and dest not in allowed:
             owners = [name for name, dests in PRESET_OPTIONS.items() if dest in dests]
             where = "the " + " and ".join(owners) + " preset" + ("s" if len(owners) > 1 else "")
             raise InputError(f"{command.by_dest(dest).name}: applies only to {where}")

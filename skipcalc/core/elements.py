@@ -25,12 +25,11 @@ from typing import Any
 
 from .errors import InputError
 from .formats import BY_NAME, FloatFormat, floor_log2
+from .precision import GRADSCALER_INIT, GRADSCALER_MOST
 from .results import Elements, ElementsResult, LayerElements, Magnitudes, ScaleWindow
 
 MOST_ELEMENTS = 50_000_000
 """Most elements one call reads (400 MB as float64; sorting them takes about ten seconds)."""
-GRADSCALER_START = 16
-GRADSCALER_MOST = 127  # its scale is a float32: 2^128 is inf
 LOWEST, HIGHEST = -1100, 1100  # float64's whole range of exponents, and beyond
 
 
@@ -134,7 +133,7 @@ def scale_window(state: Callable[[int], tuple[bool, int]], total: int, lowest: i
             mid = (lo + hi) // 2
             lo, hi = (lo, mid) if state(mid)[1] == least else (mid, hi)
         bottom = hi
-    return ScaleWindow(bottom, top, Fraction(least, total), min(top, GRADSCALER_MOST), max(GRADSCALER_START - top, 0))
+    return ScaleWindow(bottom, top, Fraction(least, total), min(top, GRADSCALER_MOST), max(GRADSCALER_INIT - top, 0))
 
 
 def element_verdict(

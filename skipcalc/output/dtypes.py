@@ -343,7 +343,19 @@ def _window_text(d: InFormat) -> str:
     return f"{d.format} " + (f"2^{w.lowest}..2^{w.highest}" if w is not None and w.works else "none")
 
 
-LIMIT_LOOKS = ("stochastic", "highway", "rezero", "scaled")  # a look per format, its three limits alike
+LIMIT_LOOKS = ("stochastic", "highway", "rezero", "scaled")
+
+
+def percentile_lines(column: Callable[[str], list[Any]]) -> list[tuple[str, list[Any], str]]:
+    """The lines of an element distribution per layer or block: largest, 99th percentile,
+    median, 1st percentile, smallest nonzero |g| (``column(key)`` gives one across them)."""
+    return [
+        ("largest |g|", column("largest"), "plain"),
+        ("99th percentile", column("p99"), "residual"),
+        ("median", column("p50"), "scaled"),
+        ("1st percentile", column("p1"), "residual"),
+        ("smallest nonzero |g|", column("smallest"), "plain"),
+    ]  # a look per format, its three limits alike
 
 
 def limits_chart(

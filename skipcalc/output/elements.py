@@ -7,13 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.results import ElementsResult, ScaleWindow
-from .probe import gradscaler, three
+from .probe import gradscaler, percent, three
 from .report import Report
-
-
-def _percent(x: Any) -> str:
-    value = float(x) * 100
-    return "0%" if value == 0 else f"{three(value)}%"
 
 
 def _ranges(names: list[str]) -> str:
@@ -44,14 +39,14 @@ def _verdict(result: ElementsResult, name: str, window: ScaleWindow) -> str:
     if lost:
         worst = max(result.layers, key=lambda layer: layer.stored[index][1].zero)
         parts.append(
-            f"{_layers(lost)} lose elements (up to {_percent(worst.stored[index][1].zero)}, layer {worst.name})"
+            f"{_layers(lost)} lose elements (up to {percent(worst.stored[index][1].zero)}, layer {worst.name})"
         )
     if over:
         parts.append(f"{_layers(over)} overflow")
     said = "; ".join(parts) if parts else "no layer loses or overflows an element"
     if window.highest is None:
         return f"{name}: {said}; no loss scale avoids overflow."
-    keeps = "every nonzero element" if not window.lost else f"all but {_percent(window.lost)} of the nonzero elements"
+    keeps = "every nonzero element" if not window.lost else f"all but {percent(window.lost)} of the nonzero elements"
     return f"{name}: {said}; loss scales 2^{window.lowest} ... 2^{window.highest} keep {keeps}; {gradscaler(window)}."
 
 
@@ -74,7 +69,7 @@ def elements_report(result: ElementsResult) -> Report:
         for name, e in layer.stored:
             for what in ("zero", "subnormal", "overflow"):
                 row[f"{name}_{what}"] = float(getattr(e, what))
-                row[f"{name}_{what}_shown"] = _percent(getattr(e, what))
+                row[f"{name}_{what}_shown"] = percent(getattr(e, what))
         rows.append(row)
     columns = {key: key for key in rows[0] if not key.endswith("_shown")}
     shown = {f"{k}_shown": k for k in ("smallest", "p1", "p50", "p99", "largest")}
@@ -117,7 +112,7 @@ def elements_report(result: ElementsResult) -> Report:
     }
 
     def chart() -> Any:
-        from .dtypes import limits_chart
+        from .dtypes import limits_chart, percentile_lines
 
         def column(key: str) -> list[Any]:
             return [row[key] for row in rows]
@@ -127,13 +122,7 @@ def elements_report(result: ElementsResult) -> Report:
         )
         return limits_chart(
             f"Each layer's |g|: smallest, 1st, 50th, 99th percentile, largest; loss scales {windows}",
-            [
-                ("largest", column("largest"), "plain"),
-                ("99th percentile", column("p99"), "residual"),
-                ("median", column("p50"), "scaled"),
-                ("1st percentile", column("p1"), "residual"),
-                ("smallest", column("smallest"), "plain"),
-            ],
+            percentile_lines(column),
             list(result.formats),
             len(rows),
         )

@@ -50,7 +50,7 @@ def _plus_minus(e: Estimate | None) -> str:
     return f"{three(e.estimate)} ±{share:.0f}%" if share >= 1 else f"{three(e.estimate)} ±{share:.1g}%"
 
 
-def _percent(x: Any) -> str:
+def percent(x: Any) -> str:
     if x is None:
         return ""
     value = float(x) * 100
@@ -210,10 +210,10 @@ def probe_report(result: ProbeResult) -> Report:
                 for what in ("zero", "subnormal", "overflow"):
                     value = None if e is None else getattr(e, what)
                     row[f"{name}_{side}_{what}"] = None if value is None else float(value)
-                    row[f"{name}_{side}_{what}_shown"] = _percent(value)
+                    row[f"{name}_{side}_{what}_shown"] = percent(value)
             params = low.parameters_computed or low.parameters_stored
             row[f"{name}_parameters_zero"] = None if params is None else float(params.zero)
-            row[f"{name}_parameters_shown"] = _percent(None if params is None else params.zero)
+            row[f"{name}_parameters_shown"] = percent(None if params is None else params.zero)
         rows.append(row)
     csv_columns = {
         key: key
@@ -346,11 +346,11 @@ def _verdict(result: ProbeResult, name: str, window: ScaleWindow) -> str:
     text = (
         f"{name}, {mode}: no block's input gradient loses an element"
         if lost(worst) == 0
-        else f"{name}, {mode}: {_percent(lost(worst))} of {worst.name}'s input gradient is lost"
+        else f"{name}, {mode}: {percent(lost(worst))} of {worst.name}'s input gradient is lost"
     )
     if window.highest is None:
         return text + "; every loss scale overflows."
-    keeps = "every nonzero element" if not window.lost else f"all but {_percent(window.lost)} of the nonzero elements"
+    keeps = "every nonzero element" if not window.lost else f"all but {percent(window.lost)} of the nonzero elements"
     low = f"2^{window.lowest}" + (" or less" if window.lowest == LOWEST_SCALE else "")
     high = f"2^{window.highest}" + (" or more" if window.highest == HIGHEST_SCALE else "")
     return text + f"; loss scales {low} ... {high} keep {keeps} of the blocks' gradients; {gradscaler(window)}."
@@ -370,20 +370,14 @@ def gradscaler(window: ScaleWindow) -> str:
 def _dtype_chart(result: ProbeResult) -> Any:
     """With --dtype: each block's input gradient, |g| from its smallest to its largest element
     (percentiles 1, 50, 99 between), against each format's limits."""
-    from .dtypes import limits_chart
+    from .dtypes import limits_chart, percentile_lines
 
     def column(key: str) -> list[Any]:
         return [getattr(b.magnitudes, key) if b.magnitudes is not None else None for b in result.blocks]
 
     return limits_chart(
         f"probe: {result.model}, each block's input gradient element by element, against the formats' limits",
-        [
-            ("largest |g|", column("largest"), "plain"),
-            ("99th percentile", column("p99"), "residual"),
-            ("median", column("p50"), "scaled"),
-            ("1st percentile", column("p1"), "residual"),
-            ("smallest nonzero |g|", column("smallest"), "plain"),
-        ],
+        percentile_lines(column),
         [name for name, _ in result.blocks[0].dtypes],
         len(result.blocks),
         "block",

@@ -55,7 +55,7 @@ def run_model(torch: Any, model: Any, inputs: tuple[Any, ...], chosen: list[Foun
     except InputError:
         raise
     except Exception as error:  # noqa: BLE001 - the user's model: its error, named, in one line
-        raise InputError(f"model: the forward pass raised {type(error).__name__}: {_line(error)}") from None
+        raise InputError(f"model: the forward pass raised {type(error).__name__}: {first_line(error)}") from None
     finally:
         recorder.close()
     missing = [found.name for found in chosen if found.name not in recorder.calls]
@@ -64,7 +64,8 @@ def run_model(torch: Any, model: Any, inputs: tuple[Any, ...], chosen: list[Foun
     return output, recorder
 
 
-def _line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
+    """An error's first line, at most 200 characters: the user's code's own words, in one line."""
     text = str(error).strip().splitlines()
     return text[0][:200] if text else "(no message)"
 

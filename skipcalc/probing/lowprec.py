@@ -28,17 +28,12 @@ from typing import Any
 from ..core.elements import magnitudes as array_magnitudes
 from ..core.elements import scale_window
 from ..core.errors import InputError
-from ..core.results import Elements, LowPrecision, Magnitudes, ScaleWindow
+from ..core.results import Elements, LowPrecision, ScaleWindow
 from .blocks import Found
 from .forward import block_input, run_model
 
 COMPUTED = ("float16", "bfloat16")
 LOWEST_SCALE, HIGHEST_SCALE = -150, 150  # the powers of two the window is searched over
-
-
-def magnitudes(torch: Any, g: Any) -> Magnitudes | None:
-    """|g| over a gradient's nonzero elements (core.elements.magnitudes, on its float64 copy)."""
-    return array_magnitudes(g.detach().reshape(-1).double().cpu().numpy())
 
 
 def elements(torch: Any, rounded: Any, reference: Any) -> Elements:
@@ -91,7 +86,7 @@ def low_precision(
         )
     pooled = [_pooled(gs) for gs in param_grads]
     for row, g in zip(measured, grads, strict=True):
-        row["magnitudes"] = None if g is None else magnitudes(torch, g)
+        row["magnitudes"] = None if g is None else array_magnitudes(g.detach().reshape(-1).double().cpu().numpy())
     reference = [g for g in grads if g is not None] + [g for gs in param_grads for g in gs]
     windows = []
     per_block: list[list[tuple[str, LowPrecision]]] = [[] for _ in chosen]

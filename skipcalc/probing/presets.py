@@ -13,6 +13,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..core.errors import InputError
+from .forward import first_line
 
 PRESETS = ("mlp", "transformer", "gpt2", "resnet18", "resnet50")
 ACTIVATIONS = ("tanh", "relu", "gelu", "sigmoid", "linear", "erf", "softplus")
@@ -435,21 +436,16 @@ def from_file(spec: str) -> Built:
     try:
         loader_spec.loader.exec_module(module)
     except Exception as error:  # noqa: BLE001 - the user's code: its error, named, in one line
-        raise InputError(f"model: running {path} raised {type(error).__name__}: {_first_line(error)}") from None
+        raise InputError(f"model: running {path} raised {type(error).__name__}: {first_line(error)}") from None
     build = getattr(module, function, None)
     if not callable(build):
         raise InputError(f"model: {path} has no function {function}()")
     try:
         made = build()
     except Exception as error:  # noqa: BLE001
-        raise InputError(f"model: {function}() raised {type(error).__name__}: {_first_line(error)}") from None
+        raise InputError(f"model: {function}() raised {type(error).__name__}: {first_line(error)}") from None
     if not isinstance(made, tuple) or len(made) != 2:
         raise InputError(f"model: {function}() returned {type(made).__name__}; expected (model, inputs)")
     model, inputs = made
     inputs = inputs if isinstance(inputs, tuple) else (inputs,)
     return Built(model, inputs, f"{type(model).__name__} from {os.path.basename(path)}:{function}()")
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return text[0][:200] if text else "(no message)"

@@ -30,7 +30,7 @@ from ..core.errors import InputError
 from ..core.results import BlockProbe, ProbeResult
 from . import estimate as est
 from .blocks import Found, choose, classify
-from .forward import _line, block_input, first_tensor, run_model
+from .forward import block_input, first_line, first_tensor, run_model
 from .presets import Built
 
 MAX_PROBES = 1024
@@ -201,7 +201,10 @@ def _measure(
         try:
             sigma: float | None = est.sigma_max(branch, xd, not _in_block_training(found.module), generator)
         except RuntimeError as error:
-            sigma, sigma_reason = None, f"no Jacobian-vector product through these blocks' operations ({_line(error)})"
+            sigma, sigma_reason = (
+                None,
+                f"no Jacobian-vector product through these blocks' operations ({first_line(error)})",
+            )
         measured.append(
             dict(
                 name=found.name,
@@ -322,7 +325,7 @@ def loss_value(torch: Any, output: Any, loss: Any, target: Any) -> tuple[Any, st
             flat = output.reshape(-1, output.shape[-1])
             return torch.nn.functional.cross_entropy(flat, target.reshape(-1)), "cross-entropy"
     except (RuntimeError, ValueError) as error:
-        raise InputError(f"target: the loss could not be computed: {_line(error)}") from None
+        raise InputError(f"target: the loss could not be computed: {first_line(error)}") from None
     raise InputError(f"loss: {name!r} is not accepted; expected mse, cross_entropy or a function (output, target)")
 
 
