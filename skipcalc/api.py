@@ -44,6 +44,7 @@ if TYPE_CHECKING:
         RandomJacobianResult,
         UpdateResult,
     )
+    from .probing.record import Recording
 
     Num = Union[int, float, str, Fraction, Decimal]
     """An ordinary number: read exactly (a float from its shortest repr)."""
@@ -273,6 +274,7 @@ def precision(
     if _by_element(gradients):
         values = schema.read(options.PRECISION, {**locals(), "gradients": None}, None)
         from .core.elements import element_verdict
+        from .probing.record import Recording
 
         if isinstance(gradients, Recording):
             layers, names = gradients.gradients(), gradients.names
@@ -643,6 +645,8 @@ def probe(
 def _by_element(gradients: Any) -> bool:
     """Whether ``gradients`` holds layers' elements (a recording, or any entry with more than
     one element) rather than one number per layer."""
+    from .probing.record import Recording  # imports no torch: a recording is made only with it
+
     if isinstance(gradients, Recording):
         return True
     if gradients is None or isinstance(gradients, str) or not isinstance(gradients, (list, tuple)):
@@ -659,50 +663,6 @@ def _by_element(gradients: Any) -> bool:
     return False
 
 
-class Recording:
-    """Each block's input gradient from the backward passes run inside ``with record(model)``
-    (the last pass's, kept as float32 copies): give it to :func:`precision`."""
-
-    def __init__(self, model: Any, blocks: Any = None) -> None:
-        from .probing.blocks import choose
-
-        self.model = model
-        found, self.chosen = choose(model, blocks)
-        self.names = [f.name for f in found]
-        self._modules = [f.module for f in found]
-        self._grads: dict[str, Any] = {}
-        self._handles: list[Any] = []
-
-    def __enter__(self) -> Recording:
-        for name, module in zip(self.names, self._modules, strict=True):
-            self._handles.append(module.register_forward_hook(self._forward(name)))
-        return self
-
-    def _forward(self, name: str) -> Any:
-        def hook(module: Any, args: tuple[Any, ...], output: Any) -> None:
-            x = next((a for a in args if hasattr(a, "requires_grad") and a.requires_grad), None)
-            if x is not None:
-                x.register_hook(lambda g: self._grads.__setitem__(name, g.detach().float().cpu().clone()))
-
-        return hook
-
-    def __exit__(self, *exc: object) -> None:
-        for handle in self._handles:
-            handle.remove()
-        self._handles.clear()
-
-    def gradients(self) -> list[Any]:
-        missing = [n for n in self.names if n not in self._grads]
-        if missing:
-            raise InputError(
-                f"gradients: no gradient reached {missing[0]}; run loss.backward() inside 'with record(model)'"
-            )
-        return [self._grads[n] for n in self.names]
-
-    def __repr__(self) -> str:
-        return f"Recording({len(self._grads)} of {len(self.names)} blocks' input gradients)"
-
-
 def record(model: Any, blocks: Any = None) -> Recording:
     """A context manager that hooks the model's blocks (found as :func:`probe` finds them, or
     ``blocks``) and keeps each block's input gradient from the backward pass run inside it, for
@@ -716,6 +676,8 @@ def record(model: Any, blocks: Any = None) -> Recording:
     '0'
     """
     probe_available()
+    from .probing.record import Recording
+
     return Recording(model, blocks)
 
 

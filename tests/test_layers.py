@@ -47,6 +47,7 @@ ORDER = [
     "probing.presets",
     "probing.lowprec",
     "probing.run",
+    "probing.record",
     "output.view",
     "output.text",
     "output.report",
