@@ -327,6 +327,7 @@ def meanfield(
     norm: str | None = None,
     init: str | None = None,
     branch: str | None = None,
+    input_corr: Num | None = None,
 ) -> MeanFieldResult:
     """Mean-field signal propagation at initialization (weights N(0, weight_var/width), biases
     N(0, bias_var)): the length map's fixed point q*, χ₁ (whose square root is the "local
@@ -336,7 +337,13 @@ def meanfield(
     gelu, softplus) or a formula in x. relu and linear are exact; the others are certified to
     ``digits`` significant digits. ``critical=True``: the σ_w² with χ₁ = 1 at each bias_var (a
     number, a list or a range "0:0.3:0.05"). ``simulate=True``: ``trials`` random networks of
-    ``width`` units measured beside the prediction.
+    ``width`` units measured beside the prediction. ``input_corr=C``: two inputs of correlation C
+    followed through depth (each network's ``correlation``, x_0 .. x_L, each to the decimals
+    its two grids agree on: the residual network's q grows, and its grid is coarser).
+
+    >>> r = meanfield("tanh", weight_var=1.5, bias_var=0.05, layers=50, input_corr=0.5)
+    >>> r.network("plain").correlation[-1], r.network("residual").correlation[-1]
+    (Decimal('0.9866474995'), Decimal('0.32676'))
 
     >>> r = meanfield("relu", weight_var=2, layers=3)
     >>> r.chi1, r.phase
@@ -382,6 +389,24 @@ def meanfield(
     theory, nets = theory_and_networks(
         chosen, sigma_w2, bias_vars[0], values.input_var, values.layers, shown, digits, values.norm, values.branch
     )
+    if values.input_corr is not None:
+        from dataclasses import replace
+
+        from .core.meanfield.pairs import input_correlations
+
+        pairs = input_correlations(
+            chosen,
+            sigma_w2,
+            bias_vars[0],
+            values.input_var,
+            values.input_corr,
+            values.layers,
+            shown,
+            digits,
+            values.norm,
+            values.branch,
+        )
+        nets = [replace(net, correlation=c) for net, c in zip(nets, pairs, strict=True)]
     simulation = None
     if values.simulate:
         from .core.meanfield.simulate import simulate as run
@@ -423,6 +448,7 @@ def meanfield(
         norm=values.norm,
         init=values.init,
         branch=values.branch,
+        input_corr=values.input_corr,
     )
 
 

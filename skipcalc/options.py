@@ -517,8 +517,8 @@ MEANFIELD = Command(
     "below 1, chaotic above, critical at 1. c* and chi_c are the correlation map's fixed point and slope, "
     "xi_q and xi_c the depth scales. A block a*x + b*(W act(x) + b) changes it by a^2 + b^2 chi(q) per layer "
     "(Schoenholz et al. 2017; Yang and Schoenholz 2017). relu and linear are exact; the others certified "
-    "(quadratures at steps h and 2h agree). --critical gives the W with chi1 = 1 at each B; "
-    "--simulate measures real random networks beside the prediction.",
+    "(quadratures at steps h and 2h agree; a formula also checked by interval arithmetic). --critical gives "
+    "the W with chi1 = 1 at each B; --simulate measures real random networks beside the prediction.",
     (
         Opt(
             "--act",
@@ -535,6 +535,13 @@ MEANFIELD = Command(
             default_text="0",
         ),
         Opt("--input-var", _VARIANCE, "q_0, the variance of the input x_0.", default=Fraction(1), modes=_MF_NETWORK),
+        Opt(
+            "--input-corr",
+            Number(Fraction(-1), Fraction(1), expected="a correlation from -1 to 1", metavar="C"),
+            "Also follow two inputs of correlation C through depth: the correlation of x_k and x'_k per layer "
+            "(the forward side: ordered plain networks drive every pair together).",
+            modes=_MF_NETWORK,
+        ),
         Opt(
             "--layers",
             Whole(1, limits.MAX_MEANFIELD_LAYERS, "L"),

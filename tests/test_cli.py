@@ -222,6 +222,7 @@ EXAMPLE = {
     "--weight-var": "1.5",
     "--bias-var": "0.05",
     "--input-var": "2",
+    "--input-corr": "0.5",
     "--width": "50",
     "--trials": "3",
     "--weights": "orthogonal",

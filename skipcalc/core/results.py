@@ -571,6 +571,7 @@ class MeanFieldResult(Result):
     norm: str = "none"  # LayerNorm: none, pre (x + F(LN(x))) or post (LN(x + F(x)))
     init: str | None = None  # the initialisation scheme that gave σ_w², σ_b²
     branch: str = "pre-act"  # the branch: W act(x) + b (pre-act) or act(W x + b) (post-act)
+    input_corr: Fraction | None = None  # two inputs' correlation at x_0, followed through depth
 
     @property
     def headline(self) -> list[Any]:

@@ -85,6 +85,15 @@ class LineChart:
     xlabel: str
     ylabel: str  # what is plotted; the axis shows it in decades
     series: tuple[Series, ...]
+    linear: bool = False  # the points' y are the values themselves (a cosine), on a linear axis
+
+
+@dataclass(frozen=True)
+class Panels:
+    """Line charts side by side under one title (saved; the terminal draws the first)."""
+
+    title: str
+    charts: tuple[LineChart, ...]
 
 
 @dataclass(frozen=True)
@@ -116,7 +125,7 @@ class HeatMap:
     grids: tuple[tuple[tuple[float | None, ...], ...], ...]  # per block, per D, per depth
 
 
-Chart = LineChart | BarChart | PhaseChart | HeatMap
+Chart = LineChart | BarChart | PhaseChart | HeatMap | Panels
 
 
 COLUMNS = 2000
@@ -163,6 +172,8 @@ def terminal(chart: Chart, width: int, color: bool) -> Any:
         from rich.text import Text
 
         return Text("critical line (sigma_b^2: sigma_w^2): " + ", ".join(f"{b:.4g}: {w:.6g}" for w, b in chart.points))
+    if isinstance(chart, Panels):
+        return _lines(chart.charts[0], width, color)
     return _lines(chart, width, color)
 
 
@@ -351,6 +362,14 @@ def draw(chart: Chart, title: str | None = None) -> Any:
         figure.suptitle(_wrap_title(title or chart.title), fontsize=17, x=0.01, ha="left")
         _draw_heat_maps(figure, chart)
         return figure
+    elif isinstance(chart, Panels):
+        figure.delaxes(axes)
+        figure.suptitle(_wrap_title(title or chart.title, 110), fontsize=17, x=0.01, ha="left")
+        for panel, part in zip(figure.subplots(1, len(chart.charts)), chart.charts, strict=True):
+            panel.set_title(part.title, fontsize=15, loc="left")
+            _draw_lines(panel, part, legend_inside=True)
+            panel.tick_params(labelsize=13)
+        return figure
     else:
         _draw_lines(axes, chart)
     axes.tick_params(labelsize=13)
@@ -388,7 +407,7 @@ def _wrap_title(title: str, width: int = 70) -> str:
     return "\n".join(lines)
 
 
-def _draw_lines(axes: Any, chart: LineChart) -> None:
+def _draw_lines(axes: Any, chart: LineChart, legend_inside: bool = False) -> None:
     from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator
 
     ys = [y for s in chart.series for _, y in s.points]
@@ -412,6 +431,13 @@ def _draw_lines(axes: Any, chart: LineChart) -> None:
     thinned = max((s.thinned for s in chart.series), default=0)
     note = f"\n(each line drawn from the highest and lowest of {COLUMNS:,} runs of its {thinned:,} points)"
     axes.set_xlabel(chart.xlabel + (note if thinned else ""), fontsize=15)
+    if chart.linear:
+        axes.set_ylabel(chart.ylabel, fontsize=15)
+        axes.set_ylim(min(0.0, *ys) - 0.05, max(1.0, *ys) + 0.05)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.grid(True, which="major", color="#bbbbbb", linewidth=0.8)
+        axes.legend(loc="best", fontsize=12, frameon=True)
+        return
     axes.set_ylabel(f"{chart.ylabel} (log scale)", fontsize=15)
     if ys:
         span = max(ys) - min(ys)
@@ -430,7 +456,10 @@ def _draw_lines(axes: Any, chart: LineChart) -> None:
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.grid(True, which="major", color="#bbbbbb", linewidth=0.8)
     axes.grid(True, which="minor", color="#e4e4e4", linewidth=0.5)
-    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=13, frameon=False)
+    if legend_inside:
+        axes.legend(loc="best", fontsize=12, frameon=True)
+    else:
+        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=13, frameon=False)
 
 
 def _decade_step(span: float, most: int = 10) -> float:

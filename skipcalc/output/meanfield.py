@@ -66,6 +66,9 @@ def meanfield_report(result: MeanFieldResult) -> Report:
     if any(net.block.spec not in ("plain", "residual") for net in nets):
         data["blocks"] = [{"block": net.block.spec, **_network_json(net)} for net in nets]
     extra: list[tuple[str, dict[str, str], Sequence[Mapping[str, Any]]]] = []
+    if result.input_corr is not None:
+        data["input_corr"] = result.input_corr
+        extra.append(_forward_table(result))
     if result.simulation is not None:
         data["simulation"] = _simulation_json(result)
         extra.append(_simulation_table(result))
@@ -97,6 +100,7 @@ def _network_json(net: Any) -> dict[str, Any]:
         "factors": list(net.factors),
         "cos_input": list(net.cos),
         "relative_update": list(net.update),
+        **({"correlation": list(net.correlation)} if net.correlation else {}),
     }
 
 
@@ -157,6 +161,7 @@ def _notes(result: MeanFieldResult) -> list[str]:
     notes = [
         framing,
         *_forward(result),
+        *_pairs(result),
         "Each row: layer k's input x_{k-1} has variance q_in; rms local is the root mean square local derivative "
         "sqrt(a^2 + b^2 chi(q_in)) of the block; g^2 / output's is the mean squared gradient reaching x_{k-1}, "
         "relative to the output's (the product of the squares of the rms locals above it).",
@@ -211,6 +216,40 @@ def _forward(result: MeanFieldResult) -> list[str]:
     ]
 
 
+def _pairs(result: MeanFieldResult) -> list[str]:
+    """Two inputs through depth (--input-corr), in the note's words."""
+    if result.input_corr is None:
+        return []
+    parts = []
+    for net in result.networks:
+        last = net.correlation[-1]
+        together = " (driven to the same point)" if last == 1 else ""
+        parts.append(f"the {net.block.spec} network's are at {_three(last)}{together}")
+    return [
+        f"Two inputs at correlation {short(result.input_corr)}: after {result.layers:,} layers "
+        + "; ".join(parts)
+        + " (the json's correlation, per layer; shown to the decimals its grids at steps h and 2h agree on)."
+    ]
+
+
+def _forward_table(result: MeanFieldResult) -> tuple[str, dict[str, str], Sequence[Mapping[str, Any]]]:
+    """The forward side per layer: cos(x_k, x_0) and two inputs' correlation."""
+    columns = {"layer": "layer"}
+    for net in result.networks:
+        spec = net.block.spec
+        columns[f"{spec}_cos_input"] = f"{spec} cos(x_k, x_0)"
+        columns[f"{spec}_correlation"] = f"{spec} corr(x_k, x'_k)"
+    rows = []
+    for k in range(1, result.layers + 1):
+        row: dict[str, Any] = {"layer": k}
+        for net in result.networks:
+            row[f"{net.block.spec}_cos_input"] = net.cos[k]
+            row[f"{net.block.spec}_correlation"] = net.correlation[k]
+        rows.append(row)
+    corr = short(result.input_corr) if result.input_corr is not None else ""
+    return (f"the forward side: two inputs at correlation {corr}", columns, rows)
+
+
 def _simulation_json(result: MeanFieldResult) -> dict[str, Any]:
     sim = result.simulation
     out: dict[str, Any] = {"width": sim.width, "trials": sim.trials, "seed": sim.seed, "weights": sim.weights}
@@ -263,24 +302,46 @@ def _three(x: Any) -> str:
 
 
 def _chart(result: MeanFieldResult) -> Any:
-    from .charts import LineChart, Series, log10_series, shades
+    from .charts import LineChart, Panels, Series, log10_series, shades
 
     layers = list(range(result.layers + 1))
+    tones = shades([n.block.kind for n in result.networks])
     series = [
         log10_series(net.block.label, layers, net.wrt, net.block.kind, shade)
-        for net, shade in zip(result.networks, shades([n.block.kind for n in result.networks]), strict=True)
+        for net, shade in zip(result.networks, tones, strict=True)
     ]
     if result.simulation is not None:
         for m, line in zip(result.simulation.networks, list(series), strict=True):
             points = tuple((float(k), float(v.log10())) for k, v in enumerate(m.measured) if v > 0)
             series.append(Series(f"{m.block.label}, measured", points, m.block.kind, line.shade, secondary=True))
-    return LineChart(
-        f"Mean squared gradient at initialization: {result.act}, sigma_w^2 = {short(result.weight_var)}, "  # type: ignore[arg-type]
-        f"sigma_b^2 = {short(result.bias_var[0])}",
+    case = f"{result.act}, sigma_w^2 = {short(result.weight_var)}, sigma_b^2 = {short(result.bias_var[0])}"  # type: ignore[arg-type]
+    gradient = LineChart(
+        f"Mean squared gradient at initialization: {case}",
         "layer k (x_k; the output is x_L)",
         "mean squared gradient / the output's",
         tuple(series),
     )
+    if not any(net.cos for net in result.networks):
+        return gradient
+    forward = []
+    for net, shade in zip(result.networks, tones, strict=True):
+        label, kind = net.block.label, net.block.kind
+        forward.append(Series(f"{label}: $\\cos(x_k, x_0)$", _floats(net.cos), kind, shade))
+        if net.correlation:
+            forward.append(Series(f"{label}: corr$(x_k, x'_k)$", _floats(net.correlation), kind, shade, secondary=True))
+    pair = f"; two inputs at correlation {short(result.input_corr)}" if result.input_corr is not None else ""
+    weights = f"$\\sigma_w^2$ = {short(result.weight_var)}, $\\sigma_b^2$ = {short(result.bias_var[0])}"  # type: ignore[arg-type]
+    return Panels(
+        f"Backward and forward at initialization: {result.act}, {weights}",
+        (
+            LineChart("The gradient kept", gradient.xlabel, gradient.ylabel, tuple(series)),
+            LineChart(f"The input kept{pair}", "layer k", "cosine", tuple(forward), linear=True),
+        ),
+    )
+
+
+def _floats(values: Sequence[Any]) -> tuple[tuple[float, float], ...]:
+    return tuple((float(k), float(v)) for k, v in enumerate(values))
 
 
 def _critical_report(result: MeanFieldResult) -> Report:

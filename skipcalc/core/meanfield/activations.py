@@ -50,6 +50,7 @@ class Activation:
     slope0: Fraction | None = None  # φ′(0), exactly, where known
     text: str = ""  # the formula, for the simulation's evaluator
     zero: bool = False  # φ(0) = 0: q = 0 is a fixed point of the length map when σ_b² = 0
+    exprs: tuple[Any, ...] = ()  # a formula's φ, φ′, φ″ as SymPy expressions (for the interval check)
 
     @property
     def closed(self) -> bool:
@@ -151,7 +152,9 @@ def _formula(text: str) -> Activation:
     slope = layer.df.subs(X, 0)
     exact_slope = Fraction(int(slope.p), int(slope.q)) if slope.is_Rational else None
     zero = bool(layer.f.subs(X, 0) == 0)
-    return Activation(text, checked(layer.f), checked(layer.df), checked(d2), odd, exact_slope, text, zero)
+    return Activation(
+        text, checked(layer.f), checked(layer.df), checked(d2), odd, exact_slope, text, zero, (layer.f, layer.df, d2)
+    )
 
 
 def _mp(value: Any) -> Any:

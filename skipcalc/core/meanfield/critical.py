@@ -12,6 +12,7 @@ from gmpy2 import mpfr
 from ..errors import InputError
 from .activations import WORK, Activation, _mp, precision
 from .certify import GUARD, certain, computed, error_bound
+from .enclosure import confirm
 from .quadrature import Closed, Expectations, Unsettled, _level, expectations
 
 
@@ -146,6 +147,7 @@ def critical_line(act: Activation, bias_vars: Sequence[Fraction], digits: int) -
             "makes (about ten seconds); give fewer values or --digits"
         )
     dps = digits + GUARD
+    confirm(act, [1])  # the activation's features at unit scale, by interval arithmetic
 
     def compute(level: int, dps: int) -> list[Any]:
         e = expectations(act, level, dps) if not act.closed else None

@@ -28,6 +28,7 @@ class Network:
     local: tuple[Any, ...] = ()  # each layer's root mean square local derivative √(a² + b²χ)
     update: tuple[Any, ...] = ()  # ‖b F(x_{k-1})‖/‖x_{k-1}‖, k = 1..L (squared until certified)
     cos: tuple[Any, ...] = ()  # cos(x_k, x_0), k = 0..L (squared until certified)
+    correlation: tuple[Any, ...] = ()  # two inputs' correlation at x_0 .. x_L (with --input-corr)
 
 
 class Model:

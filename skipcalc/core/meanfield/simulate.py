@@ -80,7 +80,7 @@ def numpy_activation(name: str, text: str) -> tuple[Callable[[Any], Any], Callab
     formula = {
         "erf": "erf(x)",
         "sigmoid": "sigmoid(x)",
-        "gelu": "x*Phi(x)",
+        "gelu": "gelu(x)",
         "softplus": "softplus(x)",
     }.get(name, text)
     import sympy as sp

@@ -36,6 +36,7 @@ from ..errors import InputError
 from .activations import WORK, Activation, _mp, precision
 from .certify import GUARD, _depth_scale, _more_digits, _phase, _root, agreed_digits, certain, computed, error_bound
 from .correlation import PAIR_DIGITS, PAIR_DPS, PAIR_LEVEL, TooCostly, correlation
+from .enclosure import confirm
 from .model import Model, Network
 
 
@@ -101,6 +102,7 @@ def theory_and_networks(
             break
         extra = min(more, 60)
     error = error_bound(dps, layers)
+    confirm(act, [input_var, q_star, 1 if norm != "none" else None])
     if q_star == 0 and act.slope0 is not None:  # every unit at 0: χ₁ = χ_q = σ_w² φ′(0)², exactly
         chi1 = chi_q = weight_var * act.slope0**2
     with precision(dps):
