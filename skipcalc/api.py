@@ -411,8 +411,6 @@ def meanfield(
     if values.simulate:
         from .core.meanfield.simulate import simulate as run
 
-        if values.norm != "none":
-            raise InputError("--simulate: simulates networks without LayerNorm; give --norm none")
         simulation = run(
             chosen,
             sigma_w2,
@@ -425,6 +423,7 @@ def meanfield(
             values.seed,
             values.weights,
             values.branch,
+            values.norm,
         )
     return MeanFieldResult(
         chosen.name,

@@ -17,8 +17,9 @@ from skipcalc.core.meanfield.pairs import _Kernel
 
 _X, _V = np.polynomial.legendre.leggauss(20)
 _EDGES = np.linspace(-9, 9, 37)  # 36 panels of 20 Gauss-Legendre nodes over |z| <= 9
-Z = np.concatenate([(a + b) / 2 + (b - a) / 2 * _X for a, b in zip(_EDGES, _EDGES[1:])])
-W = np.concatenate([(b - a) / 2 * _V for a, b in zip(_EDGES, _EDGES[1:])]) * np.exp(-Z * Z / 2) / math.sqrt(2 * math.pi)
+_PANELS = list(zip(_EDGES[:-1], _EDGES[1:], strict=True))
+Z = np.concatenate([(a + b) / 2 + (b - a) / 2 * _X for a, b in _PANELS])
+W = np.concatenate([(b - a) / 2 * _V for a, b in _PANELS]) * np.exp(-Z * Z / 2) / math.sqrt(2 * math.pi)
 
 
 def _pair(f, v, c):
@@ -73,7 +74,8 @@ def test_one_kernel_value_matches_mpmaths_two_dimensional_quadrature():
         return mpmath.exp(-z * z / 2) / mpmath.sqrt(2 * mpmath.pi)
 
     def integrand(z1, z2):
-        return mpmath.tanh(math.sqrt(v) * z1) * mpmath.tanh(math.sqrt(v) * (c * z1 + s * z2)) * density(z1) * density(z2)
+        root = math.sqrt(v)
+        return mpmath.tanh(root * z1) * mpmath.tanh(root * (c * z1 + s * z2)) * density(z1) * density(z2)
 
     expected = mpmath.quad(integrand, [-9, 0, 9], [-9, 0, 9])
     fine, coarse = _Kernel(activation("tanh"), [10**9]).at(v, c)
@@ -86,8 +88,12 @@ def test_relus_arc_cosine_kernel_matches_mpmath():
     v, c = 2.5, -0.4
     cov = mpmath.matrix([[v, c * v], [c * v, v]])
     expected = mpmath.quad(
-        lambda x, y: x * y * mpmath.exp(-(x * x - 2 * c * x * y + y * y) / (2 * v * (1 - c * c)))
-        / (2 * mpmath.pi * v * mpmath.sqrt(1 - c * c)),
+        lambda x, y: (
+            x
+            * y
+            * mpmath.exp(-(x * x - 2 * c * x * y + y * y) / (2 * v * (1 - c * c)))
+            / (2 * mpmath.pi * v * mpmath.sqrt(1 - c * c))
+        ),
         [0, mpmath.inf],
         [0, mpmath.inf],
     )
@@ -118,11 +124,9 @@ def test_wide_random_networks_measure_the_predicted_correlation():
 
 
 def test_the_command_line_shows_and_refuses():
-    ran = skipcalc("meanfield", "--act", "tanh", "--weight-var", "1.5", "--bias-var", "0.05", "--layers", "4")
-    assert "corr(" not in ran.ok
-    ran = skipcalc(
-        "meanfield", "--act", "tanh", "--weight-var", "1.5", "--bias-var", "0.05", "--layers", "4", "--input-corr", "0.5"
-    )
+    assert "corr(" not in skipcalc("meanfield", "--act", "tanh", "--weight-var", "1.5", "--layers", "4").ok
+    case = ("--act", "tanh", "--weight-var", "1.5", "--bias-var", "0.05", "--layers", "4")
+    ran = skipcalc("meanfield", *case, "--input-corr", "0.5")
     assert "two inputs at correlation 0.5" in ran.ok and "Two inputs at correlation 0.5: after 4 layers" in ran.out
     data = json.loads(
         skipcalc(

@@ -295,10 +295,17 @@ def _four(value: Any) -> Any:
 
 
 def _three(x: Any) -> str:
-    """A measured statistic to 3 significant digits (as text: it may be far beyond float64)."""
+    """A measured statistic to 3 significant digits (as text: it may be far beyond float64),
+    rounded half to even from the digits it has: 1.115 is 1.12 (a carried value's rule, one
+    digit fewer at a tie, is for values known to 50 digits, not for a 4-digit statistic)."""
+    from decimal import Context
+
+    from ..core.kernels import Terminating
     from .text import plain_text
 
-    return plain_text(x, digits=3)
+    if not isinstance(x, Decimal):
+        return plain_text(x, digits=3)
+    return plain_text(Terminating(Context(prec=3, Emin=-(10**9), Emax=10**9).plus(x)), digits=3)
 
 
 def _chart(result: MeanFieldResult) -> Any:

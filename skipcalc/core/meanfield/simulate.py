@@ -109,9 +109,12 @@ def simulate(
     seed: int,
     weights: str,
     branch: str = "pre-act",
+    norm: str = "none",
 ) -> Simulation:
     """``trials`` random networks of ``width`` units per block, one input each; ``branch``
-    post-act: the block a x + b act(W x + bias) instead of a x + b (W act(x) + bias)."""
+    post-act: the block a x + b act(W x + bias) instead of a x + b (W act(x) + bias); ``norm``
+    pre or post: a LayerNorm without affine (PyTorch's, eps 1e-5) before the branch or after the
+    sum (pre-act branch)."""
     import numpy as np
 
     cost = width * layers * trials * len(blocks)
@@ -137,7 +140,9 @@ def simulate(
         for block in blocks:
             logs = np.concatenate(
                 [
-                    _network(rng, f, df, block, layers, width, min(chunk, trials - done), sw, sb, sq, weights, branch)
+                    _network(
+                        rng, f, df, block, layers, width, min(chunk, trials - done), sw, sb, sq, weights, branch, norm
+                    )
                     for done in range(0, trials, chunk)
                 ]
             )
@@ -196,20 +201,23 @@ def _network(
     sq: float,
     weights: str,
     branch: str = "pre-act",
+    layer_norm: str = "none",
 ) -> Any:
     """ln(|δ_k|²/|δ_L|²) for k = 0..L, one row per trial (all trials at once, a row each). The
     gradient is renormalised at every layer and its logarithm carried, so a ratio far below
     float64's smallest number is still measured. Post-act: W meets x forward and
-    act′(W x + bias) * δ backward."""
+    act′(W x + bias) * δ backward. Pre-LN: the branch sees LN(x), and its gradient goes back
+    through LN's Jacobian; post-LN: the sum goes through LN, and δ through its Jacobian first."""
     post = branch == "post-act"
     import numpy as np
 
     n = width
     x = rng.standard_normal((trials, n)) * sq
-    saved = []
+    saved: list[tuple[Any, ...]] = []
     gates = []
     for k, (a, b) in enumerate(block.coefficients(layers), start=1):
-        v = x if post else f(x)
+        seen = _layer_norm(x) if layer_norm == "pre" else x  # what the branch sees
+        v = x if post else f(seen)
         norm = _norm(v)
         xi = rng.standard_normal((trials, n))
         if weights == "gaussian":
@@ -223,6 +231,9 @@ def _network(
         saved.append((x, h, bias))
         gates.append(gate)
         x = float(a) * x + gate * (f(h + bias) if post else h + bias)
+        if layer_norm == "post":
+            saved[-1] = (*saved[-1], x)  # the sum, whose LayerNorm the backward pass goes through
+            x = _layer_norm(x)
         largest = np.abs(x).max()
         if not 1e-290 < largest < 1e290:
             raise InputError(
@@ -233,23 +244,47 @@ def _network(
     scale = (delta * delta).sum(axis=1)
     logs = [np.zeros(trials)]
     carried = np.zeros(trials)  # ln of the factor δ has been divided by
-    for (a, _), (x, h, bias), gate in zip(
+    for (a, _), (x, h, bias, *summed), gate in zip(
         reversed(block.coefficients(layers)), reversed(saved), reversed(gates), strict=True
     ):
+        if summed:  # post-LN: back through LN(sum) first
+            delta = _layer_norm_back(summed[0], delta)
         if post:  # δ_{k-1} = a δ + gate Wᵀ(act′(W x + bias) * δ), Wᵀ drawn given W x = h
             back = _transpose(rng, x, _norm(x), h, df(h + bias) * delta, weights, sw, n)
             delta = float(a) * delta + gate * back
         else:
-            v = f(x)
+            seen = _layer_norm(x) if layer_norm == "pre" else x
+            v = f(seen)
             norm = _norm(v)
-            back = _transpose(rng, v, norm, h, delta, weights, sw, n)
-            delta = float(a) * delta + gate * df(x) * back
+            back = df(seen) * _transpose(rng, v, norm, h, delta, weights, sw, n)
+            if layer_norm == "pre":
+                back = _layer_norm_back(x, back)
+            delta = float(a) * delta + gate * back
         size = (delta * delta).sum(axis=1)
         positive = np.where(size > 0, size, 1.0)
         logs.append(np.where(size > 0, np.log(positive) + carried - np.log(scale), -np.inf))
         delta = delta / np.sqrt(positive)[:, None]
         carried = carried + np.log(positive)
     return np.stack(logs[::-1], axis=1)  # k = 0..L
+
+
+EPS = 1e-5
+"""torch.nn.LayerNorm's default eps."""
+
+
+def _layer_norm(x: Any) -> Any:
+    """Each row to mean 0 and variance 1 (biased, as PyTorch's LayerNorm), no affine."""
+    centred = x - x.mean(axis=1, keepdims=True)
+    return centred / (centred * centred).mean(axis=1, keepdims=True).__add__(EPS) ** 0.5
+
+
+def _layer_norm_back(x: Any, delta: Any) -> Any:
+    """The gradient at LayerNorm's input x from the gradient δ at its output y:
+    (δ - mean(δ) - y mean(δ y)) / σ."""
+    centred = x - x.mean(axis=1, keepdims=True)
+    sigma = ((centred * centred).mean(axis=1, keepdims=True) + EPS) ** 0.5
+    y = centred / sigma
+    return (delta - delta.mean(axis=1, keepdims=True) - y * (delta * y).mean(axis=1, keepdims=True)) / sigma
 
 
 def _norm(v: Any) -> Any:
