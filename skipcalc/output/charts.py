@@ -53,6 +53,7 @@ class Series:
     shade: int = 0  # the nth block of this kind in the chart: a lighter or darker shade
     secondary: bool = False  # a second series of one block (sigma_min beside sigma_max): dotted, hollow
     thinned: int = 0  # the points the line had, when it was thinned to its extremes (log10_series)
+    last: str = ""  # the last point's value, written beside it on a saved chart
 
     @property
     def look(self) -> Look:
@@ -86,6 +87,7 @@ class LineChart:
     ylabel: str  # what is plotted; the axis shows it in decades
     series: tuple[Series, ...]
     linear: bool = False  # the points' y are the values themselves (a cosine), on a linear axis
+    levels: tuple[tuple[float, str], ...] = ()  # (log10 y, what it is): reference lines across a saved chart
 
 
 @dataclass(frozen=True)
@@ -182,7 +184,6 @@ def _lines(chart: LineChart, width: int, color: bool) -> Any:
 
     label_width = 10
     plot_width = max(min(width - label_width - 2, 72), 10)
-    height = 14
     xs = [x for s in chart.series for x, _ in s.points]
     ys = [y for s in chart.series for _, y in s.points]
     text = Text()
@@ -198,7 +199,11 @@ def _lines(chart: LineChart, width: int, color: bool) -> Any:
     y0, y1 = step * math.floor(min(ys) / step), step * math.ceil(max(ys) / step)
     if y0 == y1:
         y1 = y0 + step
-    ticks = {round((y1 - (y0 + i * step)) / (y1 - y0) * (height - 1)): round(y0 + i * step) for i in range(5)}
+    # the labelled rows evenly spaced: as many rows between two labels everywhere (about 14 in all)
+    intervals = max(round((y1 - y0) / step), 1)
+    apart = max(round(13 / intervals), 1)
+    height = intervals * apart + 1
+    ticks = {i * apart: round(y1 - i * step) for i in range(intervals + 1)}
     grid: list[list[tuple[str, str]]] = [[(" ", "")] * plot_width for _ in range(height)]  # rows of (mark, colour)
     for series in chart.series:
         mark = "○" if series.secondary else series.look.mark
@@ -428,6 +433,7 @@ def _draw_lines(axes: Any, chart: LineChart, legend_inside: bool = False) -> Non
             markersize=7,
             markevery=every,
         )
+    _annotate(axes, chart, ys)
     thinned = max((s.thinned for s in chart.series), default=0)
     note = f"\n(each line drawn from the highest and lowest of {COLUMNS:,} runs of its {thinned:,} points)"
     axes.set_xlabel(chart.xlabel + (note if thinned else ""), fontsize=15)
@@ -460,6 +466,59 @@ def _draw_lines(axes: Any, chart: LineChart, legend_inside: bool = False) -> Non
         axes.legend(loc="best", fontsize=12, frameon=True)
     else:
         axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=13, frameon=False)
+
+
+def _annotate(axes: Any, chart: LineChart, ys: list[float]) -> None:
+    """Each line's last value beside its last point, and the reference levels inside the
+    lines' range as labelled grey lines (a format's smallest normal number, its largest)."""
+    from matplotlib.transforms import blended_transform_factory
+
+    if not ys:
+        return
+    span = max(max(ys) - min(ys), 1e-9)
+    box = {"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1.5}
+    for series in chart.series:
+        if series.last and series.points:
+            x, y = series.points[-1]
+            falling = len(series.points) > 1 and y < series.points[-2][1]  # then below the line, not on it
+            below = (falling and y - min(ys) > 0.1 * span) or max(ys) - y < 0.1 * span  # inside the axes
+            axes.annotate(
+                series.last,
+                (x, y),
+                xytext=(-6, -10 if below else 10),
+                textcoords="offset points",
+                ha="right",
+                va="top" if below else "bottom",
+                fontsize=13,
+                color=series.colour,
+                fontweight="bold",
+                bbox=box,
+                zorder=5,
+            )
+    across = blended_transform_factory(axes.transAxes, axes.transData)
+    merged: dict[float, list[str]] = {}
+    for level, label in chart.levels:  # float32 and bfloat16 share their smallest normal: one line
+        if min(ys) <= level <= max(ys):
+            merged.setdefault(level, []).append(label)
+    previous, right = None, False
+    for level, labels in sorted(merged.items()):
+        names = [label.split(" ", 1)[0] for label in labels]
+        text = " and ".join(names) + " " + labels[0].split(" ", 1)[1] if len(labels) > 1 else labels[0]
+        right = previous is not None and level - previous < 0.05 * span and not right  # near: the other side
+        axes.axhline(level, color="#777777", linestyle=(0, (5, 3)), linewidth=1.2, zorder=1)
+        axes.text(
+            0.99 if right else 0.01,
+            level,
+            text,
+            transform=across,
+            ha="right" if right else "left",
+            va="bottom",
+            fontsize=11,
+            color="#555555",
+            bbox=box,
+            zorder=5,
+        )
+        previous = level
 
 
 def _decade_step(span: float, most: int = 10) -> float:
@@ -580,35 +639,74 @@ _STYLES = {
 }
 
 
+SPARSE = 24
+"""A depth map with at most this many derivatives and depths is drawn cell by cell, each
+labelled with its value, on axes that name the values given (not a continuous plane)."""
+
+
 def _draw_heat_maps(figure: Any, chart: HeatMap) -> None:
+    """log10 |gradient| in a colour scale centred on 0 (the gradient kept: white), blue where
+    it vanishes and red where it explodes. A dense map is a plane clipped to the data, with the
+    format limits as labelled contours; a sparse one is a grid of labelled cells."""
     import numpy as np
+    from matplotlib.colors import Normalize, TwoSlopeNorm
+    from matplotlib.lines import Line2D
 
     values = [v for grid in chart.grids for row in grid for v in row if v is not None]
     low, high = (min(values), max(values)) if values else (-1.0, 1.0)
     if low == high:
         low, high = low - 1, high + 1
+    norm = TwoSlopeNorm(vmin=low, vcenter=0.0, vmax=high) if low < 0 < high else Normalize(low, high)
+    sparse = len(chart.xs) <= SPARSE and len(chart.ys) <= SPARSE
     panels = figure.subplots(1, len(chart.grids), sharey=True, squeeze=False)[0]
     image = None
+    drawn_levels: dict[str, Any] = {}
     for axes, name, grid in zip(panels, chart.names, chart.grids, strict=True):
         z = np.array([[np.nan if v is None else v for v in row] for row in grid], dtype=float)
-        image = axes.pcolormesh(chart.xs, chart.ys, z, vmin=low, vmax=high, cmap="viridis", shading="nearest")
-        levels = sorted((level, label) for level, label in _CONTOURS if low < level < high)
-        if levels and len(chart.xs) > 1 and len(chart.ys) > 1:
-            drawn = axes.contour(
-                chart.xs,
-                chart.ys,
-                z,
-                levels=[lv for lv, _ in levels],
-                colors="white",
-                linewidths=1.4,
-                linestyles=[_STYLES[label] for _, label in levels],
+        if sparse:
+            image = axes.pcolormesh(
+                np.arange(len(chart.xs) + 1) - 0.5, np.arange(len(chart.ys) + 1) - 0.5, z, norm=norm, cmap="RdBu_r"
             )
-            axes.clabel(drawn, fmt={lv: label for lv, label in levels}, fontsize=10)
+            axes.set_xticks(range(len(chart.xs)), [f"{x:g}" for x in chart.xs])
+            axes.set_yticks(range(len(chart.ys)), [f"{y:g}" for y in chart.ys])
+            if len(chart.xs) * len(chart.ys) <= 150:
+                for (r, c), v in np.ndenumerate(z):
+                    text = "0 (none)" if np.isnan(v) else f"{v:.3g}"
+                    dark = not np.isnan(v) and abs(norm(v) - 0.5) > 0.3
+                    axes.text(c, r, text, ha="center", va="center", fontsize=11, color="white" if dark else "black")
+        else:
+            image = axes.pcolormesh(chart.xs, chart.ys, z, norm=norm, cmap="RdBu_r", shading="nearest")
+            axes.set_xlim(min(chart.xs), max(chart.xs))  # no half-cell past the data
+            axes.set_ylim(min(chart.ys), max(chart.ys))
+            levels = sorted((level, label) for level, label in _CONTOURS if low < level < high)
+            if levels and len(chart.xs) > 1 and len(chart.ys) > 1:
+                styles = [_STYLES[label] for _, label in levels]
+                lines = axes.contour(
+                    chart.xs,
+                    chart.ys,
+                    z,
+                    levels=[lv for lv, _ in levels],
+                    colors="black",
+                    linewidths=1.4,
+                    linestyles=styles,
+                )
+                axes.clabel(lines, fmt={lv: label for lv, label in levels}, fontsize=10)
+                for (level, label), style in zip(levels, styles, strict=True):
+                    if level in lines.levels and np.nanmin(z) < level < np.nanmax(z):
+                        drawn_levels[label] = style
         axes.set_title(name, fontsize=15)
         axes.set_xlabel("depth n", fontsize=14)
         axes.tick_params(labelsize=12)
     panels[0].set_ylabel("local derivative D", fontsize=14)
+    if drawn_levels:  # the contours named once more, in case a label found no room on its line
+        handles = [Line2D([], [], color="black", linestyle=style, label=label) for label, style in drawn_levels.items()]
+        figure.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=12, frameon=False)
     if image is not None:
         bar = figure.colorbar(image, ax=list(panels), shrink=0.9)
-        bar.set_label("log10 |gradient|", fontsize=14)
+        bar.set_label("log10 |gradient|   (0: kept)", fontsize=14)
+        if isinstance(norm, TwoSlopeNorm):  # ticks on each side of 0, however unequal the sides
+            from matplotlib.ticker import MaxNLocator
+
+            ticks = [*MaxNLocator(5).tick_values(low, 0), *MaxNLocator(5).tick_values(0, high)]
+            bar.set_ticks(sorted({t for t in ticks if low <= t <= high}))
         bar.ax.tick_params(labelsize=12)

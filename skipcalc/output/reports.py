@@ -7,6 +7,7 @@ Report into text; numbers become text only there.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -224,14 +225,19 @@ def depth_report(result: DepthResult) -> Report:
         ]
     extra = [_format_limits(blocks, result.block_limits)]
     depths = [row.depth for row in result.rows]
+    lines = []
+    for i, (block, shade) in enumerate(zip(blocks, shades([b.kind for b in blocks]), strict=True)):
+        line = log10_series(block.label, depths, [row.values[i] for row in result.rows], block.kind, shade)
+        if result.rows:
+            last = result.rows[-1]
+            line = replace(line, last=f"{_four_digits(last.values[i])} at n = {last.depth:,}")
+        lines.append(line)
     chart = LineChart(
         f"|gradient| against depth, every layer's D = {short(result.local)}",
         "depth n",
         "|gradient|",
-        tuple(
-            log10_series(block.label, depths, [row.values[i] for row in result.rows], block.kind, shade)
-            for i, (block, shade) in enumerate(zip(blocks, shades([b.kind for b in blocks]), strict=True))
-        ),
+        tuple(lines),
+        levels=_format_levels(),
     )
     shows_plain = any(block.kind == "plain" for block in blocks)
     summary: list[tuple[str, Any]] = (
@@ -315,6 +321,29 @@ def _heat_map(result: DepthMapResult) -> Any:
         tuple(block.label for block in result.blocks),
         grids,
     )
+
+
+def _four_digits(value: Number) -> str:
+    """A value for a chart's label: whole if it fits in 4 digits, else ≈ and 4 digits."""
+    from ..core.exact import show
+
+    shown = show(value, digits=4, fraction=0)
+    return shown.text if shown.exact else "≈" + shown.text
+
+
+def _format_levels() -> tuple[tuple[float, str], ...]:
+    """The float formats' limits a depth chart draws where its lines pass them."""
+    from ..core.exact import log10_abs
+    from ..core.formats import BY_NAME
+
+    out = []
+    for name in ("float16", "bfloat16", "float32"):
+        fmt = BY_NAME[name]
+        for value, what in ((fmt.min_normal, "smallest normal"), (fmt.max_finite, "largest")):
+            log = log10_abs(value)
+            if log is not None:
+                out.append((log, f"{name} {what}, {float(value):.3g}"))
+    return tuple(out)
 
 
 _LOSSES = {"below": "turns subnormal", "zero": "rounds to 0", "above": "overflows"}

@@ -1,0 +1,65 @@
+"""What the charts show, read back from the drawn figures and the terminal text: the last values
+and the formats' limits on a depth chart, a depth map on the values given with its colour scale
+centred on 'kept', evenly spaced decades in the terminal, the forward side beside the gradient."""
+
+import re
+
+import numpy as np
+from conftest import skipcalc
+
+import skipcalc as api
+
+
+def test_a_depth_chart_writes_its_last_values_and_the_limits_it_crosses():
+    figure = api.depth(0.1, layers=20).plot()
+    texts = [t.get_text() for t in figure.axes[0].texts]
+    assert "≈6.727 at n = 20" in texts and "1e-20 at n = 20" in texts  # 1.1^20 = 6.7275, 0.1^20 exactly
+    assert "float16 smallest normal, 6.1e-05" in texts  # the one limit between 1e-20 and 6.7
+    levels = [line.get_ydata()[0] for line in figure.axes[0].lines if len(set(line.get_ydata())) == 1]
+    assert any(abs(level - np.log10(2.0**-14)) < 1e-12 for level in levels)
+
+
+def test_float32_and_bfloat16_share_one_line_and_one_label():
+    texts = [t.get_text() for t in api.depth(0.1, layers=200).plot().axes[0].texts]
+    assert "bfloat16 and float32 smallest normal, 1.18e-38" in texts
+    assert not any(t.startswith("bfloat16 smallest") or t.startswith("float32 smallest") for t in texts)
+
+
+def test_a_sparse_depth_map_draws_the_values_given_as_cells():
+    figure = api.depth([0.1, 0.3, 0.5, 0.9, 1], depths=[1, 10, 30, 60]).plot()
+    plain = figure.axes[0]
+    assert [t.get_text() for t in plain.get_xticklabels()] == ["1", "10", "30", "60"]
+    assert [t.get_text() for t in plain.get_yticklabels()] == ["0.1", "0.3", "0.5", "0.9", "1"]
+    assert plain.get_xlim() == (-0.5, 3.5)  # no block past the data
+    cells = {t.get_text() for t in plain.texts}
+    assert {"-60", "-1", "0"} <= cells  # log10 0.1^60, 0.1^1, 1^n
+    image = plain.collections[0]
+    assert image.norm(0.0) == 0.5  # the colour scale's middle is log10 = 0: the gradient kept
+
+
+def test_a_dense_depth_map_is_clipped_to_its_data():
+    figure = api.depth("0.01:1:0.01", depths="1:100:1").plot()
+    plain = figure.axes[0]
+    assert plain.get_xlim() == (1, 100) and plain.get_ylim() == (0.01, 1)
+    assert figure.legends  # the contours named below the panels
+
+
+def test_terminal_decades_are_evenly_spaced():
+    out = skipcalc("depth", "--local", "0.5", "--depths", "1:8:1").ok
+    chart = out[out.index("|gradient| against depth") :].splitlines()
+    rows = [i for i, line in enumerate(chart) if re.match(r"\s+\S+ ┤", line)]
+    assert len(rows) >= 4 and len({b - a for a, b in zip(rows, rows[1:], strict=False)}) == 1
+    labels = [chart[i].split()[0] for i in rows]
+    assert labels[0] == "1e2" and labels[-1] == "1e-3"
+
+
+def test_meanfield_draws_the_forward_side_beside_the_gradient():
+    r = api.meanfield("tanh", weight_var=1.5, bias_var=0.05, layers=10, input_corr=0.5)
+    figure = r.plot()
+    gradient, forward = figure.axes[:2]
+    assert forward.get_ylabel() == "cosine" and forward.get_ylim()[1] <= 1.1
+    names = [t.get_text() for t in forward.get_legend().get_texts()]
+    assert any("corr" in n for n in names) and any("cos" in n for n in names)
+    lines = {line.get_label(): line for line in forward.lines}
+    residual = next(line for label, line in lines.items() if label.startswith("residual") and "corr" in label)
+    assert np.allclose(residual.get_ydata(), [float(c) for c in r.network("residual").correlation])
