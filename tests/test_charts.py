@@ -63,3 +63,13 @@ def test_meanfield_draws_the_forward_side_beside_the_gradient():
     lines = {line.get_label(): line for line in forward.lines}
     residual = next(line for label, line in lines.items() if label.startswith("residual") and "corr" in label)
     assert np.allclose(residual.get_ydata(), [float(c) for c in r.network("residual").correlation])
+
+
+def test_a_chain_chart_names_its_case_and_its_headline_numbers_in_math():
+    figure = api.backprop([0.1, 0.1, 0.1], target=10, pred=8).plot()
+    axes = figure.axes[0]
+    title = axes.get_title(loc="left")
+    assert "every layer's D = 0.1" in title and r"$|\partial L/\partial x_k|$" in title
+    assert {t.get_text() for t in axes.texts} == {"-0.004 at $x_0$", "-5.324 at $x_0$"}
+    assert axes.get_ylim()[1] >= 1  # a tick above 5.324: 10
+    assert axes.get_xlabel() == "layer input k ($x_k$)"

@@ -54,6 +54,7 @@ class Series:
     secondary: bool = False  # a second series of one block (sigma_min beside sigma_max): dotted, hollow
     thinned: int = 0  # the points the line had, when it was thinned to its extremes (log10_series)
     last: str = ""  # the last point's value, written beside it on a saved chart
+    first: str = ""  # the first point's value, likewise (a chain's headline: the gradient at x_0)
 
     @property
     def look(self) -> Look:
@@ -357,21 +358,21 @@ def draw(chart: Chart, title: str | None = None) -> Any:
 
     figure = Figure(figsize=(12.8, 7.2), layout="constrained")
     axes = figure.add_subplot()
-    axes.set_title(_wrap_title(title or chart.title), fontsize=17, loc="left")
+    axes.set_title(_wrap_title(title or tex(chart.title)), fontsize=17, loc="left")
     if isinstance(chart, BarChart):
         _draw_bars(axes, chart)
     elif isinstance(chart, PhaseChart):
         _draw_phases(axes, chart)
     elif isinstance(chart, HeatMap):
         figure.delaxes(axes)
-        figure.suptitle(_wrap_title(title or chart.title), fontsize=17, x=0.01, ha="left")
+        figure.suptitle(_wrap_title(title or tex(chart.title)), fontsize=17, x=0.01, ha="left")
         _draw_heat_maps(figure, chart)
         return figure
     elif isinstance(chart, Panels):
         figure.delaxes(axes)
-        figure.suptitle(_wrap_title(title or chart.title, 110), fontsize=17, x=0.01, ha="left")
+        figure.suptitle(_wrap_title(title or tex(chart.title), 110), fontsize=17, x=0.01, ha="left")
         for panel, part in zip(figure.subplots(1, len(chart.charts)), chart.charts, strict=True):
-            panel.set_title(part.title, fontsize=15, loc="left")
+            panel.set_title(tex(part.title), fontsize=15, loc="left")
             _draw_lines(panel, part, legend_inside=True)
             panel.tick_params(labelsize=13)
         return figure
@@ -400,16 +401,21 @@ def _own_config() -> None:
 
 def _wrap_title(title: str, width: int = 70) -> str:
     """The title in lines of at most ``width`` characters, balanced: as few lines as at that
-    width, each as long as the others, so no word is left alone on the last."""
+    width, each as long as the others, so no word is left alone on the last. Mathtext ($...$)
+    is kept whole on one line."""
     import math
     import textwrap
 
+    parts = title.split("$")
+    glue = "\x00"  # a space inside math, held until the lines are made
+    title = "$".join(part.replace(" ", glue) if i % 2 else part for i, part in enumerate(parts))
     lines = textwrap.wrap(title, width)
     for narrower in range(math.ceil(len(title) / max(len(lines), 1)), width):
         balanced = textwrap.wrap(title, narrower)
         if len(balanced) == len(lines):
-            return "\n".join(balanced)
-    return "\n".join(lines)
+            lines = balanced
+            break
+    return "\n".join(lines).replace(glue, " ")
 
 
 def _draw_lines(axes: Any, chart: LineChart, legend_inside: bool = False) -> None:
@@ -424,7 +430,7 @@ def _draw_lines(axes: Any, chart: LineChart, legend_inside: bool = False) -> Non
         axes.plot(
             xs,
             values,
-            label=series.name,
+            label=tex(series.name),
             color=series.colour,
             marker=series.look.marker,
             markerfacecolor="white" if series.secondary else series.colour,
@@ -436,15 +442,15 @@ def _draw_lines(axes: Any, chart: LineChart, legend_inside: bool = False) -> Non
     _annotate(axes, chart, ys)
     thinned = max((s.thinned for s in chart.series), default=0)
     note = f"\n(each line drawn from the highest and lowest of {COLUMNS:,} runs of its {thinned:,} points)"
-    axes.set_xlabel(chart.xlabel + (note if thinned else ""), fontsize=15)
+    axes.set_xlabel(tex(chart.xlabel) + (note if thinned else ""), fontsize=15)
     if chart.linear:
-        axes.set_ylabel(chart.ylabel, fontsize=15)
+        axes.set_ylabel(tex(chart.ylabel), fontsize=15)
         axes.set_ylim(min(0.0, *ys) - 0.05, max(1.0, *ys) + 0.05)
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.grid(True, which="major", color="#bbbbbb", linewidth=0.8)
         axes.legend(loc="best", fontsize=12, frameon=True)
         return
-    axes.set_ylabel(f"{chart.ylabel} (log scale)", fontsize=15)
+    axes.set_ylabel(f"{tex(chart.ylabel)} (log scale)", fontsize=15)
     if ys:
         span = max(ys) - min(ys)
         step = _decade_step(span)
@@ -468,6 +474,34 @@ def _draw_lines(axes: Any, chart: LineChart, legend_inside: bool = False) -> Non
         axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=13, frameon=False)
 
 
+_TEX = (
+    (r"\|\|dx(\d+)/dx_k\|\|2", r"$\\|\\partial x_{\1}/\\partial x_k\\|_2$"),
+    (r"\|dx(\d+)/dx_k\|", r"$|\\partial x_{\1}/\\partial x_k|$"),
+    (r"\|dL/dx_k\|", r"$|\\partial L/\\partial x_k|$"),
+    (r"dx(\d+)/dx_k", r"$\\partial x_{\1}/\\partial x_k$"),
+    (r"dL/dx_k", r"$\\partial L/\\partial x_k$"),
+    (r"sigma_([wb])\^2", r"$\\sigma_\1^2$"),
+    (r"sigma_(max|min)", r"$\\sigma_{\\\1}$"),
+    (r"sigma\^2", r"$\\sigma^2$"),
+    (r"J_k \.\.\. J_1", r"$J_k \\cdots J_1$"),
+)
+_SUBSCRIPT = (r"\b([xJ])_([kL0-9])\b", r"$\1_\2$")  # x_k outside the math already made
+
+
+def tex(text: str) -> str:
+    """A label as the terminal writes it (|dx3/dx_k|, sigma_w^2, x_k) in matplotlib's mathtext
+    for a saved chart (the partial derivative, sigma and subscripts set in math); text with mathtext already is left
+    as it is."""
+    import re
+
+    if "$" in text:
+        return text
+    for pattern, replacement in _TEX:
+        text = re.sub(pattern, replacement, text)
+    parts = text.split("$")  # the even parts are outside math
+    return "$".join(re.sub(*_SUBSCRIPT, part) if i % 2 == 0 else part for i, part in enumerate(parts))
+
+
 def _annotate(axes: Any, chart: LineChart, ys: list[float]) -> None:
     """Each line's last value beside its last point, and the reference levels inside the
     lines' range as labelled grey lines (a format's smallest normal number, its largest)."""
@@ -478,12 +512,29 @@ def _annotate(axes: Any, chart: LineChart, ys: list[float]) -> None:
     span = max(max(ys) - min(ys), 1e-9)
     box = {"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1.5}
     for series in chart.series:
+        if series.first and series.points:
+            x, y = series.points[0]
+            rising = len(series.points) > 1 and series.points[1][1] > y  # then below the line, not on it
+            below = (rising and y - min(ys) > 0.1 * span) or max(ys) - y < 0.1 * span  # inside the axes
+            axes.annotate(
+                tex(series.first),
+                (x, y),
+                xytext=(8, -10 if below else 10),
+                textcoords="offset points",
+                ha="left",
+                va="top" if below else "bottom",
+                fontsize=13,
+                color=series.colour,
+                fontweight="bold",
+                bbox=box,
+                zorder=5,
+            )
         if series.last and series.points:
             x, y = series.points[-1]
             falling = len(series.points) > 1 and y < series.points[-2][1]  # then below the line, not on it
             below = (falling and y - min(ys) > 0.1 * span) or max(ys) - y < 0.1 * span  # inside the axes
             axes.annotate(
-                series.last,
+                tex(series.last),
                 (x, y),
                 xytext=(-6, -10 if below else 10),
                 textcoords="offset points",

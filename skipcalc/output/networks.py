@@ -119,7 +119,9 @@ def chain_report(result: ChainResult) -> Report:
             )
     title = f"{result.command}: {n:,} layer{'s' if n != 1 else ''}"
     tables = [(title, shown)] if len(shown) < len(columns) else None
-    return _networks_report(title, nets, n, backprop, columns, rows, data, summary, notes, tables, column=column)
+    return _networks_report(
+        title, nets, n, backprop, columns, rows, data, summary, notes, tables, column=column, local=result.local
+    )
 
 
 def _networks_report(
@@ -134,6 +136,7 @@ def _networks_report(
     notes: list[str],
     tables: list[tuple[str, list[str]]] | None = None,
     column: Callable[[str], Sequence[Any]] | None = None,
+    local: Sequence[Fraction] = (),
 ) -> Report:
     """The report of networks side by side (numbers or formulas): each one's gradient on the
     value line, what a float format stores of it, and the chart of the gradient per layer."""
@@ -146,7 +149,7 @@ def _networks_report(
         sections=[dtypes.verdict(nets, n, backprop)] if any(net.dtypes for net in nets) else [],
         notes=notes + ([dtypes.NOTE] if any(net.dtypes for net in nets) else []),
         tables=tables or [],
-        chart=lambda: _gradient_chart(nets, n, backprop),
+        chart=lambda: _gradient_chart(nets, n, backprop, local),
         column_source=column,
     )
 
@@ -170,17 +173,30 @@ def _backprop_summary(result: Any, n: int, data: dict[str, Any]) -> list[tuple[s
     return summary
 
 
-def _gradient_chart(nets: Sequence[Network], n: int, backprop: bool) -> Any:
+def _gradient_chart(nets: Sequence[Network], n: int, backprop: bool, local: Sequence[Fraction] = ()) -> Any:
+    from dataclasses import replace
+
     from .charts import LineChart, log10_series, shades
+    from .text import chart_number
 
     what = "dL/dx_k" if backprop else f"dx{n}/dx_k"
     series = tuple(
-        log10_series(net.block.label, list(range(n + 1)), list(net.wrt), net.block.kind, shade)
+        replace(
+            log10_series(net.block.label, list(range(n + 1)), list(net.wrt), net.block.kind, shade),
+            first=f"{chart_number(net.wrt[0])} at x_0",
+        )
         for net, shade in zip(nets, shades([net.block.kind for net in nets]), strict=True)
         if net.wrt is not None
     )
+    case = ""
+    if local:
+        shown = ", ".join(short(d) for d in local[:4]) + (", ..." if len(local) > 4 else "")
+        case = f"every layer's D = {short(local[0])}" if len(set(local)) == 1 else f"D = {shown}"
     return LineChart(
-        f"|{what}|: the gradient reaching each layer's input ({n:,} layers)", "layer input k (x_k)", f"|{what}|", series
+        f"|{what}|: the gradient reaching each layer's input ({n:,} layers{', ' + case if case else ''})",
+        "layer input k (x_k)",
+        f"|{what}|",
+        series,
     )
 
 

@@ -35,7 +35,7 @@ from .dtypes import precision_report
 from .meanfield import meanfield_report
 from .networks import chain_report, formula_report, jacobian_report, random_report
 from .report import Derivation, Equation, LazyRows, Report, headline_fields
-from .text import Share, percent_text, short
+from .text import Share, chart_number, percent_text, short
 
 __all__ = ["Derivation", "Equation", "Report", "one_line", "report_for"]
 
@@ -230,7 +230,7 @@ def depth_report(result: DepthResult) -> Report:
         line = log10_series(block.label, depths, [row.values[i] for row in result.rows], block.kind, shade)
         if result.rows:
             last = result.rows[-1]
-            line = replace(line, last=f"{_four_digits(last.values[i])} at n = {last.depth:,}")
+            line = replace(line, last=f"{chart_number(last.values[i])} at n = {last.depth:,}")
         lines.append(line)
     chart = LineChart(
         f"|gradient| against depth, every layer's D = {short(result.local)}",
@@ -321,14 +321,6 @@ def _heat_map(result: DepthMapResult) -> Any:
         tuple(block.label for block in result.blocks),
         grids,
     )
-
-
-def _four_digits(value: Number) -> str:
-    """A value for a chart's label: whole if it fits in 4 digits, else ≈ and 4 digits."""
-    from ..core.exact import show
-
-    shown = show(value, digits=4, fraction=0)
-    return shown.text if shown.exact else "≈" + shown.text
 
 
 def _format_levels() -> tuple[tuple[float, str], ...]:

@@ -108,3 +108,9 @@ def arithmetic(result: Any) -> str:
         f"{number(result.weight)} - {number(result.lr)} * {number(result.grad)} * {number(result.input)} "
         f"= {short(result.new_weight)}"
     )
+
+
+def chart_number(value: Any) -> str:
+    """A value written on a chart: whole if it fits in 4 significant digits, else ≈ and 4."""
+    shown = show(value, digits=4, fraction=0)
+    return shown.text if shown.exact else "≈" + shown.text
