@@ -503,8 +503,9 @@ def tex(text: str) -> str:
 
 
 def _annotate(axes: Any, chart: LineChart, ys: list[float]) -> None:
-    """Each line's last value beside its last point, and the reference levels inside the
-    lines' range as labelled grey lines (a format's smallest normal number, its largest)."""
+    """Each line's first and last values (where it has them) beside those points, and the
+    reference levels inside the lines' range as labelled grey lines (a format's smallest normal
+    number, its largest)."""
     from matplotlib.transforms import blended_transform_factory
 
     if not ys:
@@ -512,33 +513,19 @@ def _annotate(axes: Any, chart: LineChart, ys: list[float]) -> None:
     span = max(max(ys) - min(ys), 1e-9)
     box = {"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1.5}
     for series in chart.series:
-        if series.first and series.points:
-            x, y = series.points[0]
-            rising = len(series.points) > 1 and series.points[1][1] > y  # then below the line, not on it
-            below = (rising and y - min(ys) > 0.1 * span) or max(ys) - y < 0.1 * span  # inside the axes
+        for text, end in ((series.first, 0), (series.last, -1)):
+            if not (text and series.points):
+                continue
+            x, y = series.points[end]
+            beside = series.points[1 if end == 0 else -2] if len(series.points) > 1 else (x, y)
+            # below the line where it leaves the point upwards (not on it), and always inside the axes
+            below = (beside[1] > y and y - min(ys) > 0.1 * span) or max(ys) - y < 0.1 * span
             axes.annotate(
-                tex(series.first),
+                tex(text),
                 (x, y),
-                xytext=(8, -10 if below else 10),
+                xytext=(8 if end == 0 else -6, -10 if below else 10),
                 textcoords="offset points",
-                ha="left",
-                va="top" if below else "bottom",
-                fontsize=13,
-                color=series.colour,
-                fontweight="bold",
-                bbox=box,
-                zorder=5,
-            )
-        if series.last and series.points:
-            x, y = series.points[-1]
-            falling = len(series.points) > 1 and y < series.points[-2][1]  # then below the line, not on it
-            below = (falling and y - min(ys) > 0.1 * span) or max(ys) - y < 0.1 * span  # inside the axes
-            axes.annotate(
-                tex(series.last),
-                (x, y),
-                xytext=(-6, -10 if below else 10),
-                textcoords="offset points",
-                ha="right",
+                ha="left" if end == 0 else "right",
                 va="top" if below else "bottom",
                 fontsize=13,
                 color=series.colour,
