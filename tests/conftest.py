@@ -36,7 +36,7 @@ class Ran:
 
 def _invoke(entry: Callable[[list[str]], None], args: Sequence[str], input: str, columns: int) -> Ran:
     """Run ``entry(args)`` inside skipcalc's own exit handling, with captured stdio."""
-    from skipcalc.core import errors
+    from skipcalc.cli import process
 
     saved = sys.stdin, sys.stdout, sys.stderr, os.environ.get("COLUMNS"), os.environ.get("NO_COLOR")
     sys.stdin = io.TextIOWrapper(io.BytesIO(input.encode()), encoding="utf-8")
@@ -44,7 +44,7 @@ def _invoke(entry: Callable[[list[str]], None], args: Sequence[str], input: str,
     os.environ["COLUMNS"], os.environ["NO_COLOR"] = str(columns), "1"
     code = 0
     try:
-        with errors.guarded():
+        with process.guarded():
             entry(list(args))
     except SystemExit as stop:
         code = stop.code if isinstance(stop.code, int) else 1

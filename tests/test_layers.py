@@ -50,6 +50,7 @@ ORDER = [
     "probing.lowprec",
     "probing.run",
     "probing.record",
+    "output.terminal",
     "output.view",
     "output.text",
     "output.report",
@@ -74,6 +75,7 @@ ORDER = [
     "options",
     "api",
     "init",
+    "cli.process",
     "cli.reader",
     "cli.commands",
     "cli.app",
@@ -196,9 +198,9 @@ def test_typer_is_used_through_its_public_names_only():
 
 
 def test_every_non_ascii_character_skipcalc_writes_has_an_ascii_fallback():
-    """On a stream that cannot hold them (PYTHONIOENCODING=ascii) they are written by errors.ASCII,
+    """On a stream that cannot hold them (PYTHONIOENCODING=ascii) they are written by process.ASCII,
     never as backslash escapes that break a table's columns."""
-    from skipcalc.core.errors import ASCII
+    from skipcalc.cli.process import ASCII
 
     found = {
         ch: path.name

@@ -153,7 +153,7 @@ def run(args: Sequence[str]) -> None:
     completion installers (the console sends nothing else here)."""
     import os
 
-    from ..core.errors import refuse
+    from .process import refuse
 
     completing = "_SKIPCALC_COMPLETE" in os.environ
     wanted = args[0] if args and args[0] in (*options.COMMANDS, "init") and not completing else None

@@ -13,9 +13,11 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .. import api, options, schema
-from ..core.errors import InputError, refuse, say
+from ..core.errors import InputError
 from ..core.exact import parse_numbers
+from ..output.terminal import say
 from ..output.view import View
+from .process import refuse
 from .reader import Parsed, is_number_like
 
 MAX_STDIN = 64 * 2**20

@@ -10,7 +10,7 @@ import sys
 
 
 def _quiet(signum: int, frame: object) -> None:
-    os._exit(130)  # Ctrl-C before errors.guard_interrupts takes over: quiet, no traceback
+    os._exit(130)  # Ctrl-C before process.guard_interrupts takes over: quiet, no traceback
 
 
 signal.signal(signal.SIGINT, _quiet)
@@ -24,11 +24,11 @@ def main() -> None:
     # collector only rescans the objects a long chain holds (a million layers' values), which
     # measured doubled the time of such calls. Reference counting still frees everything.
     gc.disable()
-    from ..core import errors
+    from . import process
 
-    errors.guard_interrupts()
-    with errors.guarded():
-        errors.prepare_streams()
+    process.guard_interrupts()
+    with process.guarded():
+        process.prepare_streams()
         from ..core.exact import allow_long_int_text
 
         allow_long_int_text()

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..core import errors
+from .terminal import on_interrupt
 
 DELAY = 1.0  # seconds of quiet work before the display appears
 
@@ -41,7 +41,7 @@ class Display:
         self.stopped = False
         self.timer = threading.Timer(_delay() if delay is None else delay, self._start)
         self.timer.daemon = True
-        self.forget = errors.on_interrupt(self._restore_cursor)
+        self.forget = on_interrupt(self._restore_cursor)
 
     def begin(self) -> Display:
         self.timer.start()

@@ -100,7 +100,7 @@ def save(report: Report, view: View) -> None:
     with progress.phase("drawing the chart"):
         written = save_chart(report.chart() if report.chart is not None else None, view.save, view.force, view.title)
     progress.stop()
-    from ..core.errors import say
+    from .terminal import say
 
     say(f"skipcalc: wrote {written}")
 

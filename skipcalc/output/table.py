@@ -57,7 +57,7 @@ def table_text(report: Report, view: View, width: int, color: bool) -> str:
     """The report laid out as a table at ``width`` columns (with ANSI styles when ``color``)."""
     from rich.console import Console
 
-    buffer = io.StringIO()  # a stream that cannot hold the box characters gets ASCII (errors.prepare_streams)
+    buffer = io.StringIO()  # a stream that cannot hold the box characters gets ASCII (cli/process.prepare_streams)
     console = Console(
         file=buffer,
         width=width,
