@@ -339,11 +339,11 @@ def meanfield(
     number, a list or a range "0:0.3:0.05"). ``simulate=True``: ``trials`` random networks of
     ``width`` units measured beside the prediction. ``input_corr=C``: two inputs of correlation C
     followed through depth (each network's ``correlation``, x_0 .. x_L, each to the decimals
-    its two grids agree on: the residual network's q grows, and its grid is coarser).
+    its sums at two steps agree on).
 
     >>> r = meanfield("tanh", weight_var=1.5, bias_var=0.05, layers=50, input_corr=0.5)
     >>> r.network("plain").correlation[-1], r.network("residual").correlation[-1]
-    (Decimal('0.9866474995'), Decimal('0.32676'))
+    (Decimal('0.9866474995'), Decimal('0.3267560554'))
 
     >>> r = meanfield("relu", weight_var=2, layers=3)
     >>> r.chi1, r.phase

@@ -142,3 +142,15 @@ def test_the_command_line_shows_and_refuses():
         assert (ran.code, ran.out) == (2, "") and ran.err.startswith("skipcalc: error: --input-corr:")
     ran = skipcalc("meanfield", "--act", "tanh", "--input-corr", "0.5", "--critical")
     assert (ran.code, ran.out) == (2, "") and "--input-corr" in ran.err
+
+
+def test_a_wide_residual_network_keeps_its_decimals():
+    """By layer 40 the residual network's q is 50: a uniform grid fine enough for tanh near 0
+    would pass 401 x 401, so the sums run on nodes crowding there; still 10 decimals, matching
+    the Gauss-Legendre reference."""
+    r = api.meanfield("tanh", weight_var=1.5, bias_var=0.05, layers=40, input_corr=0.5)
+    residual = r.network("residual")
+    assert float(residual.q[-1]) > 50
+    expected = _reference(np.tanh, 1.5, 0.05, 1.0, 0.5, 40, True)
+    for got, e in zip(residual.correlation[1:], expected[1:], strict=True):
+        assert -got.as_tuple().exponent == 10 and abs(float(got) - e) < 1e-10

@@ -24,6 +24,7 @@ import math
 from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from ..blocks import Block
 from ..errors import InputError
@@ -36,8 +37,8 @@ REACH = 8.5
 SIDE = 200
 """The most grid nodes on each side of 0 in each of z₁ and z₂."""
 
-WORK = 60_000_000
-"""Grid points one call evaluates φ at (about five seconds of numpy)."""
+WORK = 300_000_000
+"""Grid points one call evaluates φ or a Gaussian at (about five seconds of numpy)."""
 
 
 class _Kernel:
@@ -66,35 +67,86 @@ class _Kernel:
             own = 2 / math.pi * math.asin(2 * v / (1 + 2 * v))
             cross = 2 / math.pi * math.asin(2 * v * c / (1 + 2 * v))
             return (0.0, own, cross), (0.0, own, cross)
-        return self._grid(v, c)
+        wanted = math.ceil(REACH * max(1.0, math.sqrt(v)) / 0.1)
+        if wanted <= SIDE:
+            return self._grid(v, c, wanted)
+        # a wide Gaussian (the residual network's q grows): a uniform grid in z fine enough for
+        # φ's features near u = 0 would be too large; nodes crowding there in u do better, unless
+        # the pair is so correlated that its density is a ridge they cannot resolve: then the
+        # coarser uniform grid too, and the pair whose steps h and 2h agree best is kept
+        crowded = self._crowded(v, c)
+        if _disagreement(crowded) < 1e-12:
+            return crowded
+        return min((crowded, self._grid(v, c, SIDE)), key=_disagreement)
 
-    def _grid(self, v: float, c: float) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
-        import numpy as np
-
-        root = math.sqrt(v)
-        # a step of 0.1 in u = √v z where φ's features are (at most SIDE nodes a side: past
-        # that, the steps h and 2h agree on fewer decimals, and fewer are shown)
-        n = min(math.ceil(REACH * max(1.0, root) / 0.1), SIDE)
-        step = REACH / n
-        self.budget[0] -= (2 * n + 1) ** 2 + 2 * n + 1
+    def _spend(self, points: int) -> None:
+        self.budget[0] -= points
         if self.budget[0] < 0:
             raise InputError(
                 f"--input-corr: the correlations' two-dimensional integrals need more than {WORK:,} evaluations "
-                "of the activation (about five seconds); give fewer --layers"
+                "(about five seconds); give fewer --layers"
             )
+
+    def _values(self, u: Any) -> Any:
+        import numpy as np
+
+        with np.errstate(all="ignore"):
+            values = self.f(u)
+        if not np.all(np.isfinite(values)):
+            raise InputError(f"--act: {self.act.name!r} is undefined or infinite on the correlations' grid")
+        return values
+
+    def _crowded(self, v: float, c: float) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+        """The same sums over nodes u = a sinh(t), t uniform (step 0.05): 0.025 apart near u = 0,
+        spreading out to |u| = REACH √v, with the Gaussian densities as weights."""
+        import numpy as np
+
+        a, step = 0.5, 0.05
+        n = math.ceil(math.asinh(REACH * math.sqrt(v) / a) / step)
+        self._spend((2 * n + 1) ** 2 + 2 * n + 1)
+        t = np.arange(-n, n + 1) * step
+        u = a * np.sinh(t)
+        w = a * np.cosh(t) * step
+        w2 = np.where(np.arange(-n, n + 1) % 2 == 0, 2 * w, 0.0)
+        f = self._values(u)
+        one = np.exp(-u * u / (2 * v)) / math.sqrt(2 * math.pi * v)
+        s2 = 1 - c * c
+        if s2 < 1e-12:  # the pair is one value (c = 1) or its negative
+            f2 = f if c > 0 else self._values(-u)
+            cross = [float((weights * f * f2) @ one) for weights in (w, w2)]
+        else:
+            pair = np.exp(-(u[:, None] ** 2 - 2 * c * u[:, None] * u[None, :] + u[None, :] ** 2) / (2 * v * s2))
+            pair /= 2 * math.pi * v * math.sqrt(s2)
+            cross = [float((weights * f) @ pair @ (weights * f)) for weights in (w, w2)]
+        return (
+            (float((w * f) @ one), float((w * f * f) @ one), cross[0]),
+            (float((w2 * f) @ one), float((w2 * f * f) @ one), cross[1]),
+        )
+
+    def _grid(self, v: float, c: float, n: int) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+        """Trapezoid sums on a uniform grid in (z₁, z₂), u = √v z, of n steps a side (a step of 0.1
+        in u where that fits in SIDE; past it, coarser, and fewer decimals agree)."""
+        import numpy as np
+
+        root = math.sqrt(v)
+        step = REACH / n
+        self._spend((2 * n + 1) ** 2 + 2 * n + 1)
         z = np.arange(-n, n + 1) * step
         w = np.exp(-z * z / 2) * (step / math.sqrt(2 * math.pi))
         even = np.arange(-n, n + 1) % 2 == 0
         w2 = np.where(even, 2 * w, 0.0)
-        with np.errstate(all="ignore"):
-            f1 = self.f(root * z)
-            s = math.sqrt(max(1 - c * c, 0.0))
-            f2 = self.f(root * (c * z[:, None] + s * z[None, :]))
-        if not (np.all(np.isfinite(f1)) and np.all(np.isfinite(f2))):
-            raise InputError(f"--act: {self.act.name!r} is undefined or infinite on the correlations' grid")
+        f1 = self._values(root * z)
+        s = math.sqrt(max(1 - c * c, 0.0))
+        f2 = self._values(root * (c * z[:, None] + s * z[None, :]))
         fine = (float(w @ f1), float(w @ (f1 * f1)), float((w * f1) @ f2 @ w))
         coarse = (float(w2 @ f1), float(w2 @ (f1 * f1)), float((w2 * f1) @ f2 @ w2))
         return fine, coarse
+
+
+def _disagreement(pair: tuple[tuple[float, float, float], tuple[float, float, float]]) -> float:
+    """How far a kernel's sums at steps h and 2h differ (E[φ²] and E[φφ′])."""
+    (_, e2, e12), (_, e2_coarse, e12_coarse) = pair
+    return abs(e2 - e2_coarse) + abs(e12 - e12_coarse)
 
 
 def input_correlations(
