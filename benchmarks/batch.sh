@@ -38,10 +38,10 @@ for line in sys.stdin:
 PY
 cat > "$dir/lean.py" <<'PY'
 import sys
-import skipcalc._kernels as kernels
-kernels.ValueLines.__call__ = lambda self, line: None  # every line the general way
+import skipcalc.core.kernels as kernels
+kernels.ValueLines.__call__ = lambda self, line, repeat=1: None  # every line the general way
 sys.argv = ["skipcalc", "chain", "--batch", "--format", "value"]
-from skipcalc.console import main
+from skipcalc.cli.console import main
 main()
 PY
 hyperfine --warmup 3 --runs ${RUNS:-20} \

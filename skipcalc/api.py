@@ -366,7 +366,15 @@ def meanfield(
         from .core.meanfield import critical_line
 
         line = critical_line(chosen, bias_vars, digits)
-        return MeanFieldResult(chosen.name, None, bias_vars, Fraction(1), 0, digits, critical=tuple(line))
+        return MeanFieldResult(
+            act=chosen.name,
+            weight_var=None,
+            bias_var=bias_vars,
+            input_var=Fraction(1),
+            layers=0,
+            digits=digits,
+            critical=tuple(line),
+        )
     sigma_w2: Fraction | None = values.weight_var
     if values.init is not None:
         if values.weight_var is not None or values.bias_var is not None:
@@ -426,22 +434,22 @@ def meanfield(
             values.norm,
         )
     return MeanFieldResult(
-        chosen.name,
-        sigma_w2,
-        bias_vars,
-        values.input_var,
-        values.layers,
-        digits,
-        theory.q_star,
-        theory.q_reason,
-        theory.chi1,
-        theory.sqrt_chi1,
-        theory.c_star,
-        theory.chi_c,
-        theory.xi_q,
-        theory.xi_c,
-        theory.phase,
-        tuple(nets),
+        act=chosen.name,
+        weight_var=sigma_w2,
+        bias_var=bias_vars,
+        input_var=values.input_var,
+        layers=values.layers,
+        digits=digits,
+        q_star=theory.q_star,
+        q_reason=theory.q_reason,
+        chi1=theory.chi1,
+        sqrt_chi1=theory.sqrt_chi1,
+        c_star=theory.c_star,
+        chi_c=theory.chi_c,
+        xi_q=theory.xi_q,
+        xi_c=theory.xi_c,
+        phase=theory.phase,
+        networks=tuple(nets),
         simulation=simulation,
         c_reason=theory.c_reason,
         norm=values.norm,
