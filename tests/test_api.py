@@ -262,3 +262,33 @@ def test_sweeps_offer_a_frame_and_floats_in_every_row(monkeypatch):
     monkeypatch.setitem(sys.modules, "pandas", None)
     with pytest.raises(InputError, match="to_frame: needs pandas"):
         depth(0.1).to_frame()
+
+
+# Python-only parameters: what a Python caller has and a shell does not (a model object, tensors,
+# a loss function), or a number the API takes where the command line has an output option
+# (meanfield's digits, certified, against --digits, shown). Every other parameter is declared.
+PYTHON_ONLY = {
+    "meanfield": {"digits"},
+    "probe": {"model", "inputs", "target", "loss", "upstream", "blocks", "probes", "dtypes", "mode", "seed"},
+}
+COMMAND_LINE_ONLY = {"probe": {"preset"}}  # the shell names a preset where Python passes the model
+
+
+def test_every_api_signature_matches_the_declaration():
+    import inspect
+
+    from skipcalc import options
+
+    functions = [(name, command, getattr(skipcalc, name)) for name, command in options.COMMANDS.items()]
+    functions += [
+        (name, command, getattr(skipcalc.init, name.replace("-", "_")))
+        for name, command in options.INIT_COMMANDS.items()
+    ]
+    for name, command, wrapped in functions:
+        function = inspect.unwrap(wrapped)
+        parameters = set(inspect.signature(function).parameters)
+        declared = {opt.api for opt in command.options if opt.api}
+        if command.arguments is not None and command.arguments.keyword:
+            declared.add(command.arguments.keyword)
+        assert parameters - declared == PYTHON_ONLY.get(name, set()), name
+        assert declared - parameters == COMMAND_LINE_ONLY.get(name, set()), name
