@@ -15,8 +15,11 @@ from hypothesis import settings
 
 # No test asserts on wall-clock time (timings live in benchmarks/): Hypothesis's per-example
 # deadline is one, and on a busy CI machine a first run that compiles or caches trips it.
-settings.register_profile("skipcalc", deadline=None)
-settings.load_profile("skipcalc")
+# Derandomized: every machine runs the same examples, so a run's verdict does not depend on its
+# luck (a new random search is `--hypothesis-seed=N`, or HYPOTHESIS_PROFILE=explore).
+settings.register_profile("skipcalc", deadline=None, derandomize=True)
+settings.register_profile("explore", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "skipcalc"))
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

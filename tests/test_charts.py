@@ -73,3 +73,15 @@ def test_a_chain_chart_names_its_case_and_its_headline_numbers_in_math():
     assert {t.get_text() for t in axes.texts} == {"-0.004 at $x_0$", "-5.324 at $x_0$"}
     assert axes.get_ylim()[1] >= 1  # a tick above 5.324: 10
     assert axes.get_xlabel() == "layer input k ($x_k$)"
+
+
+def test_a_chain_in_a_float_format_draws_that_formats_limits():
+    texts = {t.get_text() for t in api.chain(0.3, layers=48, dtype="float16").plot().axes[0].texts}
+    assert {
+        "float16 largest, 6.55e+04",
+        "float16 smallest normal, 6.1e-05",
+        "float16 smallest subnormal, 5.96e-08",
+    } <= texts
+    assert not any(
+        t.startswith("float16") for t in {x.get_text() for x in api.chain(0.3, layers=48).plot().axes[0].texts}
+    )

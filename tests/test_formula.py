@@ -138,6 +138,9 @@ def test_every_digit_is_earned(text, at):
     got = result.networks[0].gradient
     if isinstance(got, F):
         with mpmath.workdps(3 * 80 * 4):
+            if got == 0:  # exactly 0 ((x+1)/(2x+2) is 1/2): the reference keeps only its rounding residue
+                assert isinstance(reference, F) and reference == 0 or abs(reference) <= mpmath.mpf(10) ** -900
+                return
             assert (
                 abs(mpmath.mpf(got.numerator) / got.denominator - reference) <= abs(reference) * mpmath.mpf(10) ** -900
             )

@@ -136,6 +136,25 @@ COLUMNS = 2000
 many runs of consecutive points: a chart 1600 pixels wide draws no more, and keeps every peak."""
 
 
+def format_levels(names: Sequence[str], subnormal: bool = False) -> tuple[tuple[float, str], ...]:
+    """The float formats' limits a chart draws where its lines pass them: each format's smallest
+    normal number and its largest (and its smallest subnormal, with ``subnormal``)."""
+    from ..core.exact import log10_abs
+    from ..core.formats import BY_NAME
+
+    out = []
+    for name in names:
+        fmt = BY_NAME[name]
+        limits = [(fmt.min_normal, "smallest normal"), (fmt.max_finite, "largest")]
+        if subnormal:
+            limits.append((fmt.min_subnormal, "smallest subnormal"))
+        for value, what in limits:
+            log = log10_abs(value)
+            if log is not None:
+                out.append((log, f"{name} {what}, {float(value):.3g}"))
+    return tuple(out)
+
+
 def log10_series(name: str, xs: Sequence[int], values: Sequence[Any], kind: str, shade: int = 0) -> Series:
     """log10 |value| against x, leaving out zeros (log10 0 is -infinity); a long line thinned
     to its extremes (COLUMNS), whose logarithms alone are taken."""
@@ -538,11 +557,13 @@ def _annotate(axes: Any, chart: LineChart, ys: list[float]) -> None:
     for level, label in chart.levels:  # float32 and bfloat16 share their smallest normal: one line
         if min(ys) <= level <= max(ys):
             merged.setdefault(level, []).append(label)
-    previous, right = None, False
+    home = any(series.first for series in chart.series)  # labels on the side the lines' own are not
+    previous, right = None, home
     for level, labels in sorted(merged.items()):
         names = [label.split(" ", 1)[0] for label in labels]
         text = " and ".join(names) + " " + labels[0].split(" ", 1)[1] if len(labels) > 1 else labels[0]
-        right = previous is not None and level - previous < 0.05 * span and not right  # near: the other side
+        near = previous is not None and level - previous < 0.05 * span
+        right = (not right) if near else home  # a label near the last one: on the other side
         axes.axhline(level, color="#777777", linestyle=(0, (5, 3)), linewidth=1.2, zorder=1)
         axes.text(
             0.99 if right else 0.01,

@@ -176,7 +176,7 @@ def _backprop_summary(result: Any, n: int, data: dict[str, Any]) -> list[tuple[s
 def _gradient_chart(nets: Sequence[Network], n: int, backprop: bool, local: Sequence[Fraction] = ()) -> Any:
     from dataclasses import replace
 
-    from .charts import LineChart, log10_series, shades
+    from .charts import LineChart, format_levels, log10_series, shades
     from .text import chart_number
 
     what = "dL/dx_k" if backprop else f"dx{n}/dx_k"
@@ -197,6 +197,7 @@ def _gradient_chart(nets: Sequence[Network], n: int, backprop: bool, local: Sequ
         "layer input k (x_k)",
         f"|{what}|",
         series,
+        levels=format_levels(list(dict.fromkeys(d.format for net in nets for d in net.dtypes)), subnormal=True),
     )
 
 

@@ -170,7 +170,7 @@ def update_report(result: UpdateResult) -> Report:
 
 
 def depth_report(result: DepthResult) -> Report:
-    from .charts import LineChart, log10_series, shades
+    from .charts import LineChart, format_levels, log10_series, shades
 
     scaled = result.loss_gradient is not None
     g = f"{short(result.loss_gradient)} * " if scaled else ""  # type: ignore[arg-type]
@@ -237,7 +237,7 @@ def depth_report(result: DepthResult) -> Report:
         "depth n",
         "|gradient|",
         tuple(lines),
-        levels=_format_levels(),
+        levels=format_levels(("float16", "bfloat16", "float32")),
     )
     shows_plain = any(block.kind == "plain" for block in blocks)
     summary: list[tuple[str, Any]] = (
@@ -321,21 +321,6 @@ def _heat_map(result: DepthMapResult) -> Any:
         tuple(block.label for block in result.blocks),
         grids,
     )
-
-
-def _format_levels() -> tuple[tuple[float, str], ...]:
-    """The float formats' limits a depth chart draws where its lines pass them."""
-    from ..core.exact import log10_abs
-    from ..core.formats import BY_NAME
-
-    out = []
-    for name in ("float16", "bfloat16", "float32"):
-        fmt = BY_NAME[name]
-        for value, what in ((fmt.min_normal, "smallest normal"), (fmt.max_finite, "largest")):
-            log = log10_abs(value)
-            if log is not None:
-                out.append((log, f"{name} {what}, {float(value):.3g}"))
-    return tuple(out)
 
 
 _LOSSES = {"below": "turns subnormal", "zero": "rounds to 0", "above": "overflows"}
