@@ -163,28 +163,24 @@ def run_batch(
     case: Callable[[str], Any],
     quick: Callable[[str], str | None] | None = None,
     writer: Any = None,
-    cases: Callable[[int, str, Any], str] | None = None,
+    cases: Callable[[int, str], str] | None = None,
 ) -> None:
-    """--batch: ``case`` turns a stdin line into a result, written as it is computed (json
-    lines, csv rows under one header with a `line` column, or value lines). A bad line stops
-    the run with exit 2 after the results before it, unless --keep-going reports it in-band in
-    the format written ({"line": N, "error": ...} in json and value, a row N,error in csv) and goes on
-    (exit 2 at the end if any failed). ``quick`` answers the lines it can straight away (a
-    value line), and ``writer`` with ``cases`` writes a case per row or object (chain and
-    backprop's csv and json)."""
-    import json
-    from dataclasses import replace
-
-    from ..output.render import write_line
+    """--batch: each stdin line a case, its answer written as it is computed. ``case`` turns a
+    line into a result, which the general writer (output.batch.Results) writes; chain and
+    backprop hand their own ``writer`` and ``cases`` (a line to its row or object) instead, and
+    ``quick`` answers the value lines their kernel takes straight away. A bad line stops the
+    run with exit 2 after the answers before it, unless --keep-going has the writer report it
+    in-band and goes on (exit 2 at the end if any failed)."""
+    from ..output.batch import Results
 
     keep_going = call.flag("keep_going")
+    if writer is None:
+        writer = Results(call.view, keep_going)
+        cases = lambda number, line: writer.result(number, case(line))  # noqa: E731
+    assert cases is not None
     failed = 0
-    header = True
     out = sys.stdout
-    if writer is not None:
-        out.write(writer.header())
-    framed = keep_going and call.format == "csv" and writer is None
-    errors = _CsvErrors(out) if framed else None  # csv rows with an error column, every row one width
+    out.write(writer.header())
     for number, text in batch_lines():
         if quick is not None:
             answer = quick(text)
@@ -194,76 +190,16 @@ def run_batch(
         if not text.split("#", 1)[0].strip():
             continue  # a blank line, or a comment
         try:
-            result = case(text) if cases is None else cases(number, text, None)
+            out.write(cases(number, text))
         except InputError as error:
             message = f"stdin line {number}: {error}"
             if not keep_going:
                 refuse(message)
             failed += 1
-            if writer is not None:
-                out.write(writer.error(number, message))
-            elif errors is not None:
-                errors.error(number, message)
-            else:
-                out.write(json.dumps({"line": number, "error": message}) + "\n")
-            continue
-        if isinstance(result, str):  # a case's row or object
-            out.write(result)
-        elif errors is not None:
-            import io
-
-            buffer = io.StringIO()
-            write_line(result, replace(call.view, line=number, header=header), buffer)
-            errors.rows(buffer.getvalue(), header)
-        else:
-            write_line(result, replace(call.view, line=number, header=header), out)
-        header = False
-    if errors is not None:
-        errors.finish()
-    if writer is not None and hasattr(writer, "footer"):
-        out.write(writer.footer())
+            out.write(writer.error(number, message))
+    out.write(writer.footer())
     if failed:
         refuse(f"--batch: {failed} line{'s' if failed != 1 else ''} failed (reported in-band)")
-
-
-class _CsvErrors:
-    """--keep-going --format csv: every row gets an ``error`` column (empty for results), so a
-    bad line is a row of the table's own width, never one written before the header."""
-
-    def __init__(self, out: Any) -> None:
-        self.out = out
-        self.width: int | None = None  # the header's fields, the error column included
-        self.pending: list[tuple[int, str]] = []
-
-    def error(self, number: int, message: str) -> None:
-        if self.width is None:
-            self.pending.append((number, message))
-        else:
-            self._write(number, message)
-
-    def _write(self, number: int, message: str) -> None:
-        from ..output.batch import csv_row
-
-        assert self.width is not None
-        self.out.write(csv_row([number, *[""] * (self.width - 2), message]))
-
-    def rows(self, text: str, header: bool) -> None:
-        lines = text.splitlines()
-        if header:
-            self.width = len(next(iter(__import__("csv").reader([lines[0]])))) + 1
-            self.out.write(lines[0] + ",error\n")
-            for number, message in self.pending:
-                self._write(number, message)
-            self.pending.clear()
-            lines = lines[1:]
-        self.out.write("".join(line + ",\n" for line in lines))
-
-    def finish(self) -> None:
-        if self.pending:  # no line answered: the header is the line and its error alone
-            self.out.write("line,error\n")
-            self.width = 2
-            for number, message in self.pending:
-                self._write(number, message)
 
 
 def batch_words(line: str) -> tuple[list[str], int | None]:
@@ -342,7 +278,7 @@ def chain_batch(call: Call) -> None:
         times = repeat(line.split())
         return None if times is None else kernel(line, times)
 
-    def cases(number: int, line: str, _: Any) -> str:
+    def cases(number: int, line: str) -> str:
         assert writer is not None
         words, own = batch_words(line)
         layers = own or every or len(words)

@@ -1,7 +1,10 @@
-"""The writers of chain and backprop's --batch cases: a csv row per case (Rows), a csv row per
-layer of every case (LayerRows) and a json object per case (Objects), each with its own way of
-reporting a bad line in-band. The command line (cli/commands.py) reads the lines and hands
-each case here; numbers become text by the one display rule."""
+"""The writers of --batch: every one answers header(), error(number, message) and footer() with
+the text to write, and has its own way to write a case. Results writes any command's results
+(json lines, csv rows under one header with a `line` column, value lines); chain and backprop
+have faster writers that take a case's numbers: a csv row per case (Rows), a csv row per layer
+of every case (LayerRows) and a json object per case (Objects). The command line
+(cli/commands.py) reads the lines and hands each case here; numbers become text by the one
+display rule."""
 
 from __future__ import annotations
 
@@ -13,6 +16,63 @@ from fractions import Fraction
 from typing import Any
 
 from .view import View
+
+
+class Results:
+    """Any command's results, a line (json, value) or rows (csv) each, written by the one
+    renderer; a bad line under --keep-going is a json object {"line": N, "error": ...} (json and
+    value), or in csv a row of the table's own width whose last column, error, says why (every
+    row then has an error column, empty for results, and no row comes before the header)."""
+
+    def __init__(self, view: View, keep_going: bool) -> None:
+        self.view = view
+        self.framed = keep_going and view.format == "csv"
+        self.first = True
+        self.width: int | None = None  # csv --keep-going: the header's fields, the error column included
+        self.pending: list[tuple[int, str]] = []
+
+    def header(self) -> str:
+        return ""  # written with the first result, from its report's columns
+
+    def result(self, number: int, result: Any) -> str:
+        import io
+        from dataclasses import replace
+
+        from .render import write_line
+
+        buffer = io.StringIO()
+        write_line(result, replace(self.view, line=number, header=self.first), buffer)
+        text, header, self.first = buffer.getvalue(), self.first, False
+        if not self.framed:
+            return text
+        lines = text.splitlines()
+        out = []
+        if header:
+            self.width = len(next(iter(__import__("csv").reader([lines[0]])))) + 1
+            out.append(lines[0] + ",error\n")
+            out.extend(self._row(n, message) for n, message in self.pending)
+            self.pending.clear()
+            lines = lines[1:]
+        out.extend(line + ",\n" for line in lines)
+        return "".join(out)
+
+    def error(self, number: int, message: str) -> str:
+        if not self.framed:
+            return json.dumps({"line": number, "error": message}) + "\n"
+        if self.width is None:  # held until the header is known
+            self.pending.append((number, message))
+            return ""
+        return self._row(number, message)
+
+    def _row(self, number: int, message: str) -> str:
+        assert self.width is not None
+        return csv_row([number, *[""] * (self.width - 2), message])
+
+    def footer(self) -> str:
+        if not self.pending:
+            return ""
+        self.width = 2  # no line answered: the header is the line and its error alone
+        return "line,error\n" + "".join(self._row(n, message) for n, message in self.pending)
 
 
 def csv_row(cells: Sequence[Any]) -> str:
@@ -52,6 +112,9 @@ class Rows:
 
     def error(self, number: int, message: str) -> str:
         return csv_row([number, *[""] * (len(self.columns) - 2), message])
+
+    def footer(self) -> str:
+        return ""
 
 
 class LayerRows:
@@ -158,6 +221,9 @@ class Objects:
 
     def error(self, number: int, message: str) -> str:
         return json.dumps({"line": number, "error": message}) + "\n"
+
+    def footer(self) -> str:
+        return ""
 
 
 def _quoted(word: str) -> str:
