@@ -1,4 +1,4 @@
-"""Each speed trick in _kernels against the plain statement it stands for."""
+"""Each speed trick in core/kernels.py against the plain statement it stands for."""
 
 import math
 from decimal import Decimal
