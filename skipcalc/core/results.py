@@ -555,14 +555,14 @@ class MeanFieldResult(Result):
     input_var: Fraction
     layers: int
     digits: int
-    q_star: Any = None
+    q_star: Number | None = None
     q_reason: str | None = None
-    chi1: Any = None
-    sqrt_chi1: Any = None
-    c_star: Any = None
-    chi_c: Any = None
-    xi_q: Any = None
-    xi_c: Any = None
+    chi1: Number | None = None
+    sqrt_chi1: Number | None = None
+    c_star: Number | None = None
+    chi_c: Number | None = None
+    xi_q: Number | None = None
+    xi_c: Number | None = None
     phase: str | None = None
     networks: tuple[Any, ...] = ()
     critical: tuple[Any, ...] | None = None  # σ_w² on the critical line at each bias_var
