@@ -55,12 +55,16 @@ ORDER = [
     "output.text",
     "output.report",
     "output.charts",
-    "output.dtypes",
-    "output.meanfield",
-    "output.networks",
-    "output.probe",
-    "output.elements",
-    "output.reports",
+    "output.reports.dtypes",
+    "output.reports.meanfield",
+    "output.reports.chains",
+    "output.reports.probe",
+    "output.reports.elements",
+    "output.reports.loss",
+    "output.reports.depth",
+    "output.reports.paths",
+    "output.reports.init",
+    "output.reports.__init__",
     "output.progress",
     "output.derive",
     "output.machine",
@@ -90,7 +94,7 @@ def _module(path: Path) -> str:
 
 
 def _modules() -> dict[str, Path]:
-    return {_module(p): p for p in PACKAGE.rglob("*.py") if p.name != "__init__.py" or p.parent.name == "meanfield"}
+    return {_module(p): p for p in PACKAGE.rglob("*.py") if p.name != "__init__.py" or p.parent.name in ("meanfield", "reports")}
 
 
 def _imports(name: str, top_level_only: bool = False) -> set[str]:

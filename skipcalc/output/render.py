@@ -2,7 +2,7 @@
 derivation where one is shown and its chart where one is saved.
 
 A value line is written straight from the result's headline; every other format goes through
-the result's Report (reports.py). SymPy is imported only for a derivation, Rich only for a
+the result's Report (reports/). SymPy is imported only for a derivation, Rich only for a
 table, matplotlib only for a saved chart.
 """
 
@@ -57,7 +57,7 @@ def render(result: Result, view: View, out: TextIO | None = None) -> None:
 
 
 def report_for(result: Result) -> Report:
-    """The result's Report (reports.py, imported here only: a value line needs none)."""
+    """The result's Report (reports/, imported here only: a value line needs none)."""
     from .reports import report_for as build
 
     return build(result)

@@ -8,9 +8,9 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from ..core.results import MeanFieldResult
-from .report import Report, headline_fields
-from .text import short
+from ...core.results import MeanFieldResult
+from ..report import Report, headline_fields
+from ..text import short
 
 
 def meanfield_report(result: MeanFieldResult) -> Report:
@@ -300,8 +300,8 @@ def _three(x: Any) -> str:
     digit fewer at a tie, is for values known to 50 digits, not for a 4-digit statistic)."""
     from decimal import Context
 
-    from ..core.kernels import Terminating
-    from .text import plain_text
+    from ...core.kernels import Terminating
+    from ..text import plain_text
 
     if not isinstance(x, Decimal):
         return plain_text(x, digits=3)
@@ -309,7 +309,7 @@ def _three(x: Any) -> str:
 
 
 def _chart(result: MeanFieldResult) -> Any:
-    from .charts import LineChart, Panels, Series, log10_series, shades
+    from ..charts import LineChart, Panels, Series, log10_series, shades
 
     layers = list(range(result.layers + 1))
     tones = shades([n.block.kind for n in result.networks])
@@ -376,7 +376,7 @@ def _critical_report(result: MeanFieldResult) -> Report:
 
 
 def _phase_chart(result: MeanFieldResult) -> Any:
-    from .charts import PhaseChart
+    from ..charts import PhaseChart
 
     assert result.critical is not None
     points = tuple((float(w), float(b)) for b, w in zip(result.bias_var, result.critical, strict=True))

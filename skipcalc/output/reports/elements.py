@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.results import ElementsResult, ScaleWindow
+from ...core.results import ElementsResult, ScaleWindow
+from ..report import Report
 from .probe import gradscaler, percent, three
-from .report import Report
 
 
 def _ranges(names: list[str]) -> str:

@@ -12,8 +12,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from ..core.results import BlockProbe, Elements, Estimate, ProbeResult, ScaleWindow
-from .report import Report
+from ...core.results import BlockProbe, Elements, Estimate, ProbeResult, ScaleWindow
+from ..report import Report
 
 SHOWN = 3  # significant digits of a measured value in a table
 
@@ -334,7 +334,7 @@ def _notes(result: ProbeResult, notes_products: list[tuple[float, float, float]]
 
 
 def _verdict(result: ProbeResult, name: str, window: ScaleWindow) -> str:
-    from ..probing.lowprec import HIGHEST_SCALE, LOWEST_SCALE
+    from ...probing.lowprec import HIGHEST_SCALE, LOWEST_SCALE
 
     mode = "the model cast whole (model.to)" if result.mode == "cast" else "float32 weights under torch.autocast"
 
@@ -385,7 +385,7 @@ def _dtype_chart(result: ProbeResult) -> Any:
 
 
 def _chart(result: ProbeResult, notes_products: list[tuple[float, float, float]]) -> Any:
-    from .charts import LineChart, Series
+    from ..charts import LineChart, Series
 
     xs = range(1, len(result.blocks) + 1)
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
-from ..core.results import (
+from ...core.results import (
     ChainResult,
     Earned,
     FormulaResult,
@@ -16,9 +16,9 @@ from ..core.results import (
     Network,
     RandomJacobianResult,
 )
+from ..report import Report, columnar, headline_fields
+from ..text import short
 from . import dtypes
-from .report import Report, columnar, headline_fields
-from .text import short
 
 
 def _network_json(net: Network) -> dict[str, Any]:
@@ -98,7 +98,7 @@ def chain_report(result: ChainResult) -> Report:
     summary.extend((f"{net.name}: first layer's new weight", u.new_weight) for net, u in updated)
     notes = []
     if result.updates:
-        from .text import arithmetic
+        from ..text import arithmetic
 
         notes.append(
             "The first layer's update, new = weight - lr * dL/dx0 * input: "
@@ -176,8 +176,8 @@ def _backprop_summary(result: Any, n: int, data: dict[str, Any]) -> list[tuple[s
 def _gradient_chart(nets: Sequence[Network], n: int, backprop: bool, local: Sequence[Fraction] = ()) -> Any:
     from dataclasses import replace
 
-    from .charts import LineChart, format_levels, log10_series, shades
-    from .text import chart_number
+    from ..charts import LineChart, format_levels, log10_series, shades
+    from ..text import chart_number
 
     what = "dL/dx_k" if backprop else f"dx{n}/dx_k"
     series = tuple(
@@ -363,7 +363,7 @@ def jacobian_report(result: JacobianResult) -> Report:
     )
     chart = None
     if per_layer:
-        from .charts import LineChart, log10_series, shades
+        from ..charts import LineChart, log10_series, shades
 
         chart = LineChart(
             f"||dx{n}/dx_k||2: the largest gain from each layer's input to the output ({n} layers, {d}x{d})",
@@ -392,7 +392,7 @@ def _matrix_text(m: Any) -> str:
 
 
 def random_report(result: RandomJacobianResult) -> Report:
-    from .charts import LineChart, Series, shades
+    from ..charts import LineChart, Series, shades
 
     nets = result.networks
     columns = {"depth": "depth"}
