@@ -37,6 +37,14 @@ class Ran:
         return self.out
 
 
+def _run(args: list[str]) -> None:
+    """The console script's own call (skipcalc.cli.console.run), without its Ctrl-C handler
+    (pytest keeps its own)."""
+    from skipcalc.cli.console import run
+
+    run(args)
+
+
 def _invoke(entry: Callable[[list[str]], None], args: Sequence[str], input: str, columns: int) -> Ran:
     """Run ``entry(args)`` inside skipcalc's own exit handling, with captured stdio."""
     from skipcalc.cli import process
@@ -62,24 +70,8 @@ def _invoke(entry: Callable[[list[str]], None], args: Sequence[str], input: str,
     return Ran(code, out, err)
 
 
-def console_entry(args: list[str]) -> None:
-    """What the console script does, without its Ctrl-C handler (pytest keeps its own)."""
-    from skipcalc.cli import console
-
-    shown = console.for_typer(args)
-    if shown is not None:
-        from skipcalc.cli.app import run as show
-
-        show(shown)
-    else:
-        from skipcalc.cli.commands import run
-        from skipcalc.cli.reader import parse
-
-        run(parse(args))
-
-
 def skipcalc(*args: str, input: str = "", columns: int = 80) -> Ran:
-    return _invoke(console_entry, args, input, columns)
+    return _invoke(_run, args, input, columns)
 
 
 @pytest.fixture

@@ -94,7 +94,11 @@ def _module(path: Path) -> str:
 
 
 def _modules() -> dict[str, Path]:
-    return {_module(p): p for p in PACKAGE.rglob("*.py") if p.name != "__init__.py" or p.parent.name in ("meanfield", "reports")}
+    return {
+        _module(p): p
+        for p in PACKAGE.rglob("*.py")
+        if p.name != "__init__.py" or p.parent.name in ("meanfield", "reports")
+    }
 
 
 def _imports(name: str, top_level_only: bool = False) -> set[str]:

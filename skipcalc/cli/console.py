@@ -20,6 +20,8 @@ TYPER_ONLY = ("--version", "--install-completion", "--show-completion")
 
 
 def main() -> None:
+    """The console script: Ctrl-C, the standard streams and every way the call ends taken care
+    of (cli/process.py), then the call itself (:func:`run`)."""
     # One call is one short process that makes no garbage cycles worth collecting: the cyclic
     # collector only rescans the objects a long chain holds (a million layers' values), which
     # measured doubled the time of such calls. Reference counting still frees everything.
@@ -29,21 +31,26 @@ def main() -> None:
     process.guard_interrupts()
     with process.guarded():
         process.prepare_streams()
-        from ..core.exact import allow_long_int_text
+        run(sys.argv[1:])
 
-        allow_long_int_text()
-        args = sys.argv[1:]
-        shown = for_typer(args)
-        if shown is not None:
-            from .app import run as show
 
-            show(shown)
-            return
-        _progress_on(args)
-        from .commands import run
-        from .reader import parse
+def run(args: list[str]) -> None:
+    """One call, its words after ``skipcalc``: help and completion through Typer, anything else
+    read once (cli/reader.py), run (cli/commands.py) and written. The tests call this too."""
+    from ..core.exact import allow_long_int_text
 
-        run(parse(args))
+    allow_long_int_text()
+    shown = for_typer(args)
+    if shown is not None:
+        from .app import run as show
+
+        show(shown)
+        return
+    _progress_on(args)
+    from .commands import run as run_command
+    from .reader import parse
+
+    run_command(parse(args))
 
 
 def for_typer(args: list[str]) -> list[str] | None:
