@@ -394,45 +394,24 @@ def meanfield(
     shown = blocks_of(values)
     if values.branch == "post-act" and values.norm != "none":
         raise InputError("--norm: applies to the pre-act branch; give --norm none with --branch post-act")
-    theory, nets = theory_and_networks(
-        chosen, sigma_w2, bias_vars[0], values.input_var, values.layers, shown, digits, values.norm, values.branch
+    from .core.meanfield.model import Setting
+
+    setting = Setting(
+        chosen, sigma_w2, bias_vars[0], values.input_var, values.layers, tuple(shown), values.norm, values.branch
     )
+    theory, nets = theory_and_networks(setting, digits)
     if values.input_corr is not None:
         from dataclasses import replace
 
         from .core.meanfield.pairs import input_correlations
 
-        pairs = input_correlations(
-            chosen,
-            sigma_w2,
-            bias_vars[0],
-            values.input_var,
-            values.input_corr,
-            values.layers,
-            shown,
-            digits,
-            values.norm,
-            values.branch,
-        )
+        pairs = input_correlations(setting, values.input_corr, digits)
         nets = [replace(net, correlation=c) for net, c in zip(nets, pairs, strict=True)]
     simulation = None
     if values.simulate:
         from .core.meanfield.simulate import simulate as run
 
-        simulation = run(
-            chosen,
-            sigma_w2,
-            bias_vars[0],
-            values.input_var,
-            values.layers,
-            shown,
-            values.width or 1000,
-            values.trials,
-            values.seed,
-            values.weights,
-            values.branch,
-            values.norm,
-        )
+        simulation = run(setting, values.width or 1000, values.trials, values.seed, values.weights)
     return MeanFieldResult(
         act=chosen.name,
         weight_var=sigma_w2,

@@ -18,6 +18,7 @@ import skipcalc as api
 from skipcalc.core import meanfield as mf
 from skipcalc.core.blocks import PLAIN, RESIDUAL, parse_block
 from skipcalc.core.meanfield.activations import big, precision
+from skipcalc.core.meanfield.model import Setting
 from skipcalc.core.meanfield.quadrature import Closed, Expectations
 from skipcalc.core.meanfield.simulate import simulate
 
@@ -185,7 +186,7 @@ def test_drawing_two_products_is_drawing_the_whole_matrix(block):
     """Width 64, 6 layers, 300 trials each: the measured g² at x_0 of the O(width) draws and of
     whole matrices agree within their combined 99.9% interval."""
     act = mf.activation("tanh")
-    sim = simulate(act, F(3, 2), F(1, 20), F(1), 6, [block], 64, 300, 7, "gaussian")
+    sim = simulate(Setting(act, F(3, 2), F(1, 20), F(1), 6, (block,)), 64, 300, 7, "gaussian")
     fast = sim.networks[0]
     whole = _whole_matrices("tanh", 1.5, 0.05, 6, 64, 300, 8, block)
     fast_half = float(fast.high[0] - fast.low[0]) / 2 / 1.968  # the standard error

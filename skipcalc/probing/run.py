@@ -342,11 +342,12 @@ def _predict(prediction: tuple[Any, ...], measured: list[dict[str, Any]]) -> str
     """Mean-field's gain from each block's input to the last output (the mlp preset)."""
     from ..core.blocks import PLAIN, RESIDUAL
     from ..core.meanfield import activation, theory_and_networks
+    from ..core.meanfield.model import Setting
 
     act, weight_var, bias_var, input_var, block = prediction
     layers = len(measured)
     chosen = RESIDUAL if block == "residual" else PLAIN
-    _, (network,) = theory_and_networks(activation(act), weight_var, bias_var, input_var, layers, (chosen,), 6)
+    _, (network,) = theory_and_networks(Setting(activation(act), weight_var, bias_var, input_var, layers, (chosen,)), 6)
     for k, row in enumerate(measured):
         row["predicted"] = float(network.wrt[k]) ** 0.5
     return (

@@ -31,6 +31,22 @@ class Network:
     correlation: tuple[Any, ...] = ()  # two inputs' correlation at x_0 .. x_L (with --input-corr)
 
 
+@dataclass(frozen=True)
+class Setting:
+    """One mean-field case: the activation, σ_w², σ_b² and q_0, the depth, the blocks compared,
+    where a LayerNorm sits (none, pre, post) and the branch's form (pre-act W φ(x) + b, or
+    post-act φ(W x + b)). The theory, the simulation and the pair correlations all take it."""
+
+    act: Activation
+    weight_var: Fraction
+    bias_var: Fraction
+    input_var: Fraction
+    layers: int
+    blocks: tuple[Block, ...]
+    norm: str = "none"
+    branch: str = "pre-act"
+
+
 class Model:
     """The length map and its derivatives for one activation and (σ_w², σ_b²), at one level and
     precision (exact Fractions for relu and linear)."""

@@ -21,7 +21,6 @@ as c* is). relu, linear and erf use their closed forms (the arc-cosine kernel fo
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -30,6 +29,7 @@ from ..blocks import Block
 from ..errors import InputError
 from .activations import Activation
 from .correlation import PAIR_DIGITS
+from .model import Setting
 
 REACH = 8.5
 """The grid spans |z| <= REACH (the Gaussian beyond holds below 10^-16 of the mass)."""
@@ -149,30 +149,17 @@ def _disagreement(pair: tuple[tuple[float, float, float], tuple[float, float, fl
     return abs(e2 - e2_coarse) + abs(e12 - e12_coarse)
 
 
-def input_correlations(
-    act: Activation,
-    weight_var: Fraction,
-    bias_var: Fraction,
-    input_var: Fraction,
-    corr: Fraction,
-    layers: int,
-    blocks: Sequence[Block],
-    digits: int,
-    norm: str = "none",
-    branch: str = "pre-act",
-) -> list[tuple[Decimal, ...]]:
+def input_correlations(setting: Setting, corr: Fraction, digits: int) -> list[tuple[Decimal, ...]]:
     """For each block, the correlation of two inputs at x_0 .. x_L (L + 1 values, C first),
     each rounded to the decimals the steps h and 2h agree on there (at most PAIR_DIGITS and
     ``digits``; refused where not one decimal is certain)."""
+    act, layers = setting.act, setting.layers
     budget = [WORK]
     kernel = _Kernel(act, budget)
     out = []
     start = Decimal(corr.numerator) / Decimal(corr.denominator)
-    for block in blocks:
-        fine, coarse = (
-            _recursion(kernel, which, block, weight_var, bias_var, input_var, corr, layers, norm, branch)
-            for which in (0, 1)
-        )
+    for block in setting.blocks:
+        fine, coarse = (_recursion(kernel, which, block, setting, corr) for which in (0, 1))
         values = [start]
         for k in range(1, layers + 1):
             error = abs(fine[k] - coarse[k]) + 1e-13 * k  # and float64's rounding, layer by layer
@@ -187,26 +174,16 @@ def input_correlations(
     return out
 
 
-def _recursion(
-    kernel: _Kernel,
-    which: int,
-    block: Block,
-    weight_var: Fraction,
-    bias_var: Fraction,
-    input_var: Fraction,
-    corr: Fraction,
-    layers: int,
-    norm: str,
-    branch: str,
-) -> list[float]:
+def _recursion(kernel: _Kernel, which: int, block: Block, setting: Setting, corr: Fraction) -> list[float]:
     """The correlations at x_0 .. x_L, with the integrals at step h (which = 0) or 2h (1)."""
-    sw, sb = float(weight_var), float(bias_var)
+    sw, sb = float(setting.weight_var), float(setting.bias_var)
+    norm, branch = setting.norm, setting.branch
     gate = block.kind == "stochastic"
-    q = float(input_var)
+    q = float(setting.input_var)
     p = float(corr) * q
     m = 0.0
     out = [p / q if q else float(corr)]
-    for a, b in block.coefficients(layers):
+    for a, b in block.coefficients(setting.layers):
         a1, b1 = float(a), float(b)
         a2, b2, ab = a1 * a1, (b1 if gate else b1 * b1), (b1 if gate else a1 * b1)
         if branch == "post-act":

@@ -18,14 +18,14 @@ A test compares both with networks whose matrices are drawn whole.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Context, Decimal
-from fractions import Fraction
 from typing import Any
 
 from ..blocks import Block
 from ..errors import InputError
+from .model import Setting
 
 WEIGHTS = ("gaussian", "orthogonal")
 WORK = 80_000_000  # width x layers x trials x networks one call draws (about ten seconds here: 9 million a second)
@@ -97,25 +97,14 @@ MEMORY = 1536 * 2**20
 backward pass, of ``width`` values each (trials run in chunks that fit)."""
 
 
-def simulate(
-    act: Any,
-    weight_var: Fraction,
-    bias_var: Fraction,
-    input_var: Fraction,
-    layers: int,
-    blocks: Sequence[Block],
-    width: int,
-    trials: int,
-    seed: int,
-    weights: str,
-    branch: str = "pre-act",
-    norm: str = "none",
-) -> Simulation:
-    """``trials`` random networks of ``width`` units per block, one input each; ``branch``
-    post-act: the block a x + b act(W x + bias) instead of a x + b (W act(x) + bias); ``norm``
-    pre or post: a LayerNorm without affine (PyTorch's, eps 1e-5) before the branch or after the
-    sum (pre-act branch)."""
+def simulate(setting: Setting, width: int, trials: int, seed: int, weights: str) -> Simulation:
+    """``trials`` random networks of ``width`` units per block of the setting, one input each;
+    its branch post-act: the block a x + b act(W x + bias) instead of a x + b (W act(x) + bias);
+    its norm pre or post: a LayerNorm without affine (PyTorch's, eps 1e-5) before the branch or
+    after the sum (pre-act branch)."""
     import numpy as np
+
+    layers, blocks = setting.layers, setting.blocks
 
     cost = width * layers * trials * len(blocks)
     if cost > WORK:
@@ -132,16 +121,26 @@ def simulate(
             "--layers"
         )
     chunk = max(1, min(trials, MEMORY // per_trial))
-    f, df = numpy_activation(act.name, act.text)
+    f, df = numpy_activation(setting.act.name, setting.act.text)
     rng = np.random.default_rng(seed)
-    sw, sb, sq = math.sqrt(weight_var), math.sqrt(bias_var), math.sqrt(input_var)
+    sw, sb, sq = (math.sqrt(v) for v in (setting.weight_var, setting.bias_var, setting.input_var))
     measured = []
     with np.errstate(all="ignore"):
         for block in blocks:
             logs = np.concatenate(
                 [
                     _network(
-                        rng, f, df, block, layers, width, min(chunk, trials - done), sw, sb, sq, weights, branch, norm
+                        rng,
+                        f,
+                        df,
+                        block,
+                        layers,
+                        width,
+                        min(chunk, trials - done),
+                        (sw, sb, sq),
+                        weights,
+                        setting.branch,
+                        setting.norm,
                     )
                     for done in range(0, trials, chunk)
                 ]
@@ -196,9 +195,7 @@ def _network(
     layers: int,
     width: int,
     trials: int,
-    sw: float,
-    sb: float,
-    sq: float,
+    scales: tuple[float, float, float],
     weights: str,
     branch: str = "pre-act",
     layer_norm: str = "none",
@@ -209,6 +206,7 @@ def _network(
     act′(W x + bias) * δ backward. Pre-LN: the branch sees LN(x), and its gradient goes back
     through LN's Jacobian; post-LN: the sum goes through LN, and δ through its Jacobian first."""
     post = branch == "post-act"
+    sw, sb, sq = scales  # σ_w, σ_b and √q_0
     import numpy as np
 
     n = width

@@ -23,7 +23,6 @@ and square roots. This module imports no SymPy unless ``--act`` is a formula.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -31,13 +30,12 @@ from typing import Any
 
 from gmpy2 import mpfr
 
-from ..blocks import Block
 from ..errors import InputError
 from .activations import WORK, Activation, _mp, precision
 from .certify import GUARD, _depth_scale, _more_digits, _phase, _root, agreed_digits, certain, computed, error_bound
 from .correlation import PAIR_DIGITS, PAIR_DPS, PAIR_LEVEL, TooCostly, correlation
 from .enclosure import confirm
-from .model import Model, Network
+from .model import Model, Network, Setting
 
 
 @dataclass(frozen=True)
@@ -57,20 +55,12 @@ class Theory:
     c_reason: str | None = None  # why c* and χ_c were not computed
 
 
-def theory_and_networks(
-    act: Activation,
-    weight_var: Fraction,
-    bias_var: Fraction,
-    input_var: Fraction,
-    layers: int,
-    blocks: Sequence[Block],
-    digits: int,
-    norm: str = "none",
-    branch: str = "pre-act",
-) -> tuple[Theory, list[Network]]:
+def theory_and_networks(setting: Setting, digits: int) -> tuple[Theory, list[Network]]:
     """The fixed-point quantities and each block's pass, certified to ``digits``: computed at
     ``digits`` plus guard digits (more where χ₁ or χ_q is so close to 1 that the phase or ξ needs
     them), each value then held with its error bound and rounded once, when shown."""
+    act, weight_var, bias_var, input_var = setting.act, setting.weight_var, setting.bias_var, setting.input_var
+    layers, blocks, norm, branch = setting.layers, setting.blocks, setting.norm, setting.branch
     if not act.closed and layers * len(blocks) * 600 > WORK:
         raise InputError(
             f"--layers: {layers:,} layers of {len(blocks)} networks need about {layers * len(blocks) * 600:,} "
