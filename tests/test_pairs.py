@@ -128,6 +128,11 @@ def test_the_command_line_shows_and_refuses():
     case = ("--act", "tanh", "--weight-var", "1.5", "--bias-var", "0.05", "--layers", "4")
     ran = skipcalc("meanfield", *case, "--input-corr", "0.5")
     assert "two inputs at correlation 0.5" in ran.ok and "Two inputs at correlation 0.5: after 4 layers" in ran.out
+    assert "In the ordered phase a plain network drives every pair of inputs towards one point" in " ".join(
+        ran.out.split()
+    )
+    chaotic = skipcalc("meanfield", "--act", "tanh", "--weight-var", "3", "--layers", "3", "--input-corr", "0.5").ok
+    assert "In the chaotic phase a plain network drives every pair towards c* ≈ 0.2" in " ".join(chaotic.split())
     data = json.loads(
         skipcalc(
             "meanfield", "--act", "relu", "--weight-var", "2", "--layers", "4", "--input-corr", "-0.25", "--format=json"

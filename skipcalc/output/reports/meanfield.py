@@ -225,10 +225,18 @@ def _pairs(result: MeanFieldResult) -> list[str]:
         last = net.correlation[-1]
         together = " (driven to the same point)" if last == 1 else ""
         parts.append(f"the {net.block.spec} network's are at {_three(last)}{together}")
+    c_star = short(result.c_star) if result.c_star is not None else ""
+    towards = f"c* ≈ {c_star[1:]}" if c_star.startswith("≈") else f"c* = {c_star}" if c_star else "c*"
+    why = {
+        "ordered": " In the ordered phase a plain network drives every pair of inputs towards one point (c -> 1).",
+        "chaotic": f" In the chaotic phase a plain network drives every pair towards {towards}.",
+        "critical": " At criticality a plain network drives every pair towards one point, slowly.",
+    }.get(result.phase or "", "")
     return [
         f"Two inputs at correlation {short(result.input_corr)}: after {result.layers:,} layers "
         + "; ".join(parts)
-        + " (the json's correlation, per layer; shown to the decimals its grids at steps h and 2h agree on)."
+        + " (the json's correlation, per layer; shown to the decimals its sums at steps h and 2h agree on)."
+        + why
     ]
 
 
