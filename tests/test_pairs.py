@@ -131,7 +131,9 @@ def test_the_command_line_shows_and_refuses():
     assert "In the ordered phase a plain network drives every pair of inputs towards one point" in " ".join(
         ran.out.split()
     )
-    chaotic = skipcalc("meanfield", "--act", "tanh", "--weight-var", "3", "--layers", "3", "--input-corr", "0.5").ok
+    chaotic = skipcalc(
+        "meanfield", "--act", "tanh", "--weight-var", "3", "--bias-var", "0.05", "--layers", "3", "--input-corr", "0.5"
+    ).ok
     assert "In the chaotic phase a plain network drives every pair towards c* ≈ 0.2" in " ".join(chaotic.split())
     data = json.loads(
         skipcalc(
