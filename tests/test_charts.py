@@ -85,3 +85,14 @@ def test_a_chain_in_a_float_format_draws_that_formats_limits():
     assert not any(
         t.startswith("float16") for t in {x.get_text() for x in api.chain(0.3, layers=48).plot().axes[0].texts}
     )
+
+
+def test_a_terminal_chart_within_half_a_decade_labels_its_values():
+    """1.1^n against 1 + 0.1 * 0.1 per layer over 5 layers: the rows are labelled with values
+    (1.01 ... 1.611), not with one decade that leaves every point on a few rows."""
+    out = skipcalc("depth", "--local", "0.1", "--block", "residual", "--block", "rezero:0.1", "--max", "5").ok
+    chart = out[out.index("|gradient| against depth") :].splitlines()
+    labels = [line.split()[0] for line in chart if re.match(r"\s+\S+ ┤", line)]
+    assert labels[0] == "1.611" and labels[-1] == "1.01" and len(labels) == 5  # 1.1^5 = 1.61051, 1.001
+    marks = [line for line in chart if "■" in line and ("│" in line or "┤" in line)]
+    assert len(marks) == 5  # the five residual points on five rows

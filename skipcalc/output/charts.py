@@ -214,16 +214,25 @@ def _lines(chart: LineChart, width: int, color: bool) -> Any:
     x0, x1 = min(xs), max(xs)
     if x0 == x1:
         x1 = x0 + 1
-    # The y range widened to whole decade steps, so the labelled rows are powers of ten.
-    step = _decade_step(max(ys) - min(ys), most=4)
-    y0, y1 = step * math.floor(min(ys) / step), step * math.ceil(max(ys) / step)
-    if y0 == y1:
-        y1 = y0 + step
+    span = max(ys) - min(ys)
+    if span < 0.5:  # within half a decade: four even steps over the values, labelled as numbers
+        middle = (max(ys) + min(ys)) / 2
+        half = max(span / 2, 0.02)
+        y0, y1, intervals = middle - half, middle + half, 4
+        step = (y1 - y0) / intervals
+        places = max(3, math.ceil(-math.log10(step)) + 2)
+        labels = [f"{10 ** (y1 - i * step):.{places}g}" for i in range(intervals + 1)]
+    else:  # the y range widened to whole decade steps, so the labelled rows are powers of ten
+        step = _decade_step(span, most=4)
+        y0, y1 = step * math.floor(min(ys) / step), step * math.ceil(max(ys) / step)
+        if y0 == y1:
+            y1 = y0 + step
+        intervals = max(round((y1 - y0) / step), 1)
+        labels = [_power(round(y1 - i * step)) for i in range(intervals + 1)]
     # the labelled rows evenly spaced: as many rows between two labels everywhere (about 14 in all)
-    intervals = max(round((y1 - y0) / step), 1)
     apart = max(round(13 / intervals), 1)
     height = intervals * apart + 1
-    ticks = {i * apart: round(y1 - i * step) for i in range(intervals + 1)}
+    ticks = {i * apart: label for i, label in enumerate(labels)}
     grid: list[list[tuple[str, str]]] = [[(" ", "")] * plot_width for _ in range(height)]  # rows of (mark, colour)
     for series in chart.series:
         mark = "○" if series.secondary else series.look.mark
@@ -233,7 +242,7 @@ def _lines(chart: LineChart, width: int, color: bool) -> Any:
             row = height - 1 - round((y - y0) / (y1 - y0) * (height - 1))
             grid[row][col] = (mark, colour)
     for r, cells in enumerate(grid):
-        label = _power(ticks[r]) if r in ticks else ""
+        label = ticks.get(r, "")
         text.append(f"{label:>{label_width - 1}} " + ("┤" if label else "│"))
         for mark, colour in cells:
             text.append(mark, style=colour or None)
