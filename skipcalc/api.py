@@ -341,6 +341,21 @@ def meanfield(
     followed through depth (each network's ``correlation``, x_0 .. x_L, each to the decimals
     its sums at two steps agree on).
 
+    ``init=`` takes σ_w² and σ_b² from a scheme (PyTorch's nn.Linear needs ``width``, its fan_in);
+    ``norm="pre"`` or ``"post"`` puts a LayerNorm before the branch or after the sum (pre-LN keeps
+    a polynomial, post-LN a geometric decay); ``branch="post-act"`` is x + φ(W x + b):
+
+    >>> r = meanfield("tanh", init="pytorch", width=512, layers=3)
+    >>> r.weight_var, r.bias_var
+    (Fraction(1, 3), (Fraction(1, 1536),))
+    >>> pre = meanfield("relu", weight_var=2, bias_var=0.1, layers=50, residual=True, norm="pre")
+    >>> post = meanfield("relu", weight_var=2, bias_var=0.1, layers=50, residual=True, norm="post")
+    >>> float(pre.network("residual").wrt[0]), float(post.network("residual").wrt[0])
+    (40.33940291843733, 0.08720372697238066)
+    >>> meanfield("relu", weight_var=1, bias_var=0.05, layers=4, branch="post-act", residual=True).network(
+    ...     "residual"
+    ... ).q[-1]
+    Approx('10.90732542868777')
     >>> r = meanfield("tanh", weight_var=1.5, bias_var=0.05, layers=50, input_corr=0.5)
     >>> r.network("plain").correlation[-1], r.network("residual").correlation[-1]
     (Decimal('0.9866474995'), Decimal('0.3267560554'))
