@@ -99,3 +99,22 @@ def test_ordinary_formulas_still_answer():
     r = api.meanfield("x*sigmoid(x)", weight_var=2, bias_var=0.05, layers=3)
     assert r.phase in ("ordered", "chaotic")
     assert skipcalc("meanfield", "--act", "abs(x)", "--weight-var", "1.5", "--layers", "1", "--format", "value").ok
+
+
+def test_a_formulas_quadrature_work_is_budgeted_by_its_size(monkeypatch):
+    """A formula costs about 1.3 microseconds per operation at each node: its evaluations are
+    counted in time, not in nodes, and refused by name past the budget (here made tiny)."""
+    from skipcalc.core.meanfield import quadrature
+
+    assert activation("x*sigmoid(x)").cost > activation("tanh").cost  # 28 operations against a named one
+    monkeypatch.setattr(quadrature, "NODE_WORK", 50_000)
+    with pytest.raises(InputError, match="microseconds at each quadrature node"):
+        api.meanfield("x*sigmoid(x)", weight_var=2, bias_var=0.05, layers=3)
+    api.meanfield("tanh", weight_var=1.5, bias_var=0.05, layers=1, digits=4)  # a small named case still fits
+
+
+def test_a_long_formula_gets_fewer_cells_not_more_time():
+    from skipcalc.core.meanfield.enclosure import Derivatives
+
+    short, long = (Derivatives(activation(t).exprs) for t in ("tanh(x)", "+".join(f"sin({k}*x)" for k in range(1, 30))))
+    assert long.cost > 15 * short.cost  # 29 sines against one tanh

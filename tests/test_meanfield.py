@@ -471,3 +471,14 @@ def test_the_simulations_layer_norm_and_its_backward_pass_are_pytorchs():
     (y * torch.tensor(delta)).sum().backward()
     assert np.allclose(_layer_norm(x), y.detach().numpy(), rtol=1e-12, atol=1e-12)
     assert np.allclose(_layer_norm_back(x, delta), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_a_negative_chi_q_has_no_depth_scale_and_no_crash():
+    """cos(3x): E[cos(3u)^2] = (1 + e^(-18q))/2 falls with q, so chi_q < 0 (it crashed with a NaN
+    before). q* and chi1 against their closed forms, solved by mpmath."""
+    r = api.meanfield("cos(3*x)", weight_var=0.5, bias_var=0.05, layers=2)
+    mpmath.mp.dps = 30
+    q = mpmath.findroot(lambda q: 0.5 * (1 + mpmath.exp(-18 * q)) / 2 + mpmath.mpf("0.05") - q, 0.3)
+    chi1 = mpmath.mpf(0.5) * 9 * (1 - mpmath.exp(-18 * q)) / 2
+    assert abs(float(r.q_star) / float(q) - 1) < 1e-13 and abs(float(r.chi1) / float(chi1) - 1) < 1e-13
+    assert r.xi_q is None and r.phase == "chaotic"

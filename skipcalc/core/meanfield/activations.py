@@ -51,6 +51,7 @@ class Activation:
     text: str = ""  # the formula, for the simulation's evaluator
     zero: bool = False  # φ(0) = 0: q = 0 is a fixed point of the length map when σ_b² = 0
     exprs: tuple[Any, ...] = ()  # a formula's φ, φ′, φ″ as SymPy expressions (for the interval check)
+    cost: float = 14.0  # microseconds to evaluate φ, φ′ and φ″ at one node (measured; a formula's by its size)
 
     @property
     def closed(self) -> bool:
@@ -152,8 +153,18 @@ def _formula(text: str) -> Activation:
     slope = layer.df.subs(X, 0)
     exact_slope = Fraction(int(slope.p), int(slope.q)) if slope.is_Rational else None
     zero = bool(layer.f.subs(X, 0) == 0)
+    operations = sum(int(sp.count_ops(e)) for e in (layer.f, layer.df, d2))
     return Activation(
-        text, checked(layer.f), checked(layer.df), checked(d2), odd, exact_slope, text, zero, (layer.f, layer.df, d2)
+        text,
+        checked(layer.f),
+        checked(layer.df),
+        checked(d2),
+        odd,
+        exact_slope,
+        text,
+        zero,
+        (layer.f, layer.df, d2),
+        cost=3 + 1.3 * operations,  # measured: about 1.2 microseconds per operation at 30 digits
     )
 
 

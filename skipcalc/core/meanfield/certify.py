@@ -74,8 +74,8 @@ def _more_digits(chi1: Any, chi_q: Any, error: Decimal, digits: int) -> int:
     scales ξ = -1/ln χ keep ``digits`` digits: ln χ loses as many as χ is close to 1."""
     more = 0
     for chi in (chi1, chi_q):
-        if chi is None or isinstance(chi, Fraction):
-            continue
+        if chi is None or isinstance(chi, Fraction) or chi <= 0:
+            continue  # exact, or a χ_q at or below 0 (φφ″ can outweigh φ′²): no depth scale to earn
         if not gmpy2.is_finite(_mp(chi)):
             raise InputError(
                 "--act: its mean squared derivative overflows (is infinite) at this fixed point; "

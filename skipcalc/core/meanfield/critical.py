@@ -13,7 +13,7 @@ from ..errors import InputError
 from .activations import WORK, Activation, _mp, precision
 from .certify import GUARD, certain, computed, error_bound
 from .enclosure import confirm
-from .quadrature import Closed, Expectations, Unsettled, _level, expectations
+from .quadrature import Closed, Expectations, Unsettled, _level, expectations, fresh_budget
 
 
 def critical_weight_var(act: Activation, bias_var: Fraction, e: Expectations | Closed | None, dps: int) -> Any:
@@ -147,6 +147,7 @@ def critical_line(act: Activation, bias_vars: Sequence[Fraction], digits: int) -
             "makes (about ten seconds); give fewer values or --digits"
         )
     dps = digits + GUARD
+    fresh_budget()
     confirm(act, [1])  # the activation's features at unit scale, by interval arithmetic
 
     def compute(level: int, dps: int) -> list[Any]:

@@ -31,6 +31,13 @@ TAIL = 37.0
 CELLS = 3000
 """Cells one enclosure may split into (about a fifth of a second for a short formula)."""
 
+LARGEST = 500
+"""The most operations φ″ may have for its derivative to be made (SymPy differentiates a larger one slowly)."""
+
+WORK = 1_500_000
+"""Microseconds one enclosure may spend (about a second and a half): fewer cells for a larger
+formula, each cell costing about 60 + 7 per operation of φ, φ′ and φ″."""
+
 TOLERANCE = 1e-3
 """The relative width the enclosures are refined to; the quadrature's values must lie inside."""
 
@@ -182,7 +189,7 @@ class Expression:
     def build(self, node: Any) -> Callable[[I], I]:
         sp = self.sp
         if node.is_Symbol:
-            return lambda cell: cell
+            return (lambda cell: cell) if node.name == "x" else _beyond_range
         if node.is_number:
             value = float(node.evalf(30))
             if not math.isfinite(value):
@@ -294,8 +301,13 @@ class Derivatives:
         from ..formula import X
 
         f, df, d2f = exprs
-        d3f = sp.diff(d2f, X).replace(sp.DiracDelta, lambda *args: sp.Integer(0))
+        self.operations = sum(int(sp.count_ops(e)) for e in exprs)
+        if int(sp.count_ops(d2f)) <= LARGEST:
+            d3f = sp.diff(d2f, X).replace(sp.DiracDelta, lambda *args: sp.Integer(0))
+        else:  # too large to differentiate again: φ′² is enclosed cell by cell without Taylor's form
+            d3f = sp.Symbol("unbounded")
         self.d = [Expression(e) for e in (f, df, d2f, d3f)]
+        self.cost = 60 + 7 * self.operations  # microseconds a cell takes (measured)
 
     def on(self, cell: I, count: int) -> tuple[list[I | None], list[bool]]:
         """The first ``count`` of φ and its derivatives on the cell (None where unbounded), and whether
@@ -348,6 +360,7 @@ def enclose(exprs: tuple[Any, ...], q: float, cells: int = CELLS) -> Bounds:
     φ, φ′, φ″ as SymPy expressions in x), refined until both are within TOLERANCE of their size
     or ``cells`` are used; (-inf, inf) where a cell stays unbounded (a pole, or overflow)."""
     act = Derivatives(exprs)
+    cells = min(cells, max(int(WORK / act.cost), 128))
     span = TAIL * math.sqrt(q)
     heap: list[tuple[float, int, float, float, I | None, I | None]] = []
     scale = [0.0, 0.0]
@@ -427,9 +440,10 @@ def check(act: Any, q: Any, quadrature: tuple[Any, Any], say: Callable[[Any], st
             )
         if not _settled((low, high), CONFIRM):
             raise InputError(
-                f"--act: {act.text!r} cannot be bounded: at q = {say(q)}, interval arithmetic over {CELLS:,} "
-                f"cells puts {name} only between {low:.4g} and {high:.4g} (a pole, a singularity, a value "
-                "beyond the double range or a feature too narrow to enclose); its expectations cannot be certified"
+                f"--act: {act.text!r} cannot be bounded: at q = {say(q)}, interval arithmetic puts {name} only "
+                f"between {low:.4g} and {high:.4g} (a pole, a singularity, a value beyond the double range, a feature "
+                "too narrow to enclose, or a formula too long to enclose finely here); its expectations cannot be "
+                "certified"
             )
 
 

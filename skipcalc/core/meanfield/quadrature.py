@@ -14,6 +14,7 @@ from typing import Any
 import gmpy2
 from gmpy2 import mpfr
 
+from ..errors import InputError
 from .activations import Activation, big, precision
 
 
@@ -37,6 +38,29 @@ def _nodes(level: int, dps: int) -> tuple[tuple[Any, ...], tuple[Any, ...], tupl
             ws.append(x * half_pi * gmpy2.cosh(t) * h)
             even.append(k % 2 == 0)
         return tuple(xs), tuple(ws), tuple(even)
+
+
+NODE_WORK = 6_000_000
+"""Microseconds of activation evaluations one call may spend at the quadrature's nodes (about six
+seconds, the rest of the call beside them): a formula of hundreds of operations reaches it long
+before its node count would."""
+
+_spent = [0.0]
+
+
+def fresh_budget() -> None:
+    """A new call's budget of NODE_WORK (the theory and the critical line start one)."""
+    _spent[0] = 0.0
+
+
+def _spend(act: Activation, nodes: int) -> None:
+    _spent[0] += nodes * act.cost
+    if _spent[0] > NODE_WORK:
+        raise InputError(
+            f"--act: {act.name[:40]!r} costs about {act.cost:,.0f} microseconds at each quadrature node; certifying "
+            f"its expectations here needs more than the {NODE_WORK / 1e6:.0f} seconds of them one call spends; give "
+            "a shorter formula, fewer --layers or fewer --digits"
+        )
 
 
 class Unsettled(Exception):
@@ -82,6 +106,7 @@ class Expectations:
         found = self.cache.get(j)
         if found is None:
             act = self.act
+            _spend(act, 2 * len(self.xs))
             columns: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
             for x, w in zip(self.xs, self.ws, strict=True):
                 total = [mpfr(0)] * 3
@@ -126,6 +151,7 @@ class Expectations:
     def _first(self, q: Any, j: int) -> Any:
         column = self.first_cache.get(j)
         if column is None:
+            _spend(self.act, len(self.xs))
             column = []
             for x, w in zip(self.xs, self.ws, strict=True):
                 u = gmpy2.mul_2exp(x, j)

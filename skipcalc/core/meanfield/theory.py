@@ -36,6 +36,7 @@ from .certify import GUARD, _depth_scale, _more_digits, _phase, _root, agreed_di
 from .correlation import PAIR_DIGITS, PAIR_DPS, PAIR_LEVEL, TooCostly, correlation
 from .enclosure import confirm
 from .model import Model, Network, Setting
+from .quadrature import fresh_budget
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ def theory_and_networks(setting: Setting, digits: int) -> tuple[Theory, list[Net
     """The fixed-point quantities and each block's pass, certified to ``digits``: computed at
     ``digits`` plus guard digits (more where χ₁ or χ_q is so close to 1 that the phase or ξ needs
     them), each value then held with its error bound and rounded once, when shown."""
+    fresh_budget()
     act, weight_var, bias_var, input_var = setting.act, setting.weight_var, setting.bias_var, setting.input_var
     layers, blocks, norm, branch = setting.layers, setting.blocks, setting.norm, setting.branch
     if not act.closed and layers * len(blocks) * 600 > WORK:
