@@ -5,15 +5,15 @@ so a feature of φ narrower than the quadrature's nodes is found rather than sam
 
 On a cell [c - r, c + r] of Gaussian mass M, g (φ² or φ′²) is enclosed by Taylor's theorem,
 g(c) + g′(c)(u - c) + g″(ξ)(u - c)²/2, integrated against the Gaussian: g(c)·M + g′(c)·m₁ +
-g″(X)·[0, r²M]/2, where the first moment m₁, the integral of (u - c) dN, is at most (2/3) r³ max|n′| on the
-cell in size (n the density, whose odd part about c is what m₁ sees); and, where g is not
-smooth (abs, relu, sign), by g(X)·M. Both are second order or better, so a few hundred cells
-bound a smooth activation's expectations to 1e-4 of their size, while a narrow feature makes
-its cell wide until it is split small enough to see.
+g″(X)·[0, r²M]/2, where the first moment m₁ (the integral of (u - c) dN) is at most
+(2/3) r³ max|n′| on the cell in size (n the density, whose odd part about c is what m₁ sees);
+and, where φ or φ′ jumps inside the cell (sign, Heaviside), by g(X)·M. Both are second order or
+better, so a few hundred cells bound a smooth activation's expectations to 10^-3 of their size,
+while a narrow feature makes its cell wide until it is split small enough to see.
 
 The arithmetic is floating point rounded outward: each result widened by one unit in the last
-place, each library function (exp, tanh, erf, ...) by four, more than the C library's stated
-error. Values beyond the double range make a cell unbounded. The Gaussian beyond 37 standard
+place, each library function (exp, tanh, erf, ...) by four (glibc documents at most a few for
+them). Values beyond the double range make a cell unbounded. The Gaussian beyond 37 standard
 deviations (mass below 10^-299) is left out, as the quadrature leaves it out."""
 
 from __future__ import annotations
