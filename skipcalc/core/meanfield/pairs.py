@@ -43,7 +43,8 @@ WORK = 300_000_000
 
 class _Kernel:
     """E[φ(u)], E[φ(u)²] and E[φ(u)φ(u′)] for (u, u′) of variance v and correlation c: closed
-    forms for relu, linear and erf, else trapezoid sums at steps h and 2h (a pair of values)."""
+    forms for relu, linear and erf, else sums at steps h and 2h (a pair of values) on a uniform
+    grid in z, or on nodes crowding near u = 0 where the Gaussian is wide."""
 
     def __init__(self, act: Activation, budget: list[int]) -> None:
         self.act, self.budget = act, budget
@@ -53,7 +54,7 @@ class _Kernel:
             self.f = numpy_activation(act.name, act.text)[0]
 
     def at(self, v: float, c: float) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
-        """((E[φ], E[φ²], E[φφ′]) at step h, the same at 2h)."""
+        """((E[φ(u)], E[φ(u)²], E[φ(u)φ(u′)]) at step h, the same at 2h)."""
         name = self.act.name
         c = min(max(c, -1.0), 1.0)
         if name == "relu":
