@@ -145,7 +145,7 @@ class _Kernel:
 
 
 def _disagreement(pair: tuple[tuple[float, float, float], tuple[float, float, float]]) -> float:
-    """How far a kernel's sums at steps h and 2h differ (E[φ²] and E[φφ′])."""
+    """How far a kernel's sums at steps h and 2h differ (E[φ(u)²] and E[φ(u)φ(u′)])."""
     (_, e2, e12), (_, e2_coarse, e12_coarse) = pair
     return abs(e2 - e2_coarse) + abs(e12 - e12_coarse)
 
