@@ -5,7 +5,8 @@ centred on 'kept', evenly spaced decades in the terminal, the forward side besid
 import re
 
 import numpy as np
-from conftest import skipcalc
+import pytest
+from conftest import ROOT, skipcalc
 
 import skipcalc as api
 
@@ -96,3 +97,20 @@ def test_a_terminal_chart_within_half_a_decade_labels_its_values():
     assert labels[0] == "1.611" and labels[-1] == "1.01" and len(labels) == 5  # 1.1^5 = 1.61051, 1.001
     marks = [line for line in chart if "■" in line and ("│" in line or "┤" in line)]
     assert len(marks) == 5  # the five residual points on five rows
+
+
+README_CHARTS = re.findall(r"\(`skipcalc ([^`]*) --save docs/([\w.-]+\.png)`\)", (ROOT / "README.md").read_text())
+
+
+def test_the_readme_names_its_charts():
+    assert {name for _, name in README_CHARTS} == {p.name for p in (ROOT / "docs").glob("*.png")}
+
+
+@pytest.mark.parametrize(("command", "name"), README_CHARTS, ids=[name for _, name in README_CHARTS])
+def test_every_readme_chart_is_drawn_by_the_command_under_it(tmp_path, command, name):
+    """Each chart in the README is drawn again by the command written under it, and the
+    committed picture stays small."""
+    path = tmp_path / name
+    ran = skipcalc(*command.split(), "--save", str(path))
+    assert ran.code == 0 and path.stat().st_size > 20_000, ran.err
+    assert (ROOT / "docs" / name).stat().st_size < 200_000

@@ -129,16 +129,3 @@ def test_a_map_refuses_what_does_not_apply(args, fragment):
 
     result = skipcalc("depth", *args)
     assert result.code == 2 and fragment in result.err and result.out == "", result.err
-
-
-def test_the_readme_heat_map_is_drawn(tmp_path):
-    from conftest import ROOT, skipcalc
-
-    path = tmp_path / "map.png"
-    result = skipcalc("depth", "--local", "0.01:1:0.01", "--depths", "1:100:1", "--save", str(path))
-    assert result.code == 0 and path.stat().st_size > 20_000
-    assert (
-        "(`skipcalc depth --local 0.01:1:0.01 --depths 1:100:1 --save docs/depth-map.png`)"
-        in (ROOT / "README.md").read_text()
-    )
-    assert (ROOT / "docs" / "depth-map.png").stat().st_size < 200_000

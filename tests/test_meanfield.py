@@ -248,26 +248,6 @@ def test_the_result_shows_itself():
     assert parse_block("residual") in [net.block for net in r.networks]
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        "meanfield --act tanh --bias-var 0:0.3:0.01 --critical --save {}",
-        "meanfield --act tanh --weight-var 1.5 --bias-var 0.05 --layers 100 --simulate --save {}",
-    ],
-)
-def test_the_readme_charts_are_drawn(tmp_path, command):
-    """The README's two mean-field charts, drawn again (and the committed ones stay small)."""
-    path = tmp_path / "chart.png"
-    result = skipcalc(*command.format(path).split())
-    assert result.code == 0 and path.stat().st_size > 20_000, result.err
-    readme = (__import__("conftest").ROOT / "README.md").read_text()
-    assert command.format("docs/") in readme.replace("docs/meanfield-phase.png", "docs/").replace(
-        "docs/meanfield.png", "docs/"
-    )
-    for name in ("meanfield.png", "meanfield-phase.png"):
-        assert (__import__("conftest").ROOT / "docs" / name).stat().st_size < 200_000
-
-
 # ---------------------------------------------------------------------------
 # LayerNorm placements and the forward side (cos_input, relative_update), --init
 

@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, skipcalc
+from conftest import skipcalc
 
 EXPECTED = Path(__file__).parent / "expected"
 
@@ -142,8 +142,3 @@ def test_json_is_exact_text_with_its_float():
     data = json.loads(skipcalc("chain", "1/3", "--layers", "100", "--plain", "--format", "json").ok)
     assert data["exact"] is False and data["plain"]["gradient"].startswith("1.94032521748263283758850602880465038121")
     assert data["plain"]["float"] == pytest.approx(1.9403252174826328e-48)
-
-
-def test_readme_chart_is_small_and_committed():
-    chart = ROOT / "docs" / "depth.png"
-    assert chart.exists() and chart.stat().st_size < 200_000
