@@ -55,6 +55,12 @@ def _loss_kinds() -> tuple[str, ...]:
     return KINDS
 
 
+def _schemes() -> tuple[str, ...]:
+    from .core.init import SCHEMES
+
+    return SCHEMES
+
+
 def _gains() -> tuple[str, ...]:
     from .core.init import GAIN_NAMES
 
@@ -560,7 +566,7 @@ MEANFIELD = Command(
         ),
         Opt(
             "--init",
-            Choice(("pytorch", "he", "xavier", "lecun"), "an initialisation", metavar="SCHEME"),
+            Choice(_schemes, "an initialisation", metavar="SCHEME"),
             "sigma_w^2 and sigma_b^2 from a scheme: pytorch (nn.Linear's default: 1/3 and 1/(3 width), with "
             "--width), he (2, 0), xavier (1, 0, square layers), lecun (1, 0).",
             modes=_MF_NETWORK,

@@ -8,8 +8,28 @@ from .common_options import _ALL_ROWS, FLAG, FORMAT, _charts
 from .schema import Argument, Choice, Command, Opt, Text, Whole
 
 
-def _presets() -> tuple[str, ...]:
-    return ("mlp", "transformer", "gpt2", "resnet18", "resnet50")
+def _presets() -> tuple[str, ...]:  # each name list from the module that owns it, imported when read
+    from .probing.presets import PRESETS
+
+    return PRESETS
+
+
+def _activations() -> tuple[str, ...]:
+    from .probing.presets import ACTIVATIONS
+
+    return ACTIVATIONS
+
+
+def _schemes() -> tuple[str, ...]:
+    from .core.init import SCHEMES
+
+    return SCHEMES
+
+
+def _sizes() -> tuple[str, ...]:
+    from .probing.presets import SIZES
+
+    return SIZES
 
 
 _PROBE_DTYPES = ("float16", "bfloat16", "float8_e4m3fn", "float8_e5m2")
@@ -56,7 +76,7 @@ PROBE = Command(
         ),
         Opt(
             "--act",
-            Choice(("tanh", "relu", "gelu", "sigmoid", "linear", "erf", "softplus"), "an activation"),
+            Choice(_activations, "an activation"),
             "The mlp preset's activation.",
             default="tanh",
             keyword="",
@@ -70,7 +90,7 @@ PROBE = Command(
         ),
         Opt(
             "--init",
-            Choice(("pytorch", "he", "xavier", "lecun"), "an initialisation", metavar="KIND"),
+            Choice(_schemes, "an initialisation", metavar="KIND"),
             "The mlp preset's initialisation: PyTorch's nn.Linear default, he, xavier or lecun (as meanfield --init).",
             default="pytorch",
             keyword="",
@@ -85,7 +105,7 @@ PROBE = Command(
         ),
         Opt(
             "--size",
-            Choice(("tiny", "small"), "a GPT-2 size", metavar="SIZE"),
+            Choice(_sizes, "a GPT-2 size", metavar="SIZE"),
             "The gpt2 preset: tiny (4 layers, width 256) or small (GPT-2 small, 124 M parameters).",
             default="tiny",
             keyword="",

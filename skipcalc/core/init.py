@@ -290,6 +290,10 @@ def stochastic_depth(layers: int, last: Fraction) -> InitResult:
     )
 
 
+SCHEMES = ("pytorch", "he", "xavier", "lecun")
+"""The initialisation schemes meanfield --init, probe --init and the mlp preset take."""
+
+
 def variances(scheme: str, width: int | None) -> tuple[Fraction, Fraction]:
     """(σ_w², σ_b²) a scheme gives a square layer of ``width`` units, σ_w² being the weights'
     variance times the width: PyTorch's nn.Linear default (kaiming_uniform with a = √5:

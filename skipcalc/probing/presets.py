@@ -13,11 +13,12 @@ from fractions import Fraction
 from typing import Any
 
 from ..core.errors import InputError
+from ..core.init import SCHEMES
 from .forward import first_line
 
 PRESETS = ("mlp", "transformer", "gpt2", "resnet18", "resnet50")
 ACTIVATIONS = ("tanh", "relu", "gelu", "sigmoid", "linear", "erf", "softplus")
-INITS = ("pytorch", "he", "xavier", "lecun")
+INITS = SCHEMES
 SIZES = ("tiny", "small")
 
 WHOLE = {  # the ranges of the presets' whole-number options (the command line's too)
