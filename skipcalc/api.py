@@ -434,23 +434,18 @@ def meanfield(
         input_var=values.input_var,
         layers=values.layers,
         digits=digits,
-        q_star=theory.q_star,
-        q_reason=theory.q_reason,
-        chi1=theory.chi1,
-        sqrt_chi1=theory.sqrt_chi1,
-        c_star=theory.c_star,
-        chi_c=theory.chi_c,
-        xi_q=theory.xi_q,
-        xi_c=theory.xi_c,
-        phase=theory.phase,
+        **{name: getattr(theory, name) for name in _THEORY_FIELDS},
         networks=tuple(nets),
         simulation=simulation,
-        c_reason=theory.c_reason,
         norm=values.norm,
         init=values.init,
         branch=values.branch,
         input_corr=values.input_corr,
     )
+
+
+_THEORY_FIELDS = ("q_star", "q_reason", "chi1", "sqrt_chi1", "c_star", "chi_c", "xi_q", "xi_c", "phase", "c_reason")
+"""The fixed-point quantities a MeanFieldResult carries from the theory, under the same names."""
 
 
 # ---------------------------------------------------------------------------
