@@ -48,7 +48,9 @@ class Results:
         lines = text.splitlines()
         out = []
         if header:
-            self.width = len(next(iter(__import__("csv").reader([lines[0]])))) + 1
+            import csv
+
+            self.width = len(next(csv.reader([lines[0]]))) + 1
             out.append(lines[0] + ",error\n")
             out.extend(self._row(n, message) for n, message in self.pending)
             self.pending.clear()
