@@ -45,8 +45,6 @@ def __getattr__(name: str) -> object:
         if module is None:
             return _import_module(f".{name}", __name__)
         value = getattr(_import_module(f".{module}", __name__), name)
-        if module == "api" and callable(value) and not isinstance(value, type):
-            value = _import_module(".api", __name__).public(value)  # its refusals in Python's words
         globals()[name] = value
         return value
     raise AttributeError(f"module 'skipcalc' has no attribute {name!r}")

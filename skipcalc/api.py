@@ -24,7 +24,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, TextIO, Union
 
 from . import options, schema
-from .core.errors import InputError
+from .core.errors import InputError, arg
 from .output import display  # noqa: F401 - gives every result its repr, table, HTML, JSON and chart
 
 if TYPE_CHECKING:
@@ -201,7 +201,9 @@ def depth(
     listed = values.depths or list(range(1, (values.layers or values.max) + 1))  # layers= is max=
     if len(values.local) > 1:  # the depth x derivative map
         if "vanish" in values.given:
-            raise InputError("--vanish: applies only with one --local D (a map has no single threshold depth)")
+            raise InputError(
+                f"{arg('vanish')}: applies only with one {arg('local', 'D')} (a map has no single threshold depth)"
+            )
         return depth_map(values.local, listed, values.loss_grad, blocks_of(values))
     return depth_sweep(
         values.local[0],
@@ -236,7 +238,9 @@ def paths(
     chosen = values.block or RESIDUAL
     if values.mode.name == "uniform":
         if values.layers is None:
-            raise InputError("--layers: --uniform needs the number of layers, e.g. --layers 50")
+            raise InputError(
+                f"{arg('layers')}: {arg('uniform')} needs the number of layers, e.g. {arg('layers', '50')}"
+            )
         return uniform_path_split(values.uniform, values.layers, values.mass, chosen)
     return path_split(_numbers(local, options.PATHS), values.mass, chosen)
 
@@ -287,9 +291,11 @@ def precision(
 
     if values.mode.name == "csv":
         if gradients is not None:
-            raise InputError("--csv: the gradients come from the file; give no gradients as arguments")
+            raise InputError(f"{arg('csv')}: the gradients come from the file; give no gradients as arguments")
         if values.column is None:
-            raise InputError("--column: give the CSV column that holds the gradients, e.g. --column grad_norm")
+            raise InputError(
+                f"{arg('column')}: give the CSV column that holds the gradients, e.g. {arg('column', 'grad_norm')}"
+            )
         from .core.gradient_files import csv_column
 
         name, read = csv_column(values.csv, values.column, values.group, bool(values.elements))
@@ -300,7 +306,10 @@ def precision(
             return element_verdict([v for _, v in read], numbers, values.dtype, name)  # type: ignore[return-value]
         return measured(read, values.dtype, name)
     if gradients is None:
-        raise InputError("G: give the gradients G1 ... Gn (or - to read them from stdin, or --csv FILE --column NAME)")
+        raise InputError(
+            f"G: give the gradients G1 ... Gn (or - to read them from stdin, or {arg('csv', 'FILE')} "
+            f"{arg('column', 'NAME')})"
+        )
     read = _numbers(gradients, options.PRECISION, "G")
     if not read:
         raise InputError("G: no gradients; give at least one")
@@ -393,22 +402,31 @@ def meanfield(
     sigma_w2: Fraction | None = values.weight_var
     if values.init is not None:
         if values.weight_var is not None or values.bias_var is not None:
-            raise InputError("--init: gives sigma_w^2 and sigma_b^2 itself; give it or --weight-var/--bias-var")
+            raise InputError(
+                f"{arg('init')}: gives sigma_w^2 and sigma_b^2 itself; give it or {arg('weight_var')}/{arg('bias_var')}"
+            )
         from .core.init import variances
 
         sigma_w2, bias_var_of_init = variances(values.init, values.width)
         bias_vars = (bias_var_of_init,)
     elif values.width is not None and not values.simulate:
-        raise InputError("--width: applies only with --simulate or --init pytorch")
+        raise InputError(f"{arg('width')}: applies only with {arg('simulate', True)} or {arg('init', 'pytorch')}")
     if sigma_w2 is None:
-        raise InputError("--weight-var: give sigma_w^2, e.g. --weight-var 1.5 (or --critical to find it)")
+        raise InputError(
+            f"{arg('weight_var')}: give sigma_w^2, e.g. {arg('weight_var', '1.5')} (or "
+            f"{arg('critical', True)} to find it)"
+        )
     if len(bias_vars) != 1:
-        raise InputError("--bias-var: a list or range applies only with --critical; give one variance")
+        raise InputError(
+            f"{arg('bias_var')}: a list or range applies only with {arg('critical', True)}; give one variance"
+        )
     from .core.meanfield import theory_and_networks
 
     shown = blocks_of(values)
     if values.branch == "post-act" and values.norm != "none":
-        raise InputError("--norm: applies to the pre-act branch; give --norm none with --branch post-act")
+        raise InputError(
+            f"{arg('norm')}: applies to the pre-act branch; give {arg('norm', 'none')} with {arg('branch', 'post-act')}"
+        )
     from .core.meanfield.model import Setting
 
     setting = Setting(
@@ -503,7 +521,8 @@ def networks(
             vector = values.loss_grad
             if vector is None or not isinstance(vector, tuple):
                 raise InputError(
-                    "--loss-grad: Jacobian layers take the loss gradient as a vector, e.g. --loss-grad '[1,-2]'"
+                    f"{arg('loss_grad')}: Jacobian layers take the loss gradient as a vector, e.g. "
+                    + arg("loss_grad", "'[1,-2]'")
                 )
         return jacobian_chain(
             repeat_layers(values.jacobian, values.layers),
@@ -524,7 +543,7 @@ def networks(
         from .core.formula import formula_result
 
         if values.at is None:
-            raise InputError("--at: formula layers need the input x_0, e.g. --at 0.5")
+            raise InputError(f"{arg('at')}: formula layers need the input x_0, e.g. {arg('at', '0.5')}")
         result = formula_result(
             repeat_layers(values.fn, values.layers), values.at, blocks, upstream, loss, own, given_blocks
         )
@@ -558,17 +577,20 @@ def _loss_gradient(values: schema.Values) -> tuple[Any, Any, Any]:
     """(dL/dx_n, its loss, or (kind, target, delta) for a loss at each network's own output)."""
     if "loss_grad" in values.given:
         if isinstance(values.loss_grad, tuple):
-            raise InputError("--loss-grad: a vector applies only with --jacobian; give a number")
+            raise InputError(f"{arg('loss_grad')}: a vector applies only with {arg('jacobian')}; give a number")
         return values.loss_grad, None, None
     if "target" not in values.given:
-        raise InputError("--target/--pred: backprop needs dL/dx_n: give --target T with --pred P, or --loss-grad G")
+        raise InputError(
+            f"{arg('target')}/{arg('pred')}: backprop needs dL/dx_n: give {arg('target', 'T')} with "
+            f"{arg('pred', 'P')}, or {arg('loss_grad', 'G')}"
+        )
     from .core.losses import check, loss
 
     if "pred" in values.given:
         result = loss(values.kind, values.target, values.pred, values.delta)
         return result.gradient, result, None
     if values.mode.name != "formula":
-        raise InputError("--pred: give the prediction P = x_n (only formula layers compute their own)")
+        raise InputError(f"{arg('pred')}: give the prediction P = x_n (only formula layers compute their own)")
     check(values.kind, values.target, Fraction(1, 2), values.delta)  # the kind and delta, before any work
     return None, None, (values.kind, values.target, values.delta)
 
@@ -701,22 +723,6 @@ def record(model: Any, blocks: Any = None) -> Recording:
     from .probing.record import Recording
 
     return Recording(model, blocks)
-
-
-def public(function: Any) -> Any:
-    """``function`` as the package exports it (``skipcalc.chain``): the same call, its refusals
-    in Python's words (``weight_var=``, not ``--weight-var``)."""
-    import functools
-
-    @functools.wraps(function)
-    def call(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return function(*args, **kwargs)
-        except InputError as error:
-            commands = [*options.COMMANDS.values(), *options.INIT_COMMANDS.values()]
-            raise InputError(schema.python_words(str(error), commands)) from None
-
-    return call
 
 
 display.WORDS.append(

@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import options, schema
-from .api import public
 
 if TYPE_CHECKING:
     from .api import Num
@@ -41,9 +40,12 @@ def deepnorm(
         return init.deepnorm(values.layers)
     if values.encoder_layers is not None:
         return init.deepnorm_encoder_decoder(values.encoder_layers, values.decoder_layers)
-    from .core.errors import InputError
+    from .core.errors import InputError, arg
 
-    raise InputError("--layers: give --layers N (one stack) or --encoder-layers N --decoder-layers M")
+    raise InputError(
+        f"{arg('layers')}: give {arg('layers', 'N')} (one stack) or {arg('encoder_layers', ' fN')} "
+        f"{arg('decoder_layers', 'M')}"
+    )
 
 
 def fixup(branches: int | None = None, branch_depth: int | None = None) -> InitResult:
@@ -94,6 +96,3 @@ def stochastic_depth(layers: int | None = None, *, last: Num | None = None) -> I
 
 for _function, _command in ((deepnorm, _DEEPNORM), (fixup, _FIXUP), (gain, _GAIN), (stochastic_depth, _STOCHASTIC)):
     _function.__doc__ = (_function.__doc__ or "") + schema.parameters_doc(_command)
-
-# As the package exports them: their refusals in Python's words (the command line calls __wrapped__).
-deepnorm, fixup, gain, stochastic_depth = (public(f) for f in (deepnorm, fixup, gain, stochastic_depth))

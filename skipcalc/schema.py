@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import Any
 
 from .core import limits
-from .core.errors import InputError, suggest
+from .core.errors import InputError, arg, python_spelling, spelled, suggest
 from .core.exact import quote, to_number
 
 # ---------------------------------------------------------------------------
@@ -291,6 +291,16 @@ class Opt:
         return self.dest if self.keyword is None else self.keyword
 
     @property
+    def key(self) -> str:
+        """How a message names it (core.errors.arg): its API name, or for the command line's own
+        options its dest."""
+        return self.api or self.dest
+
+    def named(self, value: object = None) -> str:
+        """This option inside a message: each interface spells it its own way (core.errors)."""
+        return arg(self.key, value)
+
+    @property
     def off(self) -> str:
         """A switch's negative form: --no-plot."""
         return "--no-" + self.name[2:] if self.switch else ""
@@ -371,15 +381,16 @@ class Command:
 def mode_of(command: Command, given: Mapping[str, Any], arguments: bool = False) -> Mode:
     """The mode the triggers given choose (``given``: values by dest); two triggers, or
     arguments where a trigger takes none, are refused by name."""
-    triggered = [m for m in command.modes if m.trigger and command.find(m.trigger).dest in given]  # type: ignore[union-attr]
+    triggered = [m for m in command.modes if m.trigger and _option(command, m.trigger).dest in given]
     if len(triggered) > 1:
-        a, b = triggered[0].trigger, triggered[1].trigger
+        a, b = (_option(command, m.trigger).named() for m in triggered[:2])
         raise InputError(f"{b}: cannot be combined with {a}; give one kind of layers")
     if triggered:
         mode = triggered[0]
         if arguments and command.arguments is not None and command.arguments.metavar == "D":
-            what = "stdin, one chain per line" if mode.name == "batch" else mode.trigger
-            raise InputError(f"{mode.trigger}: the layers come from {what}; give no numeric derivatives as arguments")
+            trigger = _option(command, mode.trigger).named()
+            what = "stdin, one chain per line" if mode.name == "batch" else trigger
+            raise InputError(f"{trigger}: the layers come from {what}; give no numeric derivatives as arguments")
         return mode
     return next(m for m in command.modes if not m.trigger)
 
@@ -393,22 +404,23 @@ def check(command: Command, given: Mapping[str, Any], mode: Mode, fmt: str | Non
             continue
         if given[opt.dest] is False and opt.off:
             continue  # --no-plot asks for less: accepted wherever it is given, and does nothing more
-        shown = opt.off if given[opt.dest] is False and opt.off else opt.name
+        shown = opt.named(False) if given[opt.dest] is False and opt.off else opt.named()
         if opt.modes and mode.name not in opt.modes:
-            where = " or ".join(_mode_label(command, m) for m in opt.modes)
-            here = f" (this is {command.words} {mode.label})" if mode.label else ""
+            where = marked(" or ".join(_mode_label(command, m) for m in opt.modes), [command])
+            here = f" (this is {command.words} {marked(mode.label, [command])})" if mode.label else ""
             raise InputError(f"{shown}: applies only {where}{here}")
         if fmt is not None and opt.formats and fmt not in opt.formats:
-            formats = " or ".join(f"--format {f}" for f in opt.formats)
+            formats = " or ".join(arg("format", f) for f in opt.formats)
             raise InputError(
                 f"{shown}: applies only with {formats}" + (" (the default)" if opt.formats == ("table",) else "")
             )
-        if opt.requires and command.find(opt.requires).dest not in given:  # type: ignore[union-attr]
-            raise InputError(f"{shown}: applies only with {opt.requires}")
+        if opt.requires and _option(command, opt.requires).dest not in given:
+            raise InputError(f"{shown}: applies only with {_option(command, opt.requires).named(True)}")
         for other in opt.excludes:
             found = command.find(other)  # an option some commands have: --latex excludes --dtype
             if found is not None and found.dest in given:
-                raise InputError(f"{other}: cannot be combined with {shown}{_why(opt.name, other)}")
+                why = marked(_why(opt.name, other), [command])
+                raise InputError(f"{found.named()}: cannot be combined with {shown}{why}")
 
 
 def _why(name: str, other: str) -> str:
@@ -420,7 +432,15 @@ def _why(name: str, other: str) -> str:
     return reasons.get((name, other), "")
 
 
+def _option(command: Command, name: str) -> Opt:
+    """The option a declaration names by its flag (a mode's trigger, what an option requires)."""
+    found = command.find(name)
+    assert found is not None, f"{command.words} declares no {name}"
+    return found
+
+
 def _mode_label(command: Command, name: str) -> str:
+    """How the help names a mode: "with --fn"."""
     for mode in command.modes:
         if mode.name == name:
             return mode.label or "without --batch"
@@ -460,10 +480,11 @@ def parameters_doc(command: Command) -> str:
     return "\n".join(lines) + "\n"
 
 
-def python_words(text: str, commands: Sequence[Command]) -> str:
-    """A message or help in the API's words: ``--weight-var 1.5`` becomes ``weight_var=1.5``,
-    a flag ``--critical`` becomes ``critical=True``, a leading ``--act:`` becomes ``act:``; the
-    command line's own options (``--format``) keep their names."""
+def marked(text: str, commands: Sequence[Command]) -> str:
+    """The declaration's text (written in the command line's words, as its help shows it) with
+    each API option it names marked as core.errors.arg marks it: ``--weight-var 1.5`` as the
+    argument weight_var given 1.5, a flag ``--critical`` as given True, a leading ``--act:`` as
+    the argument act; the command line's own options (``--format``) are left as they are."""
     import re
 
     known: dict[str, Opt] = {}
@@ -477,14 +498,40 @@ def python_words(text: str, commands: Sequence[Command]) -> str:
         if opt is None:
             return match.group(0)
         if match.group(2) == ":":
-            return f"{opt.api}:"
+            return opt.named() + ":"
         if isinstance(opt.kind, Flag):
-            return f"{opt.api}=True" + match.group(2)
+            return opt.named(True) + match.group(2)
         value = match.group(3) or ""
-        return f"{opt.api}={value}" if value else opt.api + match.group(2)
+        return opt.named(value) if value else opt.named() + match.group(2)
 
     value = r"(?:(?<= )([-'\"0-9][^ ,;)\]]*|[A-Z][A-Z0-9_]*\b))?"
     return re.sub(r"(--[a-z][a-z0-9-]*)(:| ?)" + value, name, text)
+
+
+def python_words(text: str, commands: Sequence[Command]) -> str:
+    """The declaration's text in the API's words (its help, as a docstring shows it):
+    ``--weight-var 1.5`` becomes ``weight_var=1.5``, ``--critical`` ``critical=True``."""
+    return spelled(marked(text, commands), python_spelling)
+
+
+def command_line_spelling(commands: Sequence[Command]) -> Callable[[str, str | None], str]:
+    """How the command line writes an argument a message names (core.errors.arg): as its flag,
+    with its value after a space (``--weight-var 1.5``), a flag given True alone, False as its
+    --no- form."""
+    flags: dict[str, Opt] = {}
+    for c in commands:
+        for opt in c.options:
+            flags.setdefault(opt.key, opt)
+            flags.setdefault(opt.dest, opt)
+
+    def spell(name: str, value: str | None) -> str:
+        opt = flags.get(name)
+        flag = opt.name if opt is not None else "--" + name.replace("_", "-")
+        if value == "False" and opt is not None and opt.off:
+            return opt.off
+        return flag if value is None or value == "True" else f"{flag} {value}"
+
+    return spell
 
 
 class Values(dict[str, Any]):
@@ -514,7 +561,7 @@ def read(command: Command, keywords: Mapping[str, Any], arguments: Any = None, m
         if opt.many and (isinstance(value, (str, bytes)) or not hasattr(value, "__iter__")):
             value = [value]
         if opt.many and not value:
-            raise InputError(f"{opt.name}: an empty list; give at least one, or leave it out")
+            raise InputError(f"{opt.named()}: an empty list; give at least one, or leave it out")
         given[opt.dest] = value
     mode = mode or mode_of(command, given, arguments is not None)
     check(command, given, mode, None, api=True)
@@ -524,13 +571,13 @@ def read(command: Command, keywords: Mapping[str, Any], arguments: Any = None, m
         if not opt.api:
             continue
         if opt.dest not in given and opt.required:
-            raise InputError(f"{opt.name}: missing; {opt.required}")
+            raise InputError(f"{opt.named()}: missing; {marked(opt.required, [command])}")
         if opt.dest in given:
             value = given[opt.dest]
             values[opt.dest] = (
-                [opt.kind.read(v, f"{opt.name} {i}") for i, v in enumerate(value, 1)]
+                [opt.kind.read(v, f"{opt.named()} {i}") for i, v in enumerate(value, 1)]
                 if opt.many
-                else opt.kind.read(value, opt.name)
+                else opt.kind.read(value, opt.named())
             )
         else:
             values[opt.dest] = False if isinstance(opt.kind, Flag) else opt.default

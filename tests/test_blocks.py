@@ -122,4 +122,4 @@ def test_scaled_shortcut_brings_back_vanishing():
 def test_bad_blocks_are_refused_by_name(spec, fragment):
     with pytest.raises(InputError, match=re.escape(fragment)) as error:
         parse_block(spec)
-    assert str(error.value).startswith("--block")
+    assert str(error.value).startswith("blocks")

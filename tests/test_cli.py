@@ -10,6 +10,7 @@ import pytest
 from conftest import skipcalc
 
 from skipcalc import options
+from skipcalc.cli.process import flags
 from skipcalc.core.errors import InputError
 
 TENTHS = ["0.1", "0.1", "0.1"]
@@ -306,7 +307,7 @@ def _expected(args: list[str]) -> tuple[str, ...] | None:
     try:
         mode = schema.mode_of(command, parsed.values, bool(parsed.arguments))
     except InputError as error:  # a trigger whose layers come from elsewhere, beside numbers given
-        return (str(error).split(":")[0],)
+        return (flags(error.message).split(":")[0],)
     for opt in given:
         assert opt is not None
         if (opt.modes and mode.name not in opt.modes) or (opt.formats and fmt not in opt.formats):

@@ -201,7 +201,7 @@ def test_refused_formulas(text, fragment):
 def test_undefined_or_unaffordable_values_are_refused_by_name(text, at):
     with pytest.raises(InputError) as error:
         formula_result([text] * 3, F(at), CLASSIC)
-    assert str(error.value).startswith("--fn")
+    assert str(error.value).startswith("fn")
 
 
 def test_exact_values_too_large_continue_as_certified_ones():

@@ -112,7 +112,7 @@ def test_bad_matrices(text, fragment):
 def test_mismatched_shapes():
     with pytest.raises(InputError, match="does not match"):
         jacobian_chain([J1, parse_matrix("[[1]]", "J")], CLASSIC)
-    with pytest.raises(InputError, match="--loss-grad"):
+    with pytest.raises(InputError, match="^loss_grad"):
         jacobian_chain([J1], CLASSIC, parse_vector("[1,2,3]", "g"))
 
 

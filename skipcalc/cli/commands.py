@@ -17,7 +17,7 @@ from ..core.errors import InputError
 from ..core.exact import parse_numbers
 from ..output.terminal import say
 from ..output.view import View
-from .process import refuse
+from .process import flags, refuse
 from .reader import Parsed, is_number_like
 
 MAX_STDIN = 64 * 2**20
@@ -192,7 +192,7 @@ def run_batch(
         try:
             out.write(cases(number, text))
         except InputError as error:
-            message = f"stdin line {number}: {error}"
+            message = flags(f"stdin line {number}: {error.message}")
             if not keep_going:
                 refuse(message)
             failed += 1
@@ -457,7 +457,7 @@ def init_command(call: Call) -> None:
         "gain": init.gain,
         "stochastic-depth": init.stochastic_depth,
     }
-    function = getattr(functions[call.command.name], "__wrapped__", functions[call.command.name])  # flags' words
+    function = functions[call.command.name]
     if keyed_batch(call, function, positional=call.command.arguments is not None):
         return
     arguments = call.parsed.arguments

@@ -37,14 +37,25 @@ PIPE = 141  # 128 + SIGPIPE
 
 
 def refuse(message: str) -> NoReturn:
-    """The one way skipcalc refuses input: one line on stderr, exit status 2. What was already
-    written to stdout (--batch results before a bad line) is flushed first."""
+    """The one way skipcalc refuses input: one line on stderr, exit status 2, the arguments it
+    names written as flags. What was already written to stdout (--batch results before a bad
+    line) is flushed first."""
     try:
         finish_stdout()
     except OSError:
         _silence_stdout()
-    say(f"skipcalc: error: {message}")
+    say(f"skipcalc: error: {flags(message)}")
     raise SystemExit(USAGE)
+
+
+def flags(message: str) -> str:
+    """A message with the arguments it names (core.errors.arg) written as the command line's
+    flags: ``--weight-var 1.5``, not ``weight_var=1.5``."""
+    from .. import options, schema
+    from ..core.errors import spelled
+
+    commands = [*options.COMMANDS.values(), *options.INIT_COMMANDS.values()]
+    return spelled(message, schema.command_line_spelling(commands))
 
 
 # ---------------------------------------------------------------------------
@@ -218,7 +229,7 @@ def guarded() -> Iterator[None]:
         yield
         finish_stdout()
     except InputError as error:
-        refuse(str(error))
+        refuse(error.message)
     except BrokenPipeError:
         _silence_stdout()
         raise SystemExit(PIPE) from None

@@ -84,11 +84,12 @@ def layer_tape(tape: Tape, text: str, x: int) -> int:
 
 
 def _run(tape: Tape, node: ast.AST, x: int, text: str) -> Operand:
+    from .errors import arg
     from .exact import parse_number
 
     if isinstance(node, ast.Constant):
         segment = ast.get_source_segment(text, node) or str(node.value)
-        return ("scalar", float(parse_number(segment, "--fn number")))
+        return ("scalar", float(parse_number(segment, f"{arg('fn')} number")))
     if isinstance(node, ast.Name):
         return ("tensor", x) if node.id == "x" else ("scalar", math.pi if node.id == "pi" else math.e)
     if isinstance(node, ast.UnaryOp):

@@ -25,7 +25,7 @@ from fractions import Fraction
 from typing import Any
 
 from . import kernels
-from .errors import InputError, suggest
+from .errors import InputError, arg, suggest
 from .exact import parse_number, quote
 
 KINDS = ("plain", "residual", "scaled", "rezero", "highway", "stochastic")
@@ -162,7 +162,7 @@ RESIDUAL = Block("residual", "residual", ONE, ONE)
 CLASSIC = (PLAIN, RESIDUAL)
 
 
-def parse_block(spec: str | Block, name: str = "--block") -> Block:
+def parse_block(spec: str | Block, name: str = arg("blocks")) -> Block:
     """A --block SPEC (or a Block, as it is), refused by name with the accepted forms (and the
     nearest kind).
 

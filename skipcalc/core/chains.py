@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from . import kernels
 from .blocks import CLASSIC, PLAIN, RESIDUAL, Block
-from .errors import InputError
+from .errors import InputError, arg
 from .exact import Number
 from .limits import MAX_LAYERS
 from .results import ChainResult, LossResult, Network
@@ -30,11 +30,11 @@ def repeat_layers(layers: Sequence[T], n: int | None) -> list[T]:
     if n is None:
         return list(layers)
     if not layers:
-        raise InputError("--layers: give the layers to repeat")
+        raise InputError(f"{arg('layers')}: give the layers to repeat")
     if n % len(layers):
         count = len(layers)
         raise InputError(
-            f"--layers: {n:,} is not a multiple of the {count} layer{'s' if count != 1 else ''} given; "
+            f"{arg('layers')}: {n:,} is not a multiple of the {count} layer{'s' if count != 1 else ''} given; "
             f"expected {count}, {2 * count}, {3 * count}, ..."
         )
     return list(layers) * (n // len(layers))
@@ -145,8 +145,10 @@ def chain_result(
     if require_exact and not exact:
         budget = SHORT_CHAIN_DIGITS if len(local) <= EXACT_WRT_LAYERS else EXACT_DIGITS
         raise InputError(
-            f"--exact: the exact products of these {len(local):,} layers would have about {digits:,} digits, "
-            f"more than the {budget:,} skipcalc builds; without --exact they are correctly rounded to 40 digits"
+            f"{arg('exact', True)}: the exact products of these {len(local):,} layers would have about "
+            f"{digits:,} digits, "
+            f"more than the {budget:,} skipcalc builds; without {arg('exact', True)} they are correctly "
+            f"rounded to 40 digits"
         )
     nets = tuple(network(block, local, g, per_layer, exact) for block in blocks)
     # The ratio is printed with the per-layer values (json, csv, table), not on the value line.

@@ -12,7 +12,7 @@ from typing import Any
 from . import kernels
 from .blocks import CLASSIC, PLAIN, RESIDUAL, Block
 from .chains import backward_at
-from .errors import InputError
+from .errors import InputError, arg
 from .exact import Number
 from .formats import FORMATS
 from .limits import MAX_ROWS
@@ -36,7 +36,9 @@ def depth_sweep(
     blocks_given: bool = False,
 ) -> DepthResult:
     if len(depths) > MAX_ROWS:
-        raise InputError(f"--max/--depths: {len(depths):,} depths are more than the {MAX_ROWS:,} one sweep lists")
+        raise InputError(
+            f"{arg('max')}/{arg('depths')}: {len(depths):,} depths are more than the {MAX_ROWS:,} one sweep lists"
+        )
     g = Fraction(1) if loss_gradient is None else loss_gradient
     columns = [_column(block, local, g, depths) for block in blocks]
     plain_at = {block.spec: i for i, block in enumerate(blocks)}
@@ -98,7 +100,7 @@ def _column(block: Block, d: Fraction, g: Fraction, depths: Sequence[int]) -> li
         return [kernels.CARRIED.multiply(kernels.to_carried(g), kernels.CARRIED.power(carried, n)) for n in depths]
     if sum(depths) > LINEAR_LAYERS:
         raise InputError(
-            f"--depths: {block.spec} has a different survival probability at every depth; the depths listed add "
+            f"{arg('depths')}: {block.spec} has a different survival probability at every depth; the depths listed add "
             f"up to {sum(depths):,} layers, more than the {LINEAR_LAYERS:,} computed; list fewer or shallower depths"
         )
     out: list[Number] = []
@@ -223,7 +225,8 @@ def depth_map(
     cells = len(locals_) * len(depths) * len(blocks)
     if cells > MAP_CELLS:
         raise InputError(
-            f"--local/--depths: {len(locals_):,} derivatives x {len(depths):,} depths x {len(blocks)} networks is "
+            f"{arg('local')}/{arg('depths')}: {len(locals_):,} derivatives x {len(depths):,} depths x "
+            f"{len(blocks)} networks is "
             f"{cells:,} cells, more than the {MAP_CELLS:,} one map computes; give fewer"
         )
     g = Fraction(1) if loss_gradient is None else loss_gradient

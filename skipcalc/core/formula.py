@@ -26,7 +26,7 @@ from sympy.printing.str import StrPrinter
 from . import losses
 from .blocks import Block, factor, factor_sympy
 from .chains import backward
-from .errors import InputError
+from .errors import InputError, arg
 from .exact import certify_all, parse_number, show
 from .limits import MAX_FORMULA_LAYERS
 from .results import FormulaResult, LossResult, Network
@@ -510,8 +510,8 @@ def formula_result(
     (``upstream``, with its ``loss`` if --pred gave one), or with ``own_loss`` = (kind, target,
     delta) from the loss at each network's own output."""
     if len(texts) > MAX_FORMULA_LAYERS:
-        raise InputError(f"--fn: {len(texts)} formula layers are more than the {MAX_FORMULA_LAYERS} accepted")
-    layers = tuple(parse_layer(t, f"--fn {i}") for i, t in enumerate(texts, start=1))
+        raise InputError(f"{arg('fn')}: {len(texts)} formula layers are more than the {MAX_FORMULA_LAYERS} accepted")
+    layers = tuple(parse_layer(t, f"{arg('fn')} {i}") for i, t in enumerate(texts, start=1))
     n = len(layers)
     evaluators = [Evaluator(f"{block.spec} network") for block in blocks]
     estimate = [0]
@@ -520,7 +520,7 @@ def formula_result(
         work = estimate[0] * (digits**1.6)
         if work > WORK:
             raise InputError(
-                f"--fn: certifying every digit needs more than {digits // 2:,}-digit arithmetic here, more work "
+                f"{arg('fn')}: certifying every digit needs more than {digits // 2:,}-digit arithmetic here, more work "
                 "than skipcalc does; use fewer layers, simpler formulas or another starting point"
             )
         values: list[Value] = []
@@ -532,7 +532,7 @@ def formula_result(
             e.ops = 0
         return values
 
-    where = "--fn" if n > 1 else f"--fn 1 ({layers[0].text})"
+    where = arg("fn") if n > 1 else f"{arg('fn')} 1 ({layers[0].text})"
     flat = certify_all(evaluate, where, start=START_DIGITS)
     size = 4 * n + 2 + (2 if own_loss else 0)
     networks = []
@@ -598,7 +598,7 @@ def _network_pass(
     factors: list[Value] = []
     for k, ((a, b), layer) in enumerate(zip(block.coefficients(len(layers)), layers, strict=True), start=1):
         x = points[-1]
-        evaluator.where = f"--fn {k} ({layer.text}, {block.spec} network)"
+        evaluator.where = f"{arg('fn')} {k} ({layer.text}, {block.spec} network)"
         d = evaluator(layer.df, x)
         fx = evaluator(layer.f, x)
         local.append(d)
@@ -613,7 +613,11 @@ def _network_pass(
         kind, target, delta = own_loss
         pred = points[-1]
         losses.check(
-            kind, target, pred, delta, pred_name=f"--kind {kind}: the {block.spec} network's output x_{len(layers)}"
+            kind,
+            target,
+            pred,
+            delta,
+            pred_name=f"{arg('kind', kind)}: the {block.spec} network's output x_{len(layers)}",
         )
         t = target if isinstance(pred, Fraction) else mp(target)  # mpmath takes Fractions only on one side
         d = delta if isinstance(pred, Fraction) else mp(losses.HUBER_DELTA if delta is None else delta)

@@ -8,7 +8,7 @@ import os
 from typing import Any, TextIO
 
 from . import limits
-from .errors import InputError
+from .errors import InputError, arg
 
 MAX_CSV = 64 * 2**20
 """Most bytes of a --csv file read (a million rows of a few columns)."""
@@ -35,24 +35,26 @@ def csv_column(
         raise InputError(f"{label}: empty; expected a header row naming the columns, then one row per layer")
     header = [h.strip() for h in rows[0]]
     where = name or "the file"
-    column = _csv_find(header, column, "--column", where)
+    column = _csv_find(header, column, arg("column"), where)
     index = header.index(column)
     numbered = [(line, row) for line, row in enumerate(rows[1:], start=2)]
     if group is not None:
         key, sep, wanted = group.partition("=")
-        by = header.index(_csv_find(header, key.strip(), "--group", where))
+        by = header.index(_csv_find(header, key.strip(), arg("group"), where))
         found = sorted({row[by].strip() for _, row in numbered if by < len(row)})
         if not sep:  # the column alone: one network in it is that network; several must be picked
             if len(found) > 1:
                 shown = ", ".join(_printable(v) for v in found[:8]) + (" ..." if len(found) > 8 else "")
                 raise InputError(
-                    f"--group: {key.strip()} holds {len(found)} networks ({shown}); pick one with "
-                    f"--group {key.strip()}={_printable(found[0])}"
+                    f"{arg('group')}: {key.strip()} holds {len(found)} networks ({shown}); pick one with "
+                    f"{arg('group')} {key.strip()}={_printable(found[0])}"
                 )
             wanted = found[0] if found else ""
         numbered = [(line, row) for line, row in numbered if by < len(row) and row[by].strip() == wanted.strip()]
         if not numbered:
-            raise InputError(f"--group: no row has {key.strip()} = {wanted.strip()!r}; it holds {', '.join(found[:8])}")
+            raise InputError(
+                f"{arg('group')}: no row has {key.strip()} = {wanted.strip()!r}; it holds {', '.join(found[:8])}"
+            )
     layers = _csv_layers(header, numbered, label)
     cells: list[tuple[int, int, str]] = []
     for (line, row), layer in zip(numbered, layers or [0] * len(numbered), strict=True):
@@ -60,7 +62,7 @@ def csv_column(
         if cell:
             cells.append((layer, line, cell))
     if not cells:
-        raise InputError(f"--column: {column!r} holds no numbers in {where}")
+        raise InputError(f"{arg('column')}: {column!r} holds no numbers in {where}")
     if layers is not None:
         cells.sort(key=lambda c: c[0])  # the layer column's order (stable: rows of a layer in file order)
         counts: dict[int, int] = {}
@@ -69,11 +71,15 @@ def csv_column(
         repeated = next((k for k, n in counts.items() if n > 1), None)
         if repeated is not None and not elements:
             raise InputError(
-                f"--csv: layer {repeated} appears {counts[repeated]} times in {where}; give --group COLUMN=VALUE to "
-                "pick one network's rows, or --elements when each row is one element of the layer's gradient"
+                f"{arg('csv')}: layer {repeated} appears {counts[repeated]} times in {where}; give "
+                f"{arg('group', 'COLUMN=VALUE')} to "
+                f"pick one network's rows, or {arg('elements', True)} when each row is one element of the "
+                f"layer's gradient"
             )
     elif elements:
-        raise InputError(f"--elements: {where} has no layer column to say which layer each element belongs to")
+        raise InputError(
+            f"{arg('elements', True)}: {where} has no layer column to say which layer each element belongs to"
+        )
     if elements:
         per_layer: dict[int, list[float]] = {}
         for layer, line, cell in cells:
@@ -81,14 +87,16 @@ def csv_column(
         return column, [(layer, values) for layer, values in per_layer.items()]
     out = [parse_number(cell, f"{label} line {line}, {column}") for _, line, cell in cells]
     if len(out) > limits.MAX_LAYERS:
-        raise InputError(f"--csv: {len(out):,} gradients are more than the {limits.MAX_LAYERS:,} precision reads")
+        raise InputError(
+            f"{arg('csv')}: {len(out):,} gradients are more than the {limits.MAX_LAYERS:,} precision reads"
+        )
     return column, out
 
 
 def _csv_text(source: str | os.PathLike[str] | TextIO) -> tuple[str, Any, str]:
     if isinstance(source, (str, os.PathLike)):
         name: Any = os.fspath(source)
-        label = f"--csv {name}"
+        label = f"{arg('csv')} {name}"
         try:
             with open(source, encoding="utf-8-sig", errors="replace", newline="") as file:
                 text = file.read(MAX_CSV + 1)
@@ -96,7 +104,7 @@ def _csv_text(source: str | os.PathLike[str] | TextIO) -> tuple[str, Any, str]:
             raise InputError(f"{label}: cannot read it: {error.strerror or error}") from None
     else:
         name = getattr(source, "name", None)
-        label = f"--csv {name}" if isinstance(name, str) else "--csv"
+        label = f"{arg('csv')} {name}" if isinstance(name, str) else arg("csv")
         text = source.read(MAX_CSV + 1)
     if len(text) > MAX_CSV:
         raise InputError(f"{label}: longer than the {MAX_CSV // 2**20} MiB skipcalc reads")

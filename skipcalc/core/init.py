@@ -20,7 +20,7 @@ from fractions import Fraction
 from typing import Any
 
 from . import kernels
-from .errors import InputError, suggest
+from .errors import InputError, arg, suggest
 from .exact import Number, certify, quote
 from .results import Constant, InitResult
 
@@ -108,7 +108,7 @@ def fixup(branches: int, depth: int) -> InitResult:
     import sympy as sp
 
     if depth < 2:
-        raise InputError("--branch-depth: Fixup's scale needs m >= 2 layers per branch")
+        raise InputError(f"{arg('branch_depth')}: Fixup's scale needs m >= 2 layers per branch")
     scale = sp.Pow(sp.Integer(branches), sp.Rational(-1, 2 * depth - 2))
     constants = (
         constant(
@@ -167,7 +167,7 @@ def gain(nonlinearity: str, param: Fraction | None, fan_in: int | None, fan_out:
             f"expected one of {', '.join(GAIN_NAMES)}"
         )
     if param is not None and nonlinearity != "leaky_relu":
-        raise InputError(f"--param: only leaky_relu takes a parameter (its negative slope), not {nonlinearity}")
+        raise InputError(f"{arg('param')}: only leaky_relu takes a parameter (its negative slope), not {nonlinearity}")
     if param is not None and max(param.numerator.bit_length(), param.denominator.bit_length()) > 200:
         constants = _leaky_relu_of_a_long_slope(param, fan_in, fan_out)
     else:
@@ -304,10 +304,16 @@ def variances(scheme: str, width: int | None) -> tuple[Fraction, Fraction]:
 
     if scheme == "pytorch":
         if width is None:
-            raise InputError("--width: --init pytorch's bias variance is 1/(3 fan_in); give --width N, the fan_in")
+            raise InputError(
+                f"{arg('width')}: the pytorch scheme's bias variance is 1/(3 fan_in); give "
+                f"{arg('width', ' fN')}, the fan_in"
+            )
         return Fraction(1, 3), Fraction(1, 3 * width)
     if width is not None:
-        raise InputError(f"--width: --init {scheme} does not depend on the width; give it with pytorch only")
+        raise InputError(
+            f"{arg('width')}: the {scheme} scheme does not depend on the width; give it with "
+            f"{arg('init', ' fpytorch')} only"
+        )
     return {
         "he": (Fraction(2), Fraction(0)),
         "xavier": (Fraction(1), Fraction(0)),

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import kernels
 from .blocks import Block, factor_matrix
-from .errors import InputError
+from .errors import InputError, arg
 from .exact import Number, certify_all, parse_number, quote
 from .limits import MAX_DIM, RANDOM_LAYERS
 from .results import JacobianNetwork, JacobianResult, Matrix, RandomJacobianResult, RandomNetwork, Spectrum, Vector
@@ -153,7 +153,7 @@ def spectrum(m: Matrix) -> Spectrum:
             # full); an inexact 0 never certifies, so the precision rises until it is seen.
             return [*top, top[0] / top[-1] if top[-1] else mpmath.mpf(0)]
 
-    certified = certify_all(evaluate, "--jacobian singular values", start=60)
+    certified = certify_all(evaluate, f"{arg('jacobian')} singular values", start=60)
     values: list[Number] = certified[: d - zeros] + [Fraction(0)] * zeros
     return Spectrum(tuple(values), certified[-1] if zeros == 0 else None)
 
@@ -171,9 +171,9 @@ def jacobian_chain(
     d = len(jacobians[0])
     for i, j in enumerate(jacobians, start=1):
         if len(j) != d:
-            raise InputError(f"--jacobian {i}: {len(j)}x{len(j)} does not match layer 1's {d}x{d}")
+            raise InputError(f"{arg('jacobian')} {i}: {len(j)}x{len(j)} does not match layer 1's {d}x{d}")
     if loss_gradient is not None and len(loss_gradient) != d:
-        raise InputError(f"--loss-grad: a vector of {len(loss_gradient)} entries; the layers are {d}x{d}")
+        raise InputError(f"{arg('loss_grad')}: a vector of {len(loss_gradient)} entries; the layers are {d}x{d}")
     n = len(jacobians)
     # An entry of a product grows by about the widest entry's bits (plus log2 d) per layer; the
     # n running products hold d^2 entries of up to n times that.
@@ -182,13 +182,13 @@ def jacobian_chain(
     if d * d * n * n * growth // 2 > EXACT_BITS:
         hint = "chain D1 ... Dn takes 1x1 layers by the million" if d == 1 else "use fewer or simpler layers"
         raise InputError(
-            f"--jacobian: the exact running products of these {n:,} layers would hold about "
+            f"{arg('jacobian')}: the exact running products of these {n:,} layers would hold about "
             f"{d * d * n * n * growth // 7:,} digits in all, more than skipcalc builds; {hint}"
         )
     shown = (n if per_layer else 1) * len(blocks) if spectra else 0
     if d > 1 and shown * d**3 > SVD_WORK:
         raise InputError(
-            f"--jacobian: certifying the singular values of {shown:,} products of size {d}x{d} would take "
+            f"{arg('jacobian')}: certifying the singular values of {shown:,} products of size {d}x{d} would take "
             f"too long (d^3 x products > {SVD_WORK:,}); use fewer layers, a smaller d, or --format value "
             "(which needs only each full product's)"
         )
@@ -231,12 +231,14 @@ def random_jacobians(
     the theory beside them (:func:`spectrum_theory`)."""
     if not 1 <= layers <= RANDOM_LAYERS:
         raise InputError(
-            f"--layers: {layers:,} is not accepted with --random-jacobians; expected 1 to {RANDOM_LAYERS:,}"
+            f"{arg('layers')}: {layers:,} is not accepted with {arg('random_jacobians', True)}; expected 1 "
+            f"to {RANDOM_LAYERS:,}"
         )
     if dim**3 * layers * len(blocks) > RANDOM_WORK:
         raise InputError(
-            f"--random-jacobians: {layers:,} layers of {dim}x{dim} SVDs for {len(blocks)} networks would take "
-            f"too long (d^3 x layers x networks > {RANDOM_WORK:.0e}); use fewer layers or a smaller --dim"
+            f"{arg('random_jacobians', True)}: {layers:,} layers of {dim}x{dim} SVDs for {len(blocks)} "
+            f"networks would take "
+            f"too long (d^3 x layers x networks > {RANDOM_WORK:.0e}); use fewer layers or a smaller {arg('dim')}"
         )
     np = load_numpy()
     rng = np.random.default_rng(seed)

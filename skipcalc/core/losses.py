@@ -13,7 +13,7 @@ from decimal import Context, Decimal, localcontext
 from fractions import Fraction
 from typing import Any
 
-from .errors import InputError, suggest
+from .errors import InputError, arg, suggest
 from .exact import Number, quote, to_decimal
 from .results import LossResult
 
@@ -77,21 +77,21 @@ def bce_value(t: Any, p: Any, ln: Callable[[Any], Any], ln1m: Callable[[Any], An
     return -sum(terms[1:], terms[0])
 
 
-def check(kind: str, target: Any, pred: Any, delta: Fraction | None, pred_name: str = "--pred") -> None:
+def check(kind: str, target: Any, pred: Any, delta: Fraction | None, pred_name: str = arg("pred")) -> None:
     """Refuse, by name, a loss that is not defined at these values."""
     if kind not in KINDS:
         raise InputError(
-            f"--kind: {quote(kind)} is not a loss; {suggest(kind, KINDS)}expected one of {', '.join(KINDS)}"
+            f"{arg('kind')}: {quote(kind)} is not a loss; {suggest(kind, KINDS)}expected one of {', '.join(KINDS)}"
         )
     if delta is not None and kind != "huber":
-        raise InputError(f"--delta: only the huber loss takes a delta, not {kind}")
+        raise InputError(f"{arg('delta')}: only the huber loss takes a delta, not {kind}")
     if kind == "huber" and delta is not None and delta <= 0:
-        raise InputError(f"--delta: {delta} is not accepted; expected a number > 0")
+        raise InputError(f"{arg('delta')}: {delta} is not accepted; expected a number > 0")
     if kind == "bce":
         if not 0 < pred < 1:
             raise InputError(f"{pred_name}: {_text(pred)} is not accepted by bce; expected a probability 0 < P < 1")
         if not 0 <= target <= 1:
-            raise InputError(f"--target: {_text(target)} is not accepted by bce; expected 0 <= T <= 1")
+            raise InputError(f"{arg('target')}: {_text(target)} is not accepted by bce; expected 0 <= T <= 1")
 
 
 def _text(value: Any) -> str:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 from . import kernels
 from .blocks import RESIDUAL, Block
-from .errors import InputError
+from .errors import InputError, arg
 from .limits import MAX_PATH_LAYERS
 from .results import PathsResult
 
@@ -74,7 +74,8 @@ def _path_sums(local: Sequence[Fraction], block: Block) -> tuple[list[int], int]
     if n**3 * max(widest, 1) > WORK_LIMIT or reduce > REDUCE_LIMIT:
         raise InputError(
             f"D: splitting {n:,} layers of {widest}-bit numbers by path length would take minutes; use fewer "
-            "layers or shorter numbers (paths --uniform D --layers N is quick when every D is the same)"
+            f"layers or shorter numbers (paths {arg('uniform', 'D')} {arg('layers', 'N')} is quick when "
+            f"every D is the same)"
         )
     e = [1] + [0] * n
     for i, (x, y) in enumerate(zip(alpha, gamma, strict=True), start=1):
@@ -98,7 +99,7 @@ def _uniform_sums(
         if a >= 0 and c >= 0:
             return _carried_uniform(a, c, layers)
         raise InputError(
-            f"--uniform: the {layers + 1:,} exact path sums of {layers:,} layers of this D would have about "
+            f"{arg('uniform')}: the {layers + 1:,} exact path sums of {layers:,} layers of this D would have about "
             f"{int(bits * 0.30103):,} digits in all, more than the {int(UNIFORM_BITS * 0.30103):,} computed; "
             "use fewer layers or a D with a smaller exponent (terms of mixed sign cancel, so they are not carried)"
         )

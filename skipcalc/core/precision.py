@@ -675,21 +675,22 @@ def check_work(layers: int, networks: int, formats: int, written: bool = False) 
     layer as json or csv, than WRITTEN), naming the way around."""
     steps = layers * networks * formats
     if written and steps > WRITTEN:
-        from .errors import InputError
+        from .errors import InputError, arg
 
         raise InputError(
-            f"--dtype: {layers:,} layers x {networks} network{'s' if networks != 1 else ''} x {formats} "
+            f"{arg('dtype')}: {layers:,} layers x {networks} network{'s' if networks != 1 else ''} x {formats} "
             f"format{'s' if formats != 1 else ''} is {steps:,} values of every layer to write in low precision, "
             f"more than the {WRITTEN:,} one call writes as json or csv (about ten seconds); the table's verdict "
             "(--format table) takes up to 3,000,000, or give fewer layers, formats or networks"
         )
     if steps > WORK:
-        from .errors import InputError
+        from .errors import InputError, arg
 
         raise InputError(
-            f"--dtype: {layers:,} layers x {networks} network{'s' if networks != 1 else ''} x {formats} "
+            f"{arg('dtype')}: {layers:,} layers x {networks} network{'s' if networks != 1 else ''} x {formats} "
             f"format{'s' if formats != 1 else ''} is {steps:,} backward steps in low precision, more than the "
-            f"{WORK:,} one call runs (about ten seconds); give fewer layers, formats or networks (--plain, --residual)"
+            f"{WORK:,} one call runs (about ten seconds); give fewer layers, formats or networks "
+            f"({arg('plain', True)}, {arg('residual', True)})"
         )
 
 
@@ -702,7 +703,7 @@ def with_dtypes(result: R, names: Sequence[str]) -> R:
     texts = getattr(result, "texts", None)  # formula layers: their forward pass runs in F too
     networks = []
     for net in result.networks:
-        assert net.wrt is not None, "--dtype needs every layer's gradient"
+        assert net.wrt is not None, "dtype needs every layer's gradient"
         coefficients = net.block.coefficients(len(net.local))
         doubles = _doubles(net.wrt)  # each exact gradient's double, once for every format
         extent = extremes(net.wrt, doubles)
@@ -725,10 +726,10 @@ def measured(gradients: Sequence[Any], names: Sequence[str], source: str | None 
 
     formats_wanted = formats_named(names)
     if len(gradients) * len(formats_wanted) > WORK:
-        from .errors import InputError
+        from .errors import InputError, arg
 
         raise InputError(
-            f"--dtype: {len(gradients):,} gradients x {len(formats_wanted)} formats is more than the {WORK:,} "
+            f"{arg('dtype')}: {len(gradients):,} gradients x {len(formats_wanted)} formats is more than the {WORK:,} "
             "values one call rounds (about ten seconds); give fewer gradients or formats"
         )
     doubles = _doubles(gradients)

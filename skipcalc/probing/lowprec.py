@@ -150,7 +150,7 @@ def _computed(
         with context:
             output, recorder = run_model(torch, twin, cast, twins)
     except InputError as error:
-        raise InputError(f"dtypes: in {name}, {error}") from None
+        raise InputError(f"dtypes: in {name}, {error.message}") from None
     xs = [block_input(*recorder.calls[f.name][:2], f.name) for f in twins]
     params = [[p for p in f.module.parameters() if p.requires_grad] for f in twins]
     targets = [x for x in xs if x.requires_grad] + [p for ps in params for p in ps]

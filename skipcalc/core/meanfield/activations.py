@@ -14,7 +14,7 @@ from typing import Any
 import gmpy2
 from gmpy2 import mpfr
 
-from ..errors import InputError
+from ..errors import InputError, arg
 
 NAMES = ("linear", "relu", "tanh", "erf", "sigmoid", "gelu", "softplus")
 CLOSED = ("linear", "relu")  # expectations rational in q: exact answers
@@ -121,7 +121,7 @@ def activation(text: str) -> Activation:
         from ..errors import suggest
 
         raise InputError(
-            f"--act: {text.strip()[:40]!r} is not an activation; {suggest(name, list(NAMES))}"
+            f"{arg('act')}: {text.strip()[:40]!r} is not an activation; {suggest(name, list(NAMES))}"
             f"expected one of {', '.join(NAMES)} or a formula in x such as 'x*sigmoid(x)'"
         )
     return _formula(text.strip())
@@ -133,7 +133,7 @@ def _formula(text: str) -> Activation:
     from ..compiled import compile_formula
     from ..formula import X, parse_layer
 
-    layer = parse_layer(text, "--act")
+    layer = parse_layer(text, arg("act"))
     # a kink's delta in φ″ (abs, relu) is left out: φφ″ then counts only away from the kink,
     # exact where φ is 0 at the kink (abs, relu)
     d2 = sp.diff(layer.df, X).replace(sp.DiracDelta, lambda *args: sp.Integer(0))
@@ -144,7 +144,9 @@ def _formula(text: str) -> Activation:
         def value(x: Any) -> Any:
             v = run(x)
             if not gmpy2.is_finite(v):
-                raise InputError(f"--act: {text!r} or its derivatives are undefined or infinite at x = {float(x):.6g}")
+                raise InputError(
+                    f"{arg('act')}: {text!r} or its derivatives are undefined or infinite at x = {float(x):.6g}"
+                )
             return v
 
         return value

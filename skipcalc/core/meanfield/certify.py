@@ -12,7 +12,7 @@ from typing import Any
 import gmpy2
 from gmpy2 import mpfr
 
-from ..errors import InputError
+from ..errors import InputError, arg
 from ..kernels import approx
 from .activations import _mp, big, precision
 from .quadrature import Unsettled, _level
@@ -32,7 +32,7 @@ def computed(compute: Callable[[int, int], list[Any]], dps: int) -> list[Any]:
                 return compute(level, dps)
         except Unsettled:
             level += 1
-    raise InputError(f"--digits: the mean-field quantities could not be certified to {dps - GUARD} digits here")
+    raise InputError(f"{arg('digits')}: the mean-field quantities could not be certified to {dps - GUARD} digits here")
 
 
 def error_bound(dps: int, layers: int = 0) -> Decimal:
@@ -78,7 +78,7 @@ def _more_digits(chi1: Any, chi_q: Any, error: Decimal, digits: int) -> int:
             continue  # exact, or a χ_q at or below 0 (φφ″ can outweigh φ′²): no depth scale to earn
         if not gmpy2.is_finite(_mp(chi)):
             raise InputError(
-                "--act: its mean squared derivative overflows (is infinite) at this fixed point; "
+                f"{arg('act')}: its mean squared derivative overflows (is infinite) at this fixed point; "
                 "no finite answer can be certified"
             )
         near = _closeness(chi)

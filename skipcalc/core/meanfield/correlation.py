@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import gmpy2
 from gmpy2 import mpfr
 
-from ..errors import InputError
+from ..errors import InputError, arg
 from .activations import WORK, _mp
 
 PAIR_LEVEL, PAIR_DPS, PAIR_DIGITS = 2, 20, 10  # the two-dimensional integrals of c* and χ_c
@@ -32,7 +32,7 @@ def correlation(
         return Fraction(1), chi1
     pair = _pair_expectation(model, q, budget)
     if pair is None:
-        raise InputError("--act: c* needs a two-dimensional integral this activation makes too costly here")
+        raise InputError(f"{arg('act')}: c* needs a two-dimensional integral this activation makes too costly here")
     if model.b == 0 and model.act.odd:  # c = 0 is the fixed point: E[φ(u₁)φ(u₂)] = 0 there
         return Fraction(0), model.w * pair(mpfr(0))[1]
     c = _mp(start) if start else mpfr(0)
@@ -49,7 +49,7 @@ def correlation(
         if abs(c_new - c) < mpfr(10) ** -(digits + 4):
             return c_new, chi_c  # the slope a step of 10^-(digits+4) away: the same to digits
         c = c_new
-    raise InputError("--weight-var: the correlation map did not settle in 200 steps")
+    raise InputError(f"{arg('weight_var')}: the correlation map did not settle in 200 steps")
 
 
 class TooCostly(Exception):

@@ -9,7 +9,7 @@ from typing import Any
 import gmpy2
 from gmpy2 import mpfr
 
-from ..errors import InputError
+from ..errors import InputError, arg
 from .activations import WORK, Activation, _mp, precision
 from .certify import GUARD, certain, computed, error_bound
 from .enclosure import confirm
@@ -32,7 +32,7 @@ def critical_weight_var(act: Activation, bias_var: Fraction, e: Expectations | C
             return 1 / act.slope0**2
         slope = act.df(mpfr(0))
         if not slope:
-            raise InputError(f"--critical: φ′(0) = 0 for {act.name}: no σ_w² makes χ₁ = 1 at σ_b² = 0")
+            raise InputError(f"{arg('critical', True)}: φ′(0) = 0 for {act.name}: no σ_w² makes χ₁ = 1 at σ_b² = 0")
         return 1 / (slope * slope)
     assert e is not None
     b = _mp(bias_var)
@@ -55,7 +55,7 @@ def critical_weight_var(act: Activation, bias_var: Fraction, e: Expectations | C
         return _small_critical(act, b, dps, gap)
     if low is None:
         raise InputError(
-            f"--critical: no σ_w² makes χ₁ = 1 for {act.name} at σ_b² = {float(b):.6g} "
+            f"{arg('critical', True)}: no σ_w² makes χ₁ = 1 for {act.name} at σ_b² = {float(b):.6g} "
             "(E[φ²]/E[φ′²] + σ_b² = q has no root for 0.001 <= q <= 1e12)"
         )
     return _bracketed(e, low, high, gap, dps)
@@ -77,8 +77,8 @@ def _small_critical(act: Activation, b: Any, dps: int, gap: Callable[[Any, Any],
     def settled(digits: int, run: Callable[[Expectations | Closed], Any]) -> Any:
         if digits > MAX_CRITICAL_DPS:
             raise InputError(
-                f"--critical: at σ_b² = {gmpy2.mpfr(b):.3g}, q* is so small that it would need more than "
-                f"{MAX_CRITICAL_DPS:,} working digits; give a larger --bias-var"
+                f"{arg('critical', True)}: at σ_b² = {gmpy2.mpfr(b):.3g}, q* is so small that it would need more than "
+                f"{MAX_CRITICAL_DPS:,} working digits; give a larger {arg('bias_var')}"
             )
         for level in range(_level(digits), _level(digits) + 4):
             try:
@@ -86,7 +86,9 @@ def _small_critical(act: Activation, b: Any, dps: int, gap: Callable[[Any, Any],
                     return run(expectations(act, level, digits))
             except Unsettled:
                 continue
-        raise InputError(f"--critical: the quadrature at σ_b² = {gmpy2.mpfr(b):.3g} could not be certified here")
+        raise InputError(
+            f"{arg('critical', True)}: the quadrature at σ_b² = {gmpy2.mpfr(b):.3g} could not be certified here"
+        )
 
     def digits_at(k: int) -> int:
         return dps + 2 * abs(k) + 10
@@ -100,7 +102,9 @@ def _small_critical(act: Activation, b: Any, dps: int, gap: Callable[[Any, Any],
     with precision(dps + 30):
         h3, h5 = fall(-3), fall(-5)
         if h3 >= 0 or h5 >= 0:
-            raise InputError(f"--critical: no σ_w² makes χ₁ = 1 for {act.name} at σ_b² = {gmpy2.mpfr(b):.6g}")
+            raise InputError(
+                f"{arg('critical', True)}: no σ_w² makes χ₁ = 1 for {act.name} at σ_b² = {gmpy2.mpfr(b):.6g}"
+            )
         power = gmpy2.log(h3 / h5) / gmpy2.log(mpfr(100))
         estimate = gmpy2.log10(b / -h3) / power - 3 if power > 0 else mpfr(-4)
     low_k = min(int(gmpy2.floor(estimate)), -4)
@@ -142,9 +146,9 @@ def critical_line(act: Activation, bias_vars: Sequence[Fraction], digits: int) -
     caches for them all)."""
     if not act.closed and len(bias_vars) * CRITICAL_COST * (digits + GUARD) > WORK:
         raise InputError(
-            f"--bias-var: {len(bias_vars):,} values at {digits} digits need about "
+            f"{arg('bias_var')}: {len(bias_vars):,} values at {digits} digits need about "
             f"{len(bias_vars) * CRITICAL_COST * (digits + GUARD):,} quadrature terms, more than the {WORK:,} one call "
-            "makes (about ten seconds); give fewer values or --digits"
+            f"makes (about ten seconds); give fewer values or {arg('digits')}"
         )
     dps = digits + GUARD
     fresh_budget()

@@ -23,7 +23,7 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..errors import InputError
+from ..errors import InputError, arg
 
 TAIL = 37.0
 """Cells cover |u| <= TAIL·√q."""
@@ -434,13 +434,13 @@ def check(act: Any, q: Any, quadrature: tuple[Any, Any], say: Callable[[Any], st
         v = float(value)
         if not low - 1e-12 * abs(v) <= v <= high + 1e-12 * abs(v):
             raise InputError(
-                f"--act: {act.text!r} has a feature narrower than the quadrature's nodes: at q = {say(q)}, "
+                f"{arg('act')}: {act.text!r} has a feature narrower than the quadrature's nodes: at q = {say(q)}, "
                 f"interval arithmetic puts {name} between {low:.4g} and {high:.4g}, the nodes give {v:.4g}; "
                 "its expectations cannot be certified"
             )
         if not _settled((low, high), CONFIRM):
             raise InputError(
-                f"--act: {act.text!r} cannot be bounded: at q = {say(q)}, interval arithmetic puts {name} only "
+                f"{arg('act')}: {act.text!r} cannot be bounded: at q = {say(q)}, interval arithmetic puts {name} only "
                 f"between {low:.4g} and {high:.4g} (a pole, a singularity, a value beyond the double range, a feature "
                 "too narrow to enclose, or a formula too long to enclose finely here); its expectations cannot be "
                 "certified"

@@ -10,7 +10,7 @@ from typing import Any
 from gmpy2 import mpfr
 
 from ..blocks import Block
-from ..errors import InputError
+from ..errors import InputError, arg
 from .activations import MAX_Q, NAMES, Activation, _mp
 from .quadrature import expectations
 
@@ -119,7 +119,9 @@ class Model:
                 break
             q = nxt
         else:
-            raise InputError("--weight-var: the length map did not settle in 2,000 steps from --input-var")
+            raise InputError(
+                f"{arg('weight_var')}: the length map did not settle in 2,000 steps from {arg('input_var')}"
+            )
         _, chi, chi_q = self.at(q)
         return q, None, chi, chi_q
 
@@ -152,7 +154,7 @@ class Model:
             a2, b2 = a1 * a1, (b1 if gate else b1 * b1)
             if q > _mp(MAX_Q):
                 raise InputError(
-                    f"--layers: Q passes 1e30 at layer {len(qs)} of the {block.spec} network; give fewer layers"
+                    f"{arg('layers')}: Q passes 1e30 at layer {len(qs)} of the {block.spec} network; give fewer layers"
                 )
             v = self.w * q + self.b  # the branch's pre-activation variance
             if v > 0:
@@ -197,8 +199,8 @@ class Model:
             b2 = (b if gate else b * b) if self.exact else _mp(b if gate else b * b)
             if q > (MAX_Q if self.exact else _mp(MAX_Q)):
                 raise InputError(
-                    f"--layers: the length q passes 1e30 at layer {len(qs)} of the {block.spec} network; "
-                    "give fewer layers, or smaller --weight-var, --bias-var or --input-var"
+                    f"{arg('layers')}: the length q passes 1e30 at layer {len(qs)} of the {block.spec} network; "
+                    f"give fewer layers, or smaller {arg('weight_var')}, {arg('bias_var')} or {arg('input_var')}"
                 )
             seen = one if norm == "pre" else q  # the variance the branch's input has
             found = memo.get(seen)
@@ -213,7 +215,7 @@ class Model:
             else:
                 factor = a2 + b2 * chi if a2 else b2 * chi
             if factor is None:
-                raise InputError(f"--norm: the variance is 0 at layer {len(qs)}: LayerNorm divides by it")
+                raise InputError(f"{arg('norm')}: the variance is 0 at layer {len(qs)}: LayerNorm divides by it")
             updates.append(b2 * nxt / q if q else one * 0)
             cos2 = cos2 * a2 * q / new if new else cos2 * 0
             cosines.append(cos2)

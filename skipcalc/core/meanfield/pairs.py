@@ -26,7 +26,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..blocks import Block
-from ..errors import InputError
+from ..errors import InputError, arg
 from .activations import Activation
 from .correlation import PAIR_DIGITS
 from .model import Setting
@@ -84,8 +84,8 @@ class _Kernel:
         self.budget[0] -= points
         if self.budget[0] < 0:
             raise InputError(
-                f"--input-corr: the correlations' two-dimensional integrals need more than {WORK:,} evaluations "
-                "(about five seconds); give fewer --layers"
+                f"{arg('input_corr')}: the correlations' two-dimensional integrals need more than {WORK:,} evaluations "
+                f"(about five seconds); give fewer {arg('layers')}"
             )
 
     def _values(self, u: Any) -> Any:
@@ -94,7 +94,7 @@ class _Kernel:
         with np.errstate(all="ignore"):
             values = self.f(u)
         if not np.all(np.isfinite(values)):
-            raise InputError(f"--act: {self.act.name!r} is undefined or infinite on the correlations' grid")
+            raise InputError(f"{arg('act')}: {self.act.name!r} is undefined or infinite on the correlations' grid")
         return values
 
     def _crowded(self, v: float, c: float) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
@@ -167,8 +167,9 @@ def input_correlations(setting: Setting, corr: Fraction, digits: int) -> list[tu
             decimals = min(PAIR_DIGITS, digits, math.floor(-math.log10(error)) - 1)
             if decimals < 1:
                 raise InputError(
-                    f"--input-corr: the correlation at layer {k} of the {block.spec} network could not be certified "
-                    f"for {act.name!r} (its grids at steps h and 2h differ by {error:.2g}); give fewer --layers"
+                    f"{arg('input_corr')}: the correlation at layer {k} of the {block.spec} network could "
+                    f"not be certified "
+                    f"for {act.name!r} (its grids at steps h and 2h differ by {error:.2g}); give fewer {arg('layers')}"
                 )
             values.append(Decimal(repr(fine[k])).quantize(Decimal(10) ** -decimals))
         out.append(tuple(values))
@@ -204,7 +205,8 @@ def _recursion(kernel: _Kernel, which: int, block: Block, setting: Setting, corr
                 q, p = 1.0, p / q
         if not (math.isfinite(q) and math.isfinite(p)) or q > 1e30:
             raise InputError(
-                f"--layers: the length passes 1e30 at layer {len(out)} of the {block.spec} network; give fewer layers"
+                f"{arg('layers')}: the length passes 1e30 at layer {len(out)} of the {block.spec} network; "
+                f"give fewer layers"
             )
         out.append(p / q if q else 1.0)
     return out

@@ -14,7 +14,7 @@ from typing import Any
 import gmpy2
 from gmpy2 import mpfr
 
-from ..errors import InputError
+from ..errors import InputError, arg
 from .activations import Activation, big, precision
 
 
@@ -57,9 +57,10 @@ def _spend(act: Activation, nodes: int) -> None:
     _spent[0] += nodes * act.cost
     if _spent[0] > NODE_WORK:
         raise InputError(
-            f"--act: {act.name[:40]!r} costs about {act.cost:,.0f} microseconds at each quadrature node; certifying "
+            f"{arg('act')}: {act.name[:40]!r} costs about {act.cost:,.0f} microseconds at each quadrature "
+            f"node; certifying "
             f"its expectations here needs more than the {NODE_WORK / 1e6:.0f} seconds of them one call spends; give "
-            "a shorter formula, fewer --layers or fewer --digits"
+            f"a shorter formula, fewer {arg('layers')} or fewer {arg('digits')}"
         )
 
 

@@ -24,7 +24,7 @@ from decimal import Context, Decimal
 from typing import Any
 
 from ..blocks import Block
-from ..errors import InputError
+from ..errors import InputError, arg
 from .model import Setting
 
 WEIGHTS = ("gaussian", "orthogonal")
@@ -88,7 +88,7 @@ def numpy_activation(name: str, text: str) -> tuple[Callable[[Any], Any], Callab
     from ..compiled import compile_formula
     from ..formula import X, parse_formula
 
-    expr = parse_formula(formula, "--act")
+    expr = parse_formula(formula, arg("act"))
     return compile_formula(expr, "numpy"), compile_formula(sp.diff(expr, X), "numpy")
 
 
@@ -109,16 +109,18 @@ def simulate(setting: Setting, width: int, trials: int, seed: int, weights: str)
     cost = width * layers * trials * len(blocks)
     if cost > WORK:
         raise InputError(
-            f"--width: {width:,} units x {layers:,} layers x {trials:,} trials x {len(blocks)} networks is "
-            f"{cost:,} draws, more than the {WORK:,} one call makes (about ten seconds); give a smaller --width "
-            "or fewer --trials"
+            f"{arg('width')}: {width:,} units x {layers:,} layers x {trials:,} trials x {len(blocks)} networks is "
+            f"{cost:,} draws, more than the {WORK:,} one call makes (about ten seconds); give a smaller {arg('width')} "
+            f"or fewer {arg('trials')}"
         )
     per_trial = 2 * layers * width * 8 + 8 * width * 8  # the kept arrays, and the working ones
     if per_trial > MEMORY:
         raise InputError(
-            f"--width: one network of {width:,} units x {layers:,} layers keeps {per_trial / 2**30:.1f} GiB for its "
-            f"backward pass, more than the {MEMORY // 2**20:,} MiB one call holds; give a smaller --width or fewer "
-            "--layers"
+            f"{arg('width')}: one network of {width:,} units x {layers:,} layers keeps "
+            f"{per_trial / 2**30:.1f} GiB for its "
+            f"backward pass, more than the {MEMORY // 2**20:,} MiB one call holds; give a smaller "
+            f"{arg('width')} or fewer "
+            f"{arg('layers')}"
         )
     chunk = max(1, min(trials, MEMORY // per_trial))
     f, df = numpy_activation(setting.act.name, setting.act.text)
@@ -147,8 +149,9 @@ def simulate(setting: Setting, width: int, trials: int, seed: int, weights: str)
             )
             if np.any(np.isnan(logs)) or np.any(logs == np.inf):
                 raise InputError(
-                    f"--simulate: the {block.spec} network's signal left float64's range (an input or a layer's "
-                    "output overflowed); give fewer --layers or a smaller --weight-var"
+                    f"{arg('simulate', True)}: the {block.spec} network's signal left float64's range (an "
+                    f"input or a layer's "
+                    f"output overflowed); give fewer {arg('layers')} or a smaller {arg('weight_var')}"
                 )
             measured.append(_statistics(block, logs, trials))
     return Simulation(width, trials, seed, weights, tuple(measured))
@@ -235,8 +238,9 @@ def _network(
         largest = np.abs(x).max()
         if not 1e-290 < largest < 1e290:
             raise InputError(
-                f"--simulate: the {block.spec} network's signal left float64's range at layer {k} (its largest unit "
-                f"is {largest:.3g}), where the theory's exact arithmetic goes on; give fewer --layers"
+                f"{arg('simulate', True)}: the {block.spec} network's signal left float64's range at layer "
+                f"{k} (its largest unit "
+                f"is {largest:.3g}), where the theory's exact arithmetic goes on; give fewer {arg('layers')}"
             )
     delta = rng.standard_normal((trials, n))
     scale = (delta * delta).sum(axis=1)

@@ -30,7 +30,7 @@ from typing import Any
 
 from gmpy2 import mpfr
 
-from ..errors import InputError
+from ..errors import InputError, arg
 from .activations import WORK, Activation, _mp, precision
 from .certify import GUARD, _depth_scale, _more_digits, _phase, _root, agreed_digits, certain, computed, error_bound
 from .correlation import PAIR_DIGITS, PAIR_DPS, PAIR_LEVEL, TooCostly, correlation
@@ -65,7 +65,7 @@ def theory_and_networks(setting: Setting, digits: int) -> tuple[Theory, list[Net
     layers, blocks, norm, branch = setting.layers, setting.blocks, setting.norm, setting.branch
     if not act.closed and layers * len(blocks) * 600 > WORK:
         raise InputError(
-            f"--layers: {layers:,} layers of {len(blocks)} networks need about {layers * len(blocks) * 600:,} "
+            f"{arg('layers')}: {layers:,} layers of {len(blocks)} networks need about {layers * len(blocks) * 600:,} "
             f"quadrature terms, more than the {WORK:,} one call makes; give fewer layers or blocks"
         )
 
@@ -196,7 +196,7 @@ def _correlation_fixed_point(
                 )
     (c1, x1), (c2, x2) = runs
     if abs(_mp(c1) - _mp(c2)) > mpfr(10) ** -(PAIR_DIGITS + 1) or agreed_digits(x1, x2) < PAIR_DIGITS + 1:
-        raise InputError("--weight-var: c* could not be certified here (the two-dimensional integral)")
+        raise InputError(f"{arg('weight_var')}: c* could not be certified here (the two-dimensional integral)")
     c_star, chi_c = runs[1]
     if isinstance(c_star, Fraction):
         return c_star, chi_c, None
