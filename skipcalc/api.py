@@ -12,8 +12,10 @@ A result prints as its table (``print(r)``), has a one-line repr, displays as a 
 Jupyter, converts to the command line's JSON (``r.to_dict()``) and draws its chart
 (``r.plot()`` returns the matplotlib Figure that ``--save`` writes).
 
-Each function reads its arguments with the declaration in :mod:`skipcalc.options` (kinds,
-defaults and ranges are written there once); the command line calls these same functions.
+Each function reads its arguments once with the declaration in :mod:`skipcalc.options` (kinds,
+defaults and ranges are written there once: :func:`skipcalc.schema.read`) and hands the read
+call to :func:`run` (skipcalc/work.py), the one path every call takes; the command line reads
+argv into the same call and hands it to the same :func:`run`.
 """
 
 from __future__ import annotations
@@ -24,33 +26,29 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, TextIO, Union
 
 from . import options, schema
-from .core.errors import InputError, arg
 from .output import display  # noqa: F401 - gives every result its repr, table, HTML, JSON and chart
+from .work import run as run  # the one path every function here ends in
 
 if TYPE_CHECKING:
     from decimal import Decimal
 
     from .core.blocks import Block
     from .core.results import (
-        ChainResult,
         DepthMapResult,
         DepthResult,
-        FormulaResult,
-        JacobianResult,
         LossResult,
         MeanFieldResult,
         PathsResult,
         PrecisionResult,
-        RandomJacobianResult,
         UpdateResult,
     )
     from .probing.record import Recording
+    from .work import Networks
 
     Num = Union[int, float, str, Fraction, Decimal]
     """An ordinary number: read exactly (a float from its shortest repr)."""
     Numbers = Union[Num, Iterable[Num]]
     Blocks = Union[str, Block, Sequence[Union[str, Block]]]
-    Networks = Union[ChainResult, FormulaResult, JacobianResult, RandomJacobianResult]
 
 
 def chain(
@@ -85,7 +83,29 @@ def chain(
     ``fn`` gives the layers as formulas run forward from ``at``; ``jacobian`` as d x d matrices
     (each a string '[[0.1,0.2],[0,0.3]]' or rows of numbers); ``random_jacobians`` draws them.
     """
-    return layered(options.CHAIN, locals(), local)
+    result: Networks = run(
+        schema.read(
+            options.CHAIN,
+            {
+                "local": local,
+                "plain": plain,
+                "residual": residual,
+                "blocks": blocks,
+                "layers": layers,
+                "fn": fn,
+                "at": at,
+                "jacobian": jacobian,
+                "random_jacobians": random_jacobians,
+                "dim": dim,
+                "scale": scale,
+                "seed": seed,
+                "dtype": dtype,
+                "exact": exact,
+                "weights": weights,
+            },
+        )
+    )
+    return result
 
 
 def backprop(
@@ -123,18 +143,32 @@ def backprop(
     >>> [u.new_weight for u in r.updates]
     [Fraction(1251, 2500), Fraction(2581, 2500)]
     """
-    return layered(options.BACKPROP, locals(), local)
-
-
-def layered(
-    command: schema.Command, keywords: dict[str, Any], local: Any, per_layer: bool = True, written: bool = False
-) -> Networks:
-    """chain's and backprop's work on their keyword arguments. ``per_layer=False`` computes
-    only the gradient reaching x_0 (what a value line prints); ``written=True`` says every
-    layer's values are to be written out (json, csv), which bounds how many layers a ``dtype``
-    call may have: the command line's concerns, kept out of the public signatures."""
-    values = schema.read(command, keywords, local)
-    return networks(command, values, local, per_layer, written)
+    result: Networks = run(
+        schema.read(
+            options.BACKPROP,
+            {
+                "local": local,
+                "target": target,
+                "pred": pred,
+                "loss_grad": loss_grad,
+                "kind": kind,
+                "delta": delta,
+                "plain": plain,
+                "residual": residual,
+                "blocks": blocks,
+                "layers": layers,
+                "fn": fn,
+                "at": at,
+                "jacobian": jacobian,
+                "dtype": dtype,
+                "exact": exact,
+                "lr": lr,
+                "weight": weight,
+                "input": input,
+            },
+        )
+    )
+    return result
 
 
 def loss(
@@ -147,10 +181,8 @@ def loss(
     >>> loss(10, 8)
     LossResult(mse: L = 4, dL/dpred = -4)
     """
-    values = schema.read(options.LOSS, locals())
-    from .core.losses import loss as compute
-
-    return compute(values.kind, values.target, values.pred, values.delta)
+    result: LossResult = run(schema.read(options.LOSS, {"target": target, "pred": pred, "kind": kind, "delta": delta}))
+    return result
 
 
 def update(
@@ -161,10 +193,8 @@ def update(
     >>> update(weight=0.5, lr=0.1, grad=-5.324, input=1).new_weight
     Fraction(2581, 2500)
     """
-    values = schema.read(options.UPDATE, locals())
-    from .core.update import update as compute
-
-    return compute(values.weight, values.lr, values.grad, values.input)
+    result: UpdateResult = run(schema.read(options.UPDATE, {"weight": weight, "lr": lr, "grad": grad, "input": input}))
+    return result
 
 
 def depth(
@@ -195,24 +225,23 @@ def depth(
     >>> depth(0.1, layers=3).rows[-1].depth  # layers=, as elsewhere, is max=
     3
     """
-    values = schema.read(options.DEPTH, locals())
-    from .core.depth import depth_map, depth_sweep
-
-    listed = values.depths or list(range(1, (values.layers or values.max) + 1))  # layers= is max=
-    if len(values.local) > 1:  # the depth x derivative map
-        if "vanish" in values.given:
-            raise InputError(
-                f"{arg('vanish')}: applies only with one {arg('local', 'D')} (a map has no single threshold depth)"
-            )
-        return depth_map(values.local, listed, values.loss_grad, blocks_of(values))
-    return depth_sweep(
-        values.local[0],
-        listed,
-        values.loss_grad,
-        values.vanish,
-        blocks_of(values),
-        "block" in values.given,
+    result: DepthResult | DepthMapResult = run(
+        schema.read(
+            options.DEPTH,
+            {
+                "local": local,
+                "max": max,
+                "depths": depths,
+                "loss_grad": loss_grad,
+                "vanish": vanish,
+                "plain": plain,
+                "residual": residual,
+                "blocks": blocks,
+                "layers": layers,
+            },
+        )
     )
+    return result
 
 
 def paths(
@@ -231,18 +260,10 @@ def paths(
     >>> paths(uniform=0.1, layers=110).band
     (5, 14)
     """
-    values = schema.read(options.PATHS, locals(), local)
-    from .core.blocks import RESIDUAL
-    from .core.paths import path_split, uniform_path_split
-
-    chosen = values.block or RESIDUAL
-    if values.mode.name == "uniform":
-        if values.layers is None:
-            raise InputError(
-                f"{arg('layers')}: {arg('uniform')} needs the number of layers, e.g. {arg('layers', '50')}"
-            )
-        return uniform_path_split(values.uniform, values.layers, values.mass, chosen)
-    return path_split(_numbers(local, options.PATHS), values.mass, chosen)
+    result: PathsResult = run(
+        schema.read(options.PATHS, {"local": local, "uniform": uniform, "layers": layers, "mass": mass, "block": block})
+    )
+    return result
 
 
 def precision(
@@ -275,45 +296,20 @@ def precision(
     >>> (w.lowest, w.highest)  # scales 2^16 .. 2^24 keep all four normal in float16
     (16, 24)
     """
-    if _by_element(gradients):
-        values = schema.read(options.PRECISION, {**locals(), "gradients": None}, None)
-        from .core.elements import element_verdict
-        from .probing.record import Recording
-
-        if isinstance(gradients, Recording):
-            layers, names = gradients.gradients(), gradients.names
-        else:
-            layers = list(gradients)  # type: ignore[arg-type]
-            names = [str(i) for i in range(1, len(layers) + 1)]
-        return element_verdict(layers, names, values.dtype)  # type: ignore[return-value]
-    values = schema.read(options.PRECISION, locals(), gradients)
-    from .core.precision import measured
-
-    if values.mode.name == "csv":
-        if gradients is not None:
-            raise InputError(f"{arg('csv')}: the gradients come from the file; give no gradients as arguments")
-        if values.column is None:
-            raise InputError(
-                f"{arg('column')}: give the CSV column that holds the gradients, e.g. {arg('column', 'grad_norm')}"
-            )
-        from .core.gradient_files import csv_column
-
-        name, read = csv_column(values.csv, values.column, values.group, bool(values.elements))
-        if values.elements:
-            from .core.elements import element_verdict
-
-            numbers = [str(layer) for layer, _ in read]
-            return element_verdict([v for _, v in read], numbers, values.dtype, name)  # type: ignore[return-value]
-        return measured(read, values.dtype, name)
-    if gradients is None:
-        raise InputError(
-            f"G: give the gradients G1 ... Gn (or - to read them from stdin, or {arg('csv', 'FILE')} "
-            f"{arg('column', 'NAME')})"
+    result: PrecisionResult = run(
+        schema.read(
+            options.PRECISION,
+            {
+                "gradients": gradients,
+                "csv": csv,
+                "column": column,
+                "dtype": dtype,
+                "group": group,
+                "elements": elements,
+            },
         )
-    read = _numbers(gradients, options.PRECISION, "G")
-    if not read:
-        raise InputError("G: no gradients; give at least one")
-    return measured(read, values.dtype)
+    )
+    return result
 
 
 def meanfield(
@@ -375,224 +371,37 @@ def meanfield(
     >>> meanfield("tanh", bias_var=0.05, critical=True, digits=12).critical
     (Approx('1.76095463961'),)
     """
-    from .core.limits import MAX_DIGITS
-
-    if type(digits) is not int or not 1 <= digits <= MAX_DIGITS:
-        raise InputError(f"digits: {digits!r} is not accepted; expected a whole number from 1 to {MAX_DIGITS}")
-    values = schema.read(options.MEANFIELD, locals())
-    from .core.meanfield import activation
-
-    chosen = activation(values.act)
-    bias_vars = tuple(values.bias_var or [Fraction(0)])
-    from .core.results import MeanFieldResult
-
-    if values.mode.name == "critical":
-        from .core.meanfield import critical_line
-
-        line = critical_line(chosen, bias_vars, digits)
-        return MeanFieldResult(
-            act=chosen.name,
-            weight_var=None,
-            bias_var=bias_vars,
-            input_var=Fraction(1),
-            layers=0,
-            digits=digits,
-            critical=tuple(line),
+    result: MeanFieldResult = run(
+        schema.read(
+            options.MEANFIELD,
+            {
+                "act": act,
+                "weight_var": weight_var,
+                "bias_var": bias_var,
+                "input_var": input_var,
+                "layers": layers,
+                "plain": plain,
+                "residual": residual,
+                "blocks": blocks,
+                "critical": critical,
+                "simulate": simulate,
+                "width": width,
+                "trials": trials,
+                "seed": seed,
+                "weights": weights,
+                "digits": digits,
+                "norm": norm,
+                "init": init,
+                "branch": branch,
+                "input_corr": input_corr,
+            },
         )
-    sigma_w2: Fraction | None = values.weight_var
-    if values.init is not None:
-        if values.weight_var is not None or values.bias_var is not None:
-            raise InputError(
-                f"{arg('init')}: gives sigma_w^2 and sigma_b^2 itself; give it or {arg('weight_var')}/{arg('bias_var')}"
-            )
-        from .core.init import variances
-
-        sigma_w2, bias_var_of_init = variances(values.init, values.width)
-        bias_vars = (bias_var_of_init,)
-    elif values.width is not None and not values.simulate:
-        raise InputError(f"{arg('width')}: applies only with {arg('simulate', True)} or {arg('init', 'pytorch')}")
-    if sigma_w2 is None:
-        raise InputError(
-            f"{arg('weight_var')}: give sigma_w^2, e.g. {arg('weight_var', '1.5')} (or "
-            f"{arg('critical', True)} to find it)"
-        )
-    if len(bias_vars) != 1:
-        raise InputError(
-            f"{arg('bias_var')}: a list or range applies only with {arg('critical', True)}; give one variance"
-        )
-    from .core.meanfield import theory_and_networks
-
-    shown = blocks_of(values)
-    if values.branch == "post-act" and values.norm != "none":
-        raise InputError(
-            f"{arg('norm')}: applies to the pre-act branch; give {arg('norm', 'none')} with {arg('branch', 'post-act')}"
-        )
-    from .core.meanfield.model import Setting
-
-    setting = Setting(
-        chosen, sigma_w2, bias_vars[0], values.input_var, values.layers, tuple(shown), values.norm, values.branch
     )
-    theory, nets = theory_and_networks(setting, digits)
-    if values.input_corr is not None:
-        from dataclasses import replace
-
-        from .core.meanfield.pairs import input_correlations
-
-        pairs = input_correlations(setting, values.input_corr, digits)
-        nets = [replace(net, correlation=c) for net, c in zip(nets, pairs, strict=True)]
-    simulation = None
-    if values.simulate:
-        from .core.meanfield.simulate import simulate as run
-
-        simulation = run(setting, values.width or 1000, values.trials, values.seed, values.weights)
-    return MeanFieldResult(
-        act=chosen.name,
-        weight_var=sigma_w2,
-        bias_var=bias_vars,
-        input_var=values.input_var,
-        layers=values.layers,
-        digits=digits,
-        **{name: getattr(theory, name) for name in _THEORY_FIELDS},
-        networks=tuple(nets),
-        simulation=simulation,
-        norm=values.norm,
-        init=values.init,
-        branch=values.branch,
-        input_corr=values.input_corr,
-    )
-
-
-_THEORY_FIELDS = ("q_star", "q_reason", "chi1", "sqrt_chi1", "c_star", "chi_c", "xi_q", "xi_c", "phase", "c_reason")
-"""The fixed-point quantities a MeanFieldResult carries from the theory, under the same names."""
+    return result
 
 
 # ---------------------------------------------------------------------------
 # chain and backprop
-
-
-def _numbers(local: Any, command: schema.Command, name: str = "D") -> list[Fraction]:
-    """The local derivatives (or gradients), counted, then read exactly (a list of Fractions
-    passes as it is)."""
-    if local is None:
-        raise InputError("D: give at least one local derivative (or - to read them from stdin)")
-    sized = hasattr(local, "__len__") and getattr(local, "ndim", 1) != 0  # a 0-d array has no length
-    if sized and not isinstance(local, str) and command.arguments is not None:
-        command.arguments.count(len(local))
-    if isinstance(local, list) and all(type(d) is Fraction for d in local):
-        return local
-    from .core.exact import to_numbers
-
-    return to_numbers(local, name)
-
-
-def blocks_of(values: schema.Values) -> tuple[Block, ...]:
-    """The networks a chain, backprop or depth call shows."""
-    from .core.blocks import selected
-
-    return selected(values.plain, values.residual, values.block)
-
-
-def upstream_of(values: schema.Values) -> Fraction | None:
-    """A numeric backprop's dL/dx_n (raising InputError where it cannot be had)."""
-    return _loss_gradient(values)[0]  # type: ignore[no-any-return]
-
-
-def networks(
-    command: schema.Command, values: schema.Values, local: Any, per_layer: bool = True, written: bool = False
-) -> Networks:
-    """The work of chain and backprop on values already read (schema.read): the command line's
-    --batch reads its options once and calls this for every line."""
-    from .core.chains import repeat_layers
-
-    blocks = blocks_of(values)
-    given_blocks = "block" in values.given
-    mode = values.mode.name
-    if mode == "random":
-        from .core.jacobian import random_jacobians
-
-        return random_jacobians(
-            values.dim, values.layers or 50, values.scale, values.seed, blocks, given_blocks, values.weights
-        )
-    if mode == "jacobian":
-        from .core.jacobian import jacobian_chain
-
-        vector = None
-        if command is options.BACKPROP:
-            vector = values.loss_grad
-            if vector is None or not isinstance(vector, tuple):
-                raise InputError(
-                    f"{arg('loss_grad')}: Jacobian layers take the loss gradient as a vector, e.g. "
-                    + arg("loss_grad", "'[1,-2]'")
-                )
-        return jacobian_chain(
-            repeat_layers(values.jacobian, values.layers),
-            blocks,
-            vector,
-            per_layer=per_layer,
-            spectra=per_layer or vector is None,
-            blocks_given=given_blocks,
-        )
-    upstream, loss, own = _loss_gradient(values) if command is options.BACKPROP else (None, None, None)
-    if values.dtype and mode == "numbers":
-        from .core.precision import check_work, formats_named
-
-        layers = values.layers or (len(local) if hasattr(local, "__len__") else 0)
-        check_work(layers, len(blocks), len(formats_named(values.dtype)), written)
-    result: Any
-    if mode == "formula":
-        from .core.formula import formula_result
-
-        if values.at is None:
-            raise InputError(f"{arg('at')}: formula layers need the input x_0, e.g. {arg('at', '0.5')}")
-        result = formula_result(
-            repeat_layers(values.fn, values.layers), values.at, blocks, upstream, loss, own, given_blocks
-        )
-    else:
-        from .core.chains import chain_result
-
-        result = chain_result(
-            repeat_layers(_numbers(local, command), values.layers),
-            blocks,
-            upstream,
-            loss,
-            per_layer=per_layer or values.dtype is not None,
-            require_exact=values.exact,
-            blocks_given=given_blocks,
-        )
-    if values.dtype:
-        from .core.precision import with_dtypes
-
-        result = with_dtypes(result, values.dtype)
-    if values.get("lr") is not None:  # backprop --lr
-        import dataclasses
-
-        from .core.update import update as step
-
-        updates = tuple(step(values.weight, values.lr, net.gradient, values.input) for net in result.networks)
-        result = dataclasses.replace(result, updates=updates)
-    return result  # type: ignore[no-any-return]
-
-
-def _loss_gradient(values: schema.Values) -> tuple[Any, Any, Any]:
-    """(dL/dx_n, its loss, or (kind, target, delta) for a loss at each network's own output)."""
-    if "loss_grad" in values.given:
-        if isinstance(values.loss_grad, tuple):
-            raise InputError(f"{arg('loss_grad')}: a vector applies only with {arg('jacobian')}; give a number")
-        return values.loss_grad, None, None
-    if "target" not in values.given:
-        raise InputError(
-            f"{arg('target')}/{arg('pred')}: backprop needs dL/dx_n: give {arg('target', 'T')} with "
-            f"{arg('pred', 'P')}, or {arg('loss_grad', 'G')}"
-        )
-    from .core.losses import check, loss
-
-    if "pred" in values.given:
-        result = loss(values.kind, values.target, values.pred, values.delta)
-        return result.gradient, result, None
-    if values.mode.name != "formula":
-        raise InputError(f"{arg('pred')}: give the prediction P = x_n (only formula layers compute their own)")
-    check(values.kind, values.target, Fraction(1, 2), values.delta)  # the kind and delta, before any work
-    return None, None, (values.kind, values.target, values.delta)
 
 
 def _docs() -> None:
@@ -684,27 +493,6 @@ def probe(
         dtypes=dtypes,
         mode=mode,
     )
-
-
-def _by_element(gradients: Any) -> bool:
-    """Whether ``gradients`` holds layers' elements (a recording, or any entry with more than
-    one element) rather than one number per layer."""
-    from .probing.record import Recording  # imports no torch: a recording is made only with it
-
-    if isinstance(gradients, Recording):
-        return True
-    if gradients is None or isinstance(gradients, str) or not isinstance(gradients, (list, tuple)):
-        return False
-    for entry in gradients:
-        if isinstance(entry, (list, tuple)):
-            return True
-        size = getattr(entry, "size", None)
-        numel = getattr(entry, "numel", None)
-        if callable(numel) and getattr(entry, "dim", lambda: 0)() > 0:
-            return True
-        if isinstance(size, int) and getattr(entry, "ndim", 0) > 0:
-            return True
-    return False
 
 
 def record(model: Any, blocks: Any = None) -> Recording:

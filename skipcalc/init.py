@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import options, schema
+from .work import run
 
 if TYPE_CHECKING:
     from .api import Num
@@ -33,19 +34,9 @@ def deepnorm(
     >>> [c.closed_form for c in r.constants]
     ['sqrt(6)', 'sqrt(3)/6']
     """
-    values = schema.read(_DEEPNORM, locals())
-    from .core import init
-
-    if values.layers is not None:
-        return init.deepnorm(values.layers)
-    if values.encoder_layers is not None:
-        return init.deepnorm_encoder_decoder(values.encoder_layers, values.decoder_layers)
-    from .core.errors import InputError, arg
-
-    raise InputError(
-        f"{arg('layers')}: give {arg('layers', 'N')} (one stack) or {arg('encoder_layers', ' fN')} "
-        f"{arg('decoder_layers', 'M')}"
-    )
+    keywords = {"layers": layers, "encoder_layers": encoder_layers, "decoder_layers": decoder_layers}
+    result: InitResult = run(schema.read(_DEEPNORM, keywords))
+    return result
 
 
 def fixup(branches: int | None = None, branch_depth: int | None = None) -> InitResult:
@@ -55,10 +46,8 @@ def fixup(branches: int | None = None, branch_depth: int | None = None) -> InitR
     >>> fixup(branches=16, branch_depth=2).constants[0].value
     Fraction(1, 4)
     """
-    values = schema.read(_FIXUP, locals())
-    from .core import init
-
-    return init.fixup(values.branches, values.branch_depth)
+    result: InitResult = run(schema.read(_FIXUP, {"branches": branches, "branch_depth": branch_depth}))
+    return result
 
 
 def gain(
@@ -70,15 +59,9 @@ def gain(
     >>> gain("relu", fan_in=512).constants[1].closed_form
     '1/16'
     """
-    values = schema.read(_GAIN, locals())
-    from .core import init
-    from .core.errors import InputError
-
-    assert _GAIN.arguments is not None
-    if nonlinearity is None:
-        raise InputError(f"NONLINEARITY: give one, e.g. relu; expected {_GAIN.arguments.help}")
-    name = _GAIN.arguments.kind.read(nonlinearity, "NONLINEARITY")
-    return init.gain(name, values.param, values.fan_in, values.fan_out)
+    keywords = {"nonlinearity": nonlinearity, "param": param, "fan_in": fan_in, "fan_out": fan_out}
+    result: InitResult = run(schema.read(_GAIN, keywords))
+    return result
 
 
 def stochastic_depth(layers: int | None = None, *, last: Num | None = None) -> InitResult:
@@ -88,10 +71,8 @@ def stochastic_depth(layers: int | None = None, *, last: Num | None = None) -> I
     >>> stochastic_depth(110, last=0.5).constants[0].value
     Fraction(329, 4)
     """
-    values = schema.read(_STOCHASTIC, locals())
-    from .core import init
-
-    return init.stochastic_depth(values.layers, values.last)
+    result: InitResult = run(schema.read(_STOCHASTIC, {"layers": layers, "last": last}))
+    return result
 
 
 for _function, _command in ((deepnorm, _DEEPNORM), (fixup, _FIXUP), (gain, _GAIN), (stochastic_depth, _STOCHASTIC)):

@@ -604,7 +604,13 @@ MEANFIELD = Command(
         *[replace(opt, modes=_MF_NETWORK) if opt.name == "--plot" else opt for opt in _charts()],
         _ALL_ROWS,
         *[
-            replace(opt, help="Significant digits certified and shown (1-40).", default_text="16")
+            replace(
+                opt,
+                help="Significant digits certified and shown (1-40).",
+                default=16,
+                default_text="",
+                keyword="digits",
+            )
             if opt.name == "--digits"
             else opt
             for opt in _output()

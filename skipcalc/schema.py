@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 from .core import limits
 from .core.errors import InputError, arg, python_spelling, spelled, suggest
@@ -534,28 +534,83 @@ def command_line_spelling(commands: Sequence[Command]) -> Callable[[str, str | N
     return spell
 
 
-class Values(dict[str, Any]):
-    """The values of a call, read and checked, by dest (defaults filled in); ``mode`` is the
-    mode its triggers chose, ``given`` the dests that were given."""
+class Values:
+    """A call, read and checked once: a frozen dataclass per command, generated from its
+    declaration (:func:`values_type`), with a field per API option (by dest, each read by its
+    kind, the declared default where it was not given) and the positional argument (by its
+    API keyword, as given: counted and read by the work that takes it). ``mode`` is the mode
+    its triggers chose, ``given`` the dests given. ``per_layer`` and ``written`` say what the
+    command line will write (every layer's values; json or csv), which bounds some work; from
+    Python, every layer and nothing written."""
 
+    command: Command
     mode: Mode
     given: frozenset[str]
+    per_layer: bool
+    written: bool
 
-    def __getattr__(self, dest: str) -> Any:
-        try:
-            return self[dest]
-        except KeyError:
-            raise AttributeError(dest) from None
+    def replace(self, **changes: Any) -> Values:
+        """The same call with ``changes`` (the command line adds the numbers it read)."""
+        import dataclasses
+
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+    if TYPE_CHECKING:
+
+        def __getattr__(self, dest: str) -> Any: ...  # the generated fields
 
 
-def read(command: Command, keywords: Mapping[str, Any], arguments: Any = None, mode: Mode | None = None) -> Values:
-    """The API's keyword arguments (by API name; None or False: not given), checked against the
-    declaration and each read by its kind, with the declared defaults for the rest."""
+_TYPES: dict[int, type[Values]] = {}
+
+
+def values_type(command: Command) -> type[Values]:
+    """The frozen dataclass of ``command``'s read values (``chain``: ChainValues), generated
+    from its declaration once."""
+    found = _TYPES.get(id(command))
+    if found is None:
+        from dataclasses import make_dataclass
+
+        fields: list[Any] = [(opt.dest, _annotation(opt)) for opt in command.options if opt.api]
+        if command.arguments is not None and command.arguments.keyword:
+            fields.append((command.arguments.keyword, Any))
+        fields += [("command", Command, field(repr=False)), ("mode", Mode), ("given", frozenset)]
+        fields += [("per_layer", bool, field(repr=False)), ("written", bool, field(repr=False))]
+        name = "".join(part.capitalize() for part in command.words.replace("-", " ").split()) + "Values"
+        found = make_dataclass(name, fields, bases=(Values,), frozen=True, eq=False)
+        found.__module__ = __name__
+        _TYPES[id(command)] = found
+    return found
+
+
+def _annotation(opt: Opt) -> Any:
+    """A field's type, as the kind reads it (documentation: the fields are read, not cast)."""
+    one: Any = {Flag: bool, Number: Fraction, Whole: int, Choice: str, Text: str, Named: str}.get(type(opt.kind), Any)
+    return list[one] if opt.many else one if isinstance(opt.kind, Flag) else Union[one, None]
+
+
+def read(
+    command: Command,
+    keywords: Mapping[str, Any],
+    *,
+    mode: Mode | None = None,
+    output: Mapping[str, Any] | None = None,
+    fmt: str | None = None,
+) -> Values:
+    """A call's arguments, checked once and read: ``keywords`` by API name, every one the
+    command declares (None or False: not given; the positional argument under its keyword).
+    The command line also hands its own options (``output``, by dest) and its output format,
+    checked in the same pass; ``mode`` overrides the triggers' choice (a --batch line)."""
+    declared = {opt.api for opt in command.options if opt.api}
+    argument = command.arguments.keyword if command.arguments is not None else ""
+    missing = declared - set(keywords)
+    assert not missing, f"{command.words}: the call passes no {', '.join(sorted(missing))}"
     given: dict[str, Any] = {}
     for opt in command.options:
         if not opt.api:
+            if output is not None and opt.dest in output:
+                given[opt.dest] = output[opt.dest]
             continue
-        value = keywords.get(opt.api)
+        value = keywords[opt.api]
         if value is None or value is False:
             continue
         if opt.many and (isinstance(value, (str, bytes)) or not hasattr(value, "__iter__")):
@@ -563,22 +618,26 @@ def read(command: Command, keywords: Mapping[str, Any], arguments: Any = None, m
         if opt.many and not value:
             raise InputError(f"{opt.named()}: an empty list; give at least one, or leave it out")
         given[opt.dest] = value
-    mode = mode or mode_of(command, given, arguments is not None)
-    check(command, given, mode, None, api=True)
-    values = Values()
-    values.mode, values.given = mode, frozenset(given)
+    positional = keywords.get(argument) if argument else None
+    mode = mode or mode_of(command, given, positional is not None)
+    check(command, given, mode, fmt, api=None if output is not None else True)
+    fields: dict[str, Any] = {}
     for opt in command.options:
         if not opt.api:
             continue
-        if opt.dest not in given and opt.required:
+        if opt.dest not in given and opt.required and "batch" not in given:  # a --batch line may give it
             raise InputError(f"{opt.named()}: missing; {marked(opt.required, [command])}")
         if opt.dest in given:
             value = given[opt.dest]
-            values[opt.dest] = (
+            fields[opt.dest] = (
                 [opt.kind.read(v, f"{opt.named()} {i}") for i, v in enumerate(value, 1)]
                 if opt.many
                 else opt.kind.read(value, opt.named())
             )
         else:
-            values[opt.dest] = False if isinstance(opt.kind, Flag) else opt.default
-    return values
+            fields[opt.dest] = False if isinstance(opt.kind, Flag) else opt.default
+    if argument:
+        fields[argument] = positional
+    api_given = frozenset(dest for dest in given if command.by_dest(dest).api)
+    fields.update(command=command, mode=mode, given=api_given, per_layer=True, written=False)
+    return values_type(command)(**fields)

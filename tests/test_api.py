@@ -279,10 +279,8 @@ def test_sweeps_offer_a_frame_and_floats_in_every_row(monkeypatch):
 
 
 # Python-only parameters: what a Python caller has and a shell does not (a model object, tensors,
-# a loss function), or a number the API takes where the command line has an output option
-# (meanfield's digits, certified, against --digits, shown). Every other parameter is declared.
+# a loss function). Every other parameter is declared.
 PYTHON_ONLY = {
-    "meanfield": {"digits"},
     "probe": {"model", "inputs", "target", "loss", "upstream", "blocks", "probes", "dtypes", "mode", "seed"},
 }
 COMMAND_LINE_ONLY = {"probe": {"preset"}}  # the shell names a preset where Python passes the model

@@ -599,3 +599,42 @@ def test_keep_going_csv_rows_are_all_one_width_under_the_header(args, stdin):
     rows = list(csv_module.reader(io.StringIO(ran.out)))
     assert ran.code == 2 and rows[0][0] == "line" and rows[0][-1] == "error"
     assert len({len(row) for row in rows}) == 1 and any(row[-1].startswith("stdin line") for row in rows[1:])
+
+
+def test_a_call_is_read_and_checked_once(monkeypatch):
+    """argv is read once into the command's typed call, checked once, and handed to the API:
+    no layer reads or checks it again."""
+    from collections import Counter
+
+    from skipcalc import schema
+
+    counts: Counter[str] = Counter()
+    for name in ("read", "check", "mode_of"):
+
+        def counting(*args, _original=getattr(schema, name), _name=name, **kwargs):
+            counts[_name] += 1
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(schema, name, counting)
+    assert skipcalc("chain", "0.1", "0.1", "0.1", "--residual", "--format", "value").out == "1.331\n"
+    assert counts == {"read": 1, "check": 1, "mode_of": 1}
+    counts.clear()
+    assert skipcalc("meanfield", "--act", "relu", "--weight-var", "2", "--layers", "2", "--format", "json").code == 0
+    assert counts == {"read": 1, "check": 1, "mode_of": 1}
+
+
+def test_the_read_call_is_a_frozen_dataclass_generated_from_the_declaration():
+    import dataclasses
+    from fractions import Fraction
+
+    from skipcalc import schema
+
+    call = schema.read(options.LOSS, {"target": "10", "pred": 8, "kind": None, "delta": None})
+    assert type(call).__name__ == "LossValues" and dataclasses.is_dataclass(call)
+    assert (call.target, call.pred, call.kind, call.delta) == (Fraction(10), Fraction(8), "mse", None)
+    assert call.given == {"target", "pred"} and call.mode.name == "single"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        call.target = 1  # type: ignore[misc]
+    declared = {opt.dest for opt in options.MEANFIELD.options if opt.api}
+    fields = {f.name for f in dataclasses.fields(schema.values_type(options.MEANFIELD))}
+    assert fields == declared | {"command", "mode", "given", "per_layer", "written"}

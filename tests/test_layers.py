@@ -77,6 +77,7 @@ ORDER = [
     "common_options",
     "probe_options",
     "options",
+    "work",
     "api",
     "init",
     "cli.process",

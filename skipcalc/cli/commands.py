@@ -1,9 +1,8 @@
-"""From parsed arguments to printed results: each command hands the texts it was given to its
-API function (which reads them by the declaration) and the result to the one renderer.
-
-``run(parsed)`` checks that every option given applies here (schema.check, with the output
-format and the --batch mode the API does not know), builds the View from the command line's
-own options, and calls the command's handler.
+"""From parsed arguments to printed results: the call is read once by the declaration
+(schema.read: every option given checked where it applies, the output format and --batch
+included, each value read by its kind), its positional numbers (or stdin) added, and the read
+call handed to the API (api.run), whose result goes to the one renderer. A --batch line is a
+call of its own, read as the API reads it.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from ..core.errors import InputError
 from ..core.exact import parse_numbers
 from ..output.terminal import say
 from ..output.view import View
+from ..work import blocks_of, upstream_of
 from .process import flags, refuse
 from .reader import Parsed, is_number_like
 
@@ -27,7 +27,8 @@ MAX_LINE = 2**20
 
 
 class Call:
-    """One command's parsed arguments, checked, with the view they ask for."""
+    """One command's parsed arguments, read and checked once (``values``), with the view they
+    ask for."""
 
     def __init__(self, parsed: Parsed) -> None:
         command = parsed.command
@@ -35,8 +36,11 @@ class Call:
         self.command = command
         fmt = parsed.values.get("format", "table")
         self.format: str = command.by_dest("format").kind.read(fmt, "--format")
-        self.mode = schema.mode_of(command, parsed.values, bool(parsed.arguments))
-        schema.check(command, parsed.values, self.mode, self.format, api=None)
+        keywords = {opt.api: parsed.values.get(opt.dest) for opt in command.options if opt.api}
+        if command.arguments is not None and command.arguments.keyword:
+            keywords[command.arguments.keyword] = list(parsed.arguments) or None
+        self.values = schema.read(command, keywords, output=parsed.values, fmt=self.format)
+        self.mode = self.values.mode
         digits = parsed.values.get("digits")
         self.view = View(
             format=self.format,
@@ -68,6 +72,10 @@ class Call:
         """Whether every layer's value is wanted: every format but value prints them, and a
         saved chart draws them."""
         return self.format != "value" or self.view.save is not None
+
+    def result(self, **changes: Any) -> Any:
+        """The API's result for the call read, with ``changes`` (its numbers, read from stdin)."""
+        return api.run(self.values.replace(**changes))
 
 
 def run(parsed: Parsed) -> None:
@@ -135,7 +143,7 @@ def chain_or_backprop(call: Call) -> None:
     numbers = derivatives(call)  # read first: a person typing on stdin sees no spinner
     with progress.phase("computing exactly"):
         written = call.format in ("json", "csv")
-        result = api.layered(call.command, call.keywords, numbers, per_layer=call.per_layer, written=written)
+        result = call.result(local=numbers, per_layer=call.per_layer, written=written)
     emit(call, result)
 
 
@@ -232,11 +240,10 @@ def chain_batch(call: Call) -> None:
     from ..core.chains import repeat_layers
 
     command = call.command
-    values = schema.read(command, call.keywords, mode=schema.mode_of(command, {}))
-    every = values.layers  # each line's derivatives repeated to this many layers
-    values["layers"] = None
-    blocks = api.blocks_of(values)
-    upstream = api.upstream_of(values) if command is options.BACKPROP else None
+    every = call.values.layers  # each line's derivatives repeated to this many layers
+    values = call.values.replace(mode=schema.mode_of(command, {}), layers=None)
+    blocks = blocks_of(values)
+    upstream = upstream_of(values) if command is options.BACKPROP else None
     from ..output.batch import LayerRows, Objects, Rows
 
     writer: Rows | Objects | LayerRows | None = None
@@ -251,7 +258,7 @@ def chain_batch(call: Call) -> None:
     def case(line: str) -> Any:
         words, own = batch_words(line)
         local = repeat_layers(parse_numbers(words, "D"), own or every)
-        return api.networks(command, values, local, per_layer)
+        return api.run(values.replace(local=local, per_layer=per_layer))
 
     kernel = None
     if set(blocks) <= set(CLASSIC) and (call.format == "value" or writer is not None):
@@ -348,7 +355,7 @@ def loss_command(call: Call) -> None:
     if call.mode.name == "batch":
         run_batch(call, case)
     else:
-        emit(call, case())
+        emit(call, call.result())
 
 
 def update_command(call: Call) -> None:
@@ -360,7 +367,7 @@ def update_command(call: Call) -> None:
     if call.mode.name == "batch":
         run_batch(call, case)
     else:
-        emit(call, case())
+        emit(call, call.result())
 
 
 # ---------------------------------------------------------------------------
@@ -405,15 +412,14 @@ def _underscored(word: str) -> str:
 
 
 def depth_command(call: Call) -> None:
-    def one(**keywords: Any) -> Any:
-        result = api.depth(**keywords)
+    def shown(result: Any) -> Any:
         if type(result).__name__ == "DepthMapResult" and call.format == "value":  # a line as the command line
             raise InputError("--format: a depth map is a row per (D, depth); give --format csv, json or table")
         return result
 
-    if keyed_batch(call, one):
+    if keyed_batch(call, lambda **keywords: shown(api.depth(**keywords))):
         return
-    result = one(**call.keywords)
+    result = shown(call.result())
     if type(result).__name__ == "DepthMapResult":
         if call.parsed.values.get("plot"):
             raise InputError("--plot: a depth map is drawn only as a heat map, with --save FILE.png")
@@ -422,30 +428,23 @@ def depth_command(call: Call) -> None:
 
 def paths_command(call: Call) -> None:
     if not keyed_batch(call, api.paths, positional=True):
-        emit(call, api.paths(derivatives(call), **call.keywords))
+        emit(call, call.result(local=derivatives(call)))
 
 
 def precision_command(call: Call) -> None:
-    source = call.parsed.values.get("csv")
-    if source == "-":
+    changes: dict[str, Any] = {"gradients": derivatives(call, "gradients")}
+    if call.values.csv == "-":
         import io
 
         stream = io.StringIO(read_stdin())
         stream.name = "stdin"
-        keywords = {**call.keywords, "csv": stream}
-    else:
-        keywords = call.keywords
-    emit(call, api.precision(derivatives(call, "gradients"), **keywords))
+        changes["csv"] = stream
+    emit(call, call.result(**changes))
 
 
 def meanfield_command(call: Call) -> None:
-    def meanfield(**keywords: Any) -> Any:
-        if call.view.digits is not None:  # the digits shown are the digits certified
-            keywords["digits"] = call.view.digits
-        return api.meanfield(**keywords)
-
-    if not keyed_batch(call, meanfield):
-        emit(call, meanfield(**call.keywords))
+    if not keyed_batch(call, api.meanfield):
+        emit(call, call.result())
 
 
 def init_command(call: Call) -> None:
@@ -461,13 +460,10 @@ def init_command(call: Call) -> None:
     if keyed_batch(call, function, positional=call.command.arguments is not None):
         return
     arguments = call.parsed.arguments
-    if call.command.arguments is not None:
-        argument = call.command.arguments
-        if len(arguments) != 1:
-            raise InputError(f"{argument.metavar}: give one, e.g. relu; expected {argument.help}")
-        emit(call, function(arguments[0], **call.keywords))
-    else:
-        emit(call, function(**call.keywords))
+    argument = call.command.arguments
+    if argument is not None and len(arguments) != 1:
+        raise InputError(f"{argument.metavar}: give one, e.g. relu; expected {argument.help}")
+    emit(call, call.result(**({argument.keyword: arguments[0]} if argument is not None else {})))
 
 
 PRESET_OPTIONS = {
