@@ -80,7 +80,7 @@ class Call:
 
 def run(parsed: Parsed) -> None:
     call = Call(parsed)
-    HANDLERS[call.command.name](call)
+    HANDLERS.get(call.command.name, answer)(call)
 
 
 def emit(call: Call, result: Any) -> None:
@@ -331,53 +331,48 @@ def key_values(line: str, keys: Sequence[str], name: str) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------------------
-# loss and update
+# Every other command: the call read, its positional argument added; or --batch, a call a line
 
 
-def case_keywords(call: Call, keys: tuple[str, ...], line: str | None) -> dict[str, Any]:
-    """loss and update: the options given, overridden by a --batch line's key=value pairs."""
-    keywords = {key: call.parsed.values.get(key) for key in keys}
-    if line is not None:
-        keywords.update(key_values(line.split("#", 1)[0], keys, call.command.name))
-        for key in keys:
-            opt = call.command.by_dest(key)
-            if keywords[key] is None and opt.required:
-                raise InputError(f"--{key}: missing; give --{key} (or {key}= on each line)")
-    return keywords
+def answer(call: Call) -> None:
+    """A command's answer: the call read, with its positional argument (numbers, or stdin's;
+    one word) and a --csv - file read from stdin; or with --batch, each stdin line a call."""
+    if keyed_batch(call, _public(call.command)):
+        return
+    changes: dict[str, Any] = {}
+    argument = call.command.arguments
+    if argument is not None and argument.most > 1:  # numbers: gradients, derivatives
+        changes[argument.keyword] = derivatives(
+            call, "gradients" if argument.keyword == "gradients" else "local derivatives"
+        )
+    elif argument is not None:  # one word: init gain's nonlinearity
+        if len(call.parsed.arguments) != 1:
+            raise InputError(f"{argument.metavar}: give one, e.g. relu; expected {argument.help}")
+        changes[argument.keyword] = call.parsed.arguments[0]
+    for opt in call.command.options:
+        if isinstance(opt.kind, schema.FileKind) and getattr(call.values, opt.dest, None) == "-":
+            import io
+
+            stream = io.StringIO(read_stdin())
+            stream.name = "stdin"
+            changes[opt.dest] = stream
+    emit(call, call.result(**changes))
 
 
-def loss_command(call: Call) -> None:
-    keys = ("target", "pred", "kind", "delta")
+def _public(command: schema.Command) -> Callable[..., Any]:
+    """The API function of a command (``init gain``: skipcalc.init.gain), which a --batch line
+    calls with its keywords."""
+    if command.group == "init":
+        from .. import init
 
-    def case(line: str | None = None) -> Any:
-        return api.loss(**case_keywords(call, keys, line))
-
-    if call.mode.name == "batch":
-        run_batch(call, case)
-    else:
-        emit(call, call.result())
+        return getattr(init, command.name.replace("-", "_"))  # type: ignore[no-any-return]
+    return getattr(api, command.name)  # type: ignore[no-any-return]
 
 
-def update_command(call: Call) -> None:
-    keys = ("weight", "lr", "grad", "input")
-
-    def case(line: str | None = None) -> Any:
-        return api.update(**case_keywords(call, keys, line))
-
-    if call.mode.name == "batch":
-        run_batch(call, case)
-    else:
-        emit(call, call.result())
-
-
-# ---------------------------------------------------------------------------
-# depth, paths and init
-
-
-def keyed_batch(call: Call, function: Callable[..., Any], positional: bool = False) -> bool:
-    """--batch on depth, paths, meanfield and init: each line's key=value pairs (or --key
-    value) over the options given on the command line, and with ``positional`` its other words
-    as the arguments (paths' derivatives, init gain's nonlinearity); True when it ran."""
+def keyed_batch(call: Call, function: Callable[..., Any]) -> bool:
+    """--batch: each line's key=value pairs (or --key value) over the options given on the
+    command line, and its other words the positional arguments (paths' derivatives, init gain's
+    nonlinearity); True when it ran."""
     if not call.flag("batch"):
         return False
     if call.parsed.arguments:
@@ -385,13 +380,17 @@ def keyed_batch(call: Call, function: Callable[..., Any], positional: bool = Fal
     valued = [opt for opt in call.command.options if opt.api and opt.takes_value]  # flags go on the command line
     names = {key: opt.api for opt in valued for key in (opt.dest, opt.api)}
 
+    argument = call.command.arguments
+
     def case(line: str) -> Any:
         words = line.split("#", 1)[0].split()
-        arguments = [w for w in words if "=" not in w and not w.startswith("--")] if positional else []
+        arguments = [w for w in words if "=" not in w and not w.startswith("--")] if argument is not None else []
         keyed = " ".join(_underscored(w) for w in words if w not in arguments)
         given = key_values(keyed, sorted(names), call.command.words) if keyed else {}
         keywords = {**call.keywords, **{names[key]: value for key, value in given.items()}}
-        argument = call.command.arguments
+        for opt in valued:
+            if opt.required and keywords.get(opt.api) is None:
+                raise InputError(f"{opt.name}: missing; give {opt.name} (or {opt.api}= on each line)")
         if not arguments or argument is None:
             return function(**keywords)
         if argument.most > 1:  # a list (paths' derivatives), counted before it is read
@@ -424,46 +423,6 @@ def depth_command(call: Call) -> None:
         if call.parsed.values.get("plot"):
             raise InputError("--plot: a depth map is drawn only as a heat map, with --save FILE.png")
     emit(call, result)
-
-
-def paths_command(call: Call) -> None:
-    if not keyed_batch(call, api.paths, positional=True):
-        emit(call, call.result(local=derivatives(call)))
-
-
-def precision_command(call: Call) -> None:
-    changes: dict[str, Any] = {"gradients": derivatives(call, "gradients")}
-    if call.values.csv == "-":
-        import io
-
-        stream = io.StringIO(read_stdin())
-        stream.name = "stdin"
-        changes["csv"] = stream
-    emit(call, call.result(**changes))
-
-
-def meanfield_command(call: Call) -> None:
-    if not keyed_batch(call, api.meanfield):
-        emit(call, call.result())
-
-
-def init_command(call: Call) -> None:
-    from .. import init
-
-    functions: dict[str, Callable[..., Any]] = {
-        "deepnorm": init.deepnorm,
-        "fixup": init.fixup,
-        "gain": init.gain,
-        "stochastic-depth": init.stochastic_depth,
-    }
-    function = functions[call.command.name]
-    if keyed_batch(call, function, positional=call.command.arguments is not None):
-        return
-    arguments = call.parsed.arguments
-    argument = call.command.arguments
-    if argument is not None and len(arguments) != 1:
-        raise InputError(f"{argument.metavar}: give one, e.g. relu; expected {argument.help}")
-    emit(call, call.result(**({argument.keyword: arguments[0]} if argument is not None else {})))
 
 
 PRESET_OPTIONS = {
@@ -536,14 +495,7 @@ HANDLERS: dict[str, Callable[[Call], None]] = {
     "probe": probe_command,
     "chain": chain_or_backprop,
     "backprop": chain_or_backprop,
-    "loss": loss_command,
-    "update": update_command,
     "depth": depth_command,
-    "paths": paths_command,
-    "precision": precision_command,
-    "meanfield": meanfield_command,
-    "deepnorm": init_command,
-    "fixup": init_command,
-    "gain": init_command,
-    "stochastic-depth": init_command,
 }
+"""The commands with more to do than :func:`answer` (the batch kernel, a depth map's formats,
+building a model); every other command is answered by it."""
