@@ -274,27 +274,14 @@ def _by_element(gradients: Any) -> bool:
 
 
 def _meanfield(values: schema.Values) -> MeanFieldResult:
+    """The options' combinations meanfield refuses, then the core's result (core.meanfield.result)."""
     from .core.meanfield import activation
-
-    digits = values.digits
+    from .core.meanfield.result import Simulation, critical_result, setting_result
 
     chosen = activation(values.act)
     bias_vars = tuple(values.bias_var or [Fraction(0)])
-    from .core.results import MeanFieldResult
-
     if values.mode.name == "critical":
-        from .core.meanfield import critical_line
-
-        line = critical_line(chosen, bias_vars, digits)
-        return MeanFieldResult(
-            act=chosen.name,
-            weight_var=None,
-            bias_var=bias_vars,
-            input_var=Fraction(1),
-            layers=0,
-            digits=digits,
-            critical=tuple(line),
-        )
+        return critical_result(chosen, bias_vars, values.digits)
     sigma_w2: Fraction | None = values.weight_var
     if values.init is not None:
         if values.weight_var is not None or values.bias_var is not None:
@@ -316,50 +303,20 @@ def _meanfield(values: schema.Values) -> MeanFieldResult:
         raise InputError(
             f"{arg('bias_var')}: a list or range applies only with {arg('critical', True)}; give one variance"
         )
-    from .core.meanfield import theory_and_networks
-
-    shown = blocks_of(values)
     if values.branch == "post-act" and values.norm != "none":
         raise InputError(
             f"{arg('norm')}: applies to the pre-act branch; give {arg('norm', 'none')} with {arg('branch', 'post-act')}"
         )
     from .core.meanfield.model import Setting
 
+    blocks = blocks_of(values)
     setting = Setting(
-        chosen, sigma_w2, bias_vars[0], values.input_var, values.layers, tuple(shown), values.norm, values.branch
+        chosen, sigma_w2, bias_vars[0], values.input_var, values.layers, blocks, values.norm, values.branch
     )
-    theory, nets = theory_and_networks(setting, digits)
-    if values.input_corr is not None:
-        from dataclasses import replace
-
-        from .core.meanfield.pairs import input_correlations
-
-        pairs = input_correlations(setting, values.input_corr, digits)
-        nets = [replace(net, correlation=c) for net, c in zip(nets, pairs, strict=True)]
-    simulation = None
-    if values.simulate:
-        from .core.meanfield.simulate import simulate as run
-
-        simulation = run(setting, values.width or 1000, values.trials, values.seed, values.weights)
-    return MeanFieldResult(
-        act=chosen.name,
-        weight_var=sigma_w2,
-        bias_var=bias_vars,
-        input_var=values.input_var,
-        layers=values.layers,
-        digits=digits,
-        **{name: getattr(theory, name) for name in _THEORY_FIELDS},
-        networks=tuple(nets),
-        simulation=simulation,
-        norm=values.norm,
-        init=values.init,
-        branch=values.branch,
-        input_corr=values.input_corr,
+    simulation = (
+        Simulation(values.width or 1000, values.trials, values.seed, values.weights) if values.simulate else None
     )
-
-
-_THEORY_FIELDS = ("q_star", "q_reason", "chi1", "sqrt_chi1", "c_star", "chi_c", "xi_q", "xi_c", "phase", "c_reason")
-"""The fixed-point quantities a MeanFieldResult carries from the theory, under the same names."""
+    return setting_result(setting, values.digits, values.input_corr, simulation, values.init)
 
 
 # ---------------------------------------------------------------------------

@@ -37,6 +37,7 @@ ORDER = [
     "core.meanfield.critical",
     "core.meanfield.simulate",
     "core.meanfield.pairs",
+    "core.meanfield.result",
     "core.meanfield.__init__",
     "core.autograd",
     "core.precision",
