@@ -14,8 +14,8 @@ Jupyter, converts to the command line's JSON (``r.to_dict()``) and draws its cha
 
 Each function reads its arguments once with the declaration in :mod:`skipcalc.options` (kinds,
 defaults and ranges are written there once: :func:`skipcalc.schema.read`) and hands the read
-call to :func:`run` (skipcalc/work.py), the one path every call takes; the command line reads
-argv into the same call and hands it to the same :func:`run`.
+call to :func:`compute` (skipcalc/work.py), the one path every call takes; the command line reads
+argv into the same call and hands it to the same :func:`compute`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TextIO, Union
 
 from . import options, schema
 from .output import display  # noqa: F401 - gives every result its repr, table, HTML, JSON and chart
-from .work import run as run  # the one path every function here ends in
+from .work import compute as compute  # the one path every function here ends in
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -83,7 +83,7 @@ def chain(
     ``fn`` gives the layers as formulas run forward from ``at``; ``jacobian`` as d x d matrices
     (each a string '[[0.1,0.2],[0,0.3]]' or rows of numbers); ``random_jacobians`` draws them.
     """
-    result: Networks = run(
+    result: Networks = compute(
         schema.read(
             options.CHAIN,
             {
@@ -143,7 +143,7 @@ def backprop(
     >>> [u.new_weight for u in r.updates]
     [Fraction(1251, 2500), Fraction(2581, 2500)]
     """
-    result: Networks = run(
+    result: Networks = compute(
         schema.read(
             options.BACKPROP,
             {
@@ -181,7 +181,9 @@ def loss(
     >>> loss(10, 8)
     LossResult(mse: L = 4, dL/dpred = -4)
     """
-    result: LossResult = run(schema.read(options.LOSS, {"target": target, "pred": pred, "kind": kind, "delta": delta}))
+    result: LossResult = compute(
+        schema.read(options.LOSS, {"target": target, "pred": pred, "kind": kind, "delta": delta})
+    )
     return result
 
 
@@ -193,7 +195,9 @@ def update(
     >>> update(weight=0.5, lr=0.1, grad=-5.324, input=1).new_weight
     Fraction(2581, 2500)
     """
-    result: UpdateResult = run(schema.read(options.UPDATE, {"weight": weight, "lr": lr, "grad": grad, "input": input}))
+    result: UpdateResult = compute(
+        schema.read(options.UPDATE, {"weight": weight, "lr": lr, "grad": grad, "input": input})
+    )
     return result
 
 
@@ -225,7 +229,7 @@ def depth(
     >>> depth(0.1, layers=3).rows[-1].depth  # layers=, as elsewhere, is max=
     3
     """
-    result: DepthResult | DepthMapResult = run(
+    result: DepthResult | DepthMapResult = compute(
         schema.read(
             options.DEPTH,
             {
@@ -260,7 +264,7 @@ def paths(
     >>> paths(uniform=0.1, layers=110).band
     (5, 14)
     """
-    result: PathsResult = run(
+    result: PathsResult = compute(
         schema.read(options.PATHS, {"local": local, "uniform": uniform, "layers": layers, "mass": mass, "block": block})
     )
     return result
@@ -296,7 +300,7 @@ def precision(
     >>> (w.lowest, w.highest)  # scales 2^16 .. 2^24 keep all four normal in float16
     (16, 24)
     """
-    result: PrecisionResult = run(
+    result: PrecisionResult = compute(
         schema.read(
             options.PRECISION,
             {
@@ -371,7 +375,7 @@ def meanfield(
     >>> meanfield("tanh", bias_var=0.05, critical=True, digits=12).critical
     (Approx('1.76095463961'),)
     """
-    result: MeanFieldResult = run(
+    result: MeanFieldResult = compute(
         schema.read(
             options.MEANFIELD,
             {

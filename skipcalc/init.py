@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import options, schema
-from .work import run
+from .work import compute
 
 if TYPE_CHECKING:
     from .api import Num
@@ -35,7 +35,7 @@ def deepnorm(
     ['sqrt(6)', 'sqrt(3)/6']
     """
     keywords = {"layers": layers, "encoder_layers": encoder_layers, "decoder_layers": decoder_layers}
-    result: InitResult = run(schema.read(_DEEPNORM, keywords))
+    result: InitResult = compute(schema.read(_DEEPNORM, keywords))
     return result
 
 
@@ -46,7 +46,7 @@ def fixup(branches: int | None = None, branch_depth: int | None = None) -> InitR
     >>> fixup(branches=16, branch_depth=2).constants[0].value
     Fraction(1, 4)
     """
-    result: InitResult = run(schema.read(_FIXUP, {"branches": branches, "branch_depth": branch_depth}))
+    result: InitResult = compute(schema.read(_FIXUP, {"branches": branches, "branch_depth": branch_depth}))
     return result
 
 
@@ -60,7 +60,7 @@ def gain(
     '1/16'
     """
     keywords = {"nonlinearity": nonlinearity, "param": param, "fan_in": fan_in, "fan_out": fan_out}
-    result: InitResult = run(schema.read(_GAIN, keywords))
+    result: InitResult = compute(schema.read(_GAIN, keywords))
     return result
 
 
@@ -71,7 +71,7 @@ def stochastic_depth(layers: int | None = None, *, last: Num | None = None) -> I
     >>> stochastic_depth(110, last=0.5).constants[0].value
     Fraction(329, 4)
     """
-    result: InitResult = run(schema.read(_STOCHASTIC, {"layers": layers, "last": last}))
+    result: InitResult = compute(schema.read(_STOCHASTIC, {"layers": layers, "last": last}))
     return result
 
 

@@ -31,7 +31,7 @@ from .schema import (
     MatrixKind,
     Mode,
     Named,
-    Number,
+    NumberKind,
     NumberList,
     NumberOrVector,
     Opt,
@@ -39,7 +39,7 @@ from .schema import (
     Whole,
 )
 
-NUMBER = Number()
+NUMBER = NumberKind()
 DIGITS = Whole(1, limits.MAX_DIGITS)
 
 
@@ -266,7 +266,7 @@ CHAIN = Command(
         Opt("--dim", Whole(1, limits.RANDOM_DIM, "D"), "Their size d.", default=64, modes=("random",)),
         Opt(
             "--scale",
-            Number(Fraction(0), Fraction(limits.RANDOM_SCALE), expected="a scale from 0 to 100", metavar="S"),
+            NumberKind(Fraction(0), Fraction(limits.RANDOM_SCALE), expected="a scale from 0 to 100", metavar="S"),
             "Entries ~ N(0, s^2/d).",
             default=Fraction(1),
             modes=("random",),
@@ -307,28 +307,28 @@ BACKPROP = Command(
         Opt("--kind", LOSS_KIND, "The loss: mse, mae, huber or bce.", default="mse", requires="--target"),
         Opt(
             "--delta",
-            Number(Fraction(0), open_low=True, expected="a number > 0", metavar="D"),
+            NumberKind(Fraction(0), open_low=True, expected="a number > 0", metavar="D"),
             "Huber's threshold (--kind huber).",
             default_text="1",
             requires="--kind",
         ),
         Opt(
             "--lr",
-            Number(metavar="LR"),
+            NumberKind(metavar="LR"),
             "Finish with the first layer's update in each network: new = W - LR * dL/dx_0 * X.",
             modes=("numbers",),
             requires="--weight",
         ),
         Opt(
             "--weight",
-            Number(metavar="W"),
+            NumberKind(metavar="W"),
             "The first layer's weight before the update.",
             modes=("numbers",),
             requires="--lr",
         ),
         Opt(
             "--input",
-            Number(metavar="X"),
+            NumberKind(metavar="X"),
             "The input the weight multiplies.",
             default=Fraction(1),
             modes=("numbers",),
@@ -363,7 +363,7 @@ LOSS = Command(
         Opt("--kind", LOSS_KIND, "mse: (T-P)^2 (one sample, not halved); mae; huber; bce (0 < P < 1).", default="mse"),
         Opt(
             "--delta",
-            Number(Fraction(0), open_low=True, expected="a number > 0", metavar="D"),
+            NumberKind(Fraction(0), open_low=True, expected="a number > 0", metavar="D"),
             "Huber's threshold (--kind huber).",
             default_text="1",
         ),
@@ -381,10 +381,10 @@ UPDATE = Command(
     "With --batch, each stdin line gives key=value pairs (weight=0.5 lr=0.1 grad=-4 input=1) over the options "
     "given here.",
     (
-        Opt("--weight", Number(metavar="W"), "The weight before the step.", required="give --weight W"),
-        Opt("--lr", Number(metavar="LR"), "Learning rate.", required="give --lr LR"),
-        Opt("--grad", Number(metavar="G"), "Gradient reaching the weight's layer.", required="give --grad G"),
-        Opt("--input", Number(metavar="X"), "The input the weight multiplies.", required="give --input X"),
+        Opt("--weight", NumberKind(metavar="W"), "The weight before the step.", required="give --weight W"),
+        Opt("--lr", NumberKind(metavar="LR"), "Learning rate.", required="give --lr LR"),
+        Opt("--grad", NumberKind(metavar="G"), "Gradient reaching the weight's layer.", required="give --grad G"),
+        Opt("--input", NumberKind(metavar="X"), "The input the weight multiplies.", required="give --input X"),
         *_output(("single",)),
         _BATCH,
         _KEEP_GOING,
@@ -402,7 +402,7 @@ DEPTH = Command(
     (
         Opt(
             "--local",
-            NumberList(Number(metavar="D"), most=limits.MAX_ROWS, metavar="D"),
+            NumberList(NumberKind(metavar="D"), most=limits.MAX_ROWS, metavar="D"),
             "Every layer's local derivative D; several (0.1,0.5 or a range 0.01:1:0.01) give the depth x "
             "derivative map.",
             required="give --local D, every layer's local derivative",
@@ -415,10 +415,10 @@ DEPTH = Command(
             excludes=("--depths",),
         ),
         Opt("--depths", Depths(), "Depths to list: 1,2,5,... or a range 1:100:1."),
-        Opt("--loss-grad", Number(metavar="G"), "Scale every gradient by dL/dx_n = G."),
+        Opt("--loss-grad", NumberKind(metavar="G"), "Scale every gradient by dL/dx_n = G."),
         Opt(
             "--vanish",
-            Number(Fraction(0), open_low=True, expected="a threshold > 0", metavar="T"),
+            NumberKind(Fraction(0), open_low=True, expected="a threshold > 0", metavar="T"),
             "The threshold for 'vanished' (the summary says where plain first falls below it).",
             default=Fraction(1, 10**6),
             formats=("table", "json", "csv"),
@@ -438,11 +438,11 @@ PATHS = Command(
     "A stack of n blocks is 2^n paths; the C(n,k) through exactly k branches together contribute e_k. The band "
     "is the shortest run of lengths carrying --mass of the magnitude (the heaviest, among equally short ones).",
     (
-        Opt("--uniform", Number(metavar="D"), "Every D_i = D (with --layers)."),
+        Opt("--uniform", NumberKind(metavar="D"), "Every D_i = D (with --layers)."),
         Opt("--layers", Whole(1, limits.MAX_PATH_LAYERS), "n, with --uniform.", modes=("uniform",)),
         Opt(
             "--mass",
-            Number(Fraction(0), Fraction(1), open_low=True, expected="a share 0 < mass <= 1", metavar="M"),
+            NumberKind(Fraction(0), Fraction(1), open_low=True, expected="a share 0 < mass <= 1", metavar="M"),
             "The share of |gradient| the band carries.",
             default=Fraction(9, 10),
         ),
@@ -511,7 +511,7 @@ def _activations() -> tuple[str, ...]:
     return NAMES
 
 
-_VARIANCE = Number(Fraction(0), open_low=True, expected="a variance > 0", metavar="V")
+_VARIANCE = NumberKind(Fraction(0), open_low=True, expected="a variance > 0", metavar="V")
 _MF_NETWORK = ("network",)
 
 MEANFIELD = Command(
@@ -536,14 +536,14 @@ MEANFIELD = Command(
         Opt("--weight-var", _VARIANCE, "sigma_w^2, the weights' variance times the width.", modes=_MF_NETWORK),
         Opt(
             "--bias-var",
-            NumberList(Number(Fraction(0), expected="a variance >= 0", metavar="B"), most=limits.MAX_CRITICAL),
+            NumberList(NumberKind(Fraction(0), expected="a variance >= 0", metavar="B"), most=limits.MAX_CRITICAL),
             "sigma_b^2, the biases' variance (with --critical also a list 0,0.05,0.1 or a range 0:0.3:0.05).",
             default_text="0",
         ),
         Opt("--input-var", _VARIANCE, "q_0, the variance of the input x_0.", default=Fraction(1), modes=_MF_NETWORK),
         Opt(
             "--input-corr",
-            Number(Fraction(-1), Fraction(1), expected="a correlation from -1 to 1", metavar="C"),
+            NumberKind(Fraction(-1), Fraction(1), expected="a correlation from -1 to 1", metavar="C"),
             "Also follow two inputs of correlation C through depth: the correlation of x_k and x'_k per layer "
             "(the forward side: ordered plain networks drive every pair together).",
             modes=_MF_NETWORK,
@@ -689,7 +689,7 @@ INIT = (
         (
             Opt(
                 "--param",
-                Number(metavar="A"),
+                NumberKind(metavar="A"),
                 "leaky_relu's negative slope a.",
                 default_text="0.01",
             ),
@@ -722,7 +722,7 @@ INIT = (
             ),
             Opt(
                 "--last",
-                Number(Fraction(0), Fraction(1), expected="a probability 0 <= p_L <= 1", metavar="P"),
+                NumberKind(Fraction(0), Fraction(1), expected="a probability 0 <= p_L <= 1", metavar="P"),
                 "p_L, the last block's survival probability.",
                 default=Fraction(1, 2),
             ),

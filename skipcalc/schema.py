@@ -51,7 +51,7 @@ class Flag(Kind):
 
 
 @dataclass(frozen=True, eq=False)
-class Number(Kind):
+class NumberKind(Kind):
     """An exact number (0.1 is 1/10), within an optional range."""
 
     low: Fraction | None = None
@@ -229,7 +229,7 @@ class NumberList(Kind):
     """Numbers: one, a list ('0,0.05,0.1'), a range START:STOP:STEP (inclusive, exact), or a
     Python sequence; each within the range of ``number``."""
 
-    number: Number
+    number: NumberKind
     most: int = 1000
     metavar: str = "LIST"
 
@@ -330,7 +330,7 @@ class Argument:
     metavar: str
     help: str
     keyword: str  # its name in the API
-    kind: Kind = field(default_factory=lambda: Number())
+    kind: Kind = field(default_factory=lambda: NumberKind())
     most: int = 1  # how many it takes: counted before any is read
     accepts: str = ""  # the limit in words: "layers one chain accepts"
 
@@ -584,7 +584,9 @@ def values_type(command: Command) -> type[Values]:
 
 def _annotation(opt: Opt) -> Any:
     """A field's type, as the kind reads it (documentation: the fields are read, not cast)."""
-    one: Any = {Flag: bool, Number: Fraction, Whole: int, Choice: str, Text: str, Named: str}.get(type(opt.kind), Any)
+    one: Any = {Flag: bool, NumberKind: Fraction, Whole: int, Choice: str, Text: str, Named: str}.get(
+        type(opt.kind), Any
+    )
     return list[one] if opt.many else one if isinstance(opt.kind, Flag) else Union[one, None]
 
 

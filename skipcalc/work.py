@@ -1,6 +1,6 @@
 """Each command's work on a call read by the declaration (schema.read): the one path every
 call takes after reading its arguments, from Python (skipcalc.api, skipcalc.init) and from the
-command line alike. ``run(values)`` picks the command's work; each work function hands exact
+command line alike. ``compute(values)`` picks the command's work; each work function hands exact
 numbers to the core and returns its result.
 """
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     Networks = Union[ChainResult, FormulaResult, JacobianResult, RandomJacobianResult]
 
 
-def run(values: schema.Values) -> Any:
+def compute(values: schema.Values) -> Any:
     """A call read by the declaration (:func:`skipcalc.schema.read`) to its result: what each
     function of skipcalc.api and skipcalc.init does once it has read its arguments, and what the
     command line calls with the call it read from argv."""

@@ -209,7 +209,7 @@ def test_internal_errors_are_one_line(monkeypatch, capsys):
 
     monkeypatch.setattr(sys, "argv", ["skipcalc", "chain", "0.1", "--format", "value"])
     monkeypatch.setattr(console, "_progress_on", lambda args: None)
-    monkeypatch.setattr(commands, "run", lambda parsed: 1 / 0)
+    monkeypatch.setattr(commands, "execute", lambda parsed: 1 / 0)
     monkeypatch.setattr("skipcalc.cli.process.guard_interrupts", lambda: None)
     with pytest.raises(SystemExit) as stop:
         console.main()

@@ -17,7 +17,7 @@ from conftest import skipcalc
 import skipcalc as api
 from skipcalc.core import meanfield as mf
 from skipcalc.core.blocks import PLAIN, RESIDUAL, parse_block
-from skipcalc.core.meanfield.activations import big, precision
+from skipcalc.core.meanfield.activations import big, working_precision
 from skipcalc.core.meanfield.model import Setting
 from skipcalc.core.meanfield.quadrature import Closed, Expectations
 from skipcalc.core.meanfield.simulate import simulate
@@ -75,7 +75,7 @@ def test_tanh_critical_line_near_the_papers_value_to_twenty_digits():
 @pytest.mark.parametrize("q", ["0.003", "0.7", "2.5", "40", "123456"])
 def test_expectations_agree_with_mpmath_quad(name, q):
     act = mf.activation(name)
-    with precision(30):
+    with working_precision(30):
         got = Expectations(act, 6, 30).at(big(F(q)))
     with mpmath.workdps(30):
         root = mpmath.sqrt(mpmath.mpf(q))
@@ -107,7 +107,7 @@ def test_erf_closed_forms_and_its_correlation_fixed_point():
     """erf's E[φ²] and E[φ′²] in closed form against quadrature; its c* and χ_c (chaotic at
     σ_w² = 2, σ_b² = 0.1) against the arcsine kernel solved with mpmath, independently."""
     act = mf.activation("erf")
-    with precision(30):
+    with working_precision(30):
         closed = Closed(act).at(big(F(3, 2)))
     with mpmath.workdps(30):
         r = mpmath.sqrt(mpmath.mpf(1.5))

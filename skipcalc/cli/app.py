@@ -148,7 +148,7 @@ def build(only: str | None = None) -> typer.Typer:
     return app
 
 
-def run(args: Sequence[str]) -> None:
+def help_or_completion(args: Sequence[str]) -> None:
     """Typer on ``args``: the completions a shell asks for, or help, --version and the
     completion installers (the console sends nothing else here)."""
     import os

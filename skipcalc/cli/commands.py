@@ -1,7 +1,7 @@
 """From parsed arguments to printed results: the call is read once by the declaration
 (schema.read: every option given checked where it applies, the output format and --batch
 included, each value read by its kind), its positional numbers (or stdin) added, and the read
-call handed to the API (api.run), whose result goes to the one renderer. A --batch line is a
+call handed to the API (api.compute), whose result goes to the one renderer. A --batch line is a
 call of its own, read as the API reads it.
 """
 
@@ -75,10 +75,10 @@ class Call:
 
     def result(self, **changes: Any) -> Any:
         """The API's result for the call read, with ``changes`` (its numbers, read from stdin)."""
-        return api.run(self.values.replace(**changes))
+        return api.compute(self.values.replace(**changes))
 
 
-def run(parsed: Parsed) -> None:
+def execute(parsed: Parsed) -> None:
     call = Call(parsed)
     HANDLERS.get(call.command.name, answer)(call)
 
@@ -258,7 +258,7 @@ def chain_batch(call: Call) -> None:
     def case(line: str) -> Any:
         words, own = batch_words(line)
         local = repeat_layers(parse_numbers(words, "D"), own or every)
-        return api.run(values.replace(local=local, per_layer=per_layer))
+        return api.compute(values.replace(local=local, per_layer=per_layer))
 
     kernel = None
     if set(blocks) <= set(CLASSIC) and (call.format == "value" or writer is not None):

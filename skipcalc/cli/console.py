@@ -42,15 +42,15 @@ def run(args: list[str]) -> None:
     allow_long_int_text()
     shown = for_typer(args)
     if shown is not None:
-        from .app import run as show
+        from .app import help_or_completion
 
-        show(shown)
+        help_or_completion(shown)
         return
     _progress_on(args)
-    from .commands import run as run_command
+    from .commands import execute
     from .reader import parse
 
-    run_command(parse(args))
+    execute(parse(args))
 
 
 def for_typer(args: list[str]) -> list[str] | None:

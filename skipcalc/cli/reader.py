@@ -95,7 +95,7 @@ def _argument(parsed: Parsed, word: str) -> None:
         value_options = [
             opt
             for opt in command.options
-            if opt.takes_value and isinstance(opt.kind, (schema.Number, schema.NumberList))
+            if opt.takes_value and isinstance(opt.kind, (schema.NumberKind, schema.NumberList))
         ]
         if value_options and options.is_number_text(word):
             hint = f"; did you mean {value_options[0].name} {word}?"

@@ -270,7 +270,7 @@ def fraction(numerator: int, denominator: int) -> Fraction:
     return coprime(numerator, denominator)
 
 
-def ratio(a: int, b: int, bits: int) -> Any:
+def rounded_ratio(a: int, b: int, bits: int) -> Any:
     """a / b: an exact Fraction while both have at most ``bits`` bits, else carried (60 digits)."""
     if max(abs(a).bit_length(), abs(b).bit_length()) <= bits:
         return Fraction(a, b)

@@ -171,7 +171,7 @@ def _share(part: Any, whole: Any) -> Number:
     """part / whole: exact for integers (carried when they are large), carried for carried ones."""
     if isinstance(part, Decimal) or isinstance(whole, Decimal):
         return kernels.CARRIED.divide(part, whole)
-    share: Number = kernels.ratio(part, whole, SHARE_BITS)
+    share: Number = kernels.rounded_ratio(part, whole, SHARE_BITS)
     return share
 
 

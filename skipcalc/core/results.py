@@ -545,7 +545,7 @@ class MeanFieldResult(Result):
     the fixed point q* of the length map and χ₁ (the mean squared local derivative there;
     √χ₁ is the note's "local derivative"), the correlation fixed point c* and its slope χ_c,
     the depth scales ξ_q and ξ_c, the phase, and for each network the variance q_k and the mean
-    squared gradient at each x_k relative to the output's (``networks``, core.meanfield.Network);
+    squared gradient at each x_k relative to the output's (``networks``, core.meanfield.MeanFieldNetwork);
     numbers exact (Fractions) for relu and linear, else certified to ``digits`` (Decimals). With
     ``critical``, the critical σ_w² at each σ_b² instead; with ``simulation``, measured networks."""
 

@@ -12,7 +12,7 @@ from typing import Any
 from ..core.results import Result
 from .render import prepared
 from .table import ROWS_SHOWN, wrap_equation
-from .text import table_text
+from .text import cell_text
 from .view import View
 
 _STYLE = "border-collapse:collapse;font-variant-numeric:tabular-nums"
@@ -74,7 +74,7 @@ def _table(
             out.append(f'<tr><td colspan="{len(columns)}" style="{_CELL}">⋮ {elided:,} rows elided</td></tr>')
         cells = []
         for key in columns:
-            text, _ = table_text(row.get(key), view.table_digits, view.exact)
+            text, _ = cell_text(row.get(key), view.table_digits, view.exact)
             align = "left" if isinstance(row.get(key), str) else "right"
             cells.append(f'<td style="{_CELL};text-align:{align}">{escape(text)}</td>')
         out.append("<tr>" + "".join(cells) + "</tr>")

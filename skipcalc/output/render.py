@@ -33,7 +33,7 @@ def render(result: Result, view: View, out: TextIO | None = None) -> None:
         return
     if view.format == "value":
         if view.save:
-            save(report_for(result), view)
+            save(_report(result), view)
         from .machine import write_value
 
         progress.stop()
@@ -56,7 +56,7 @@ def render(result: Result, view: View, out: TextIO | None = None) -> None:
             (write_json if view.format == "json" else write_csv)(report, view, out)
 
 
-def report_for(result: Result) -> Report:
+def _report(result: Result) -> Report:
     """The result's Report (reports/, imported here only: a value line needs none)."""
     from .reports import report_for as build
 
@@ -66,7 +66,7 @@ def report_for(result: Result) -> Report:
 def prepared(result: Result, view: View) -> Report:
     """The result's report, with its derivation where the view shows one (under a table, or
     in the json with --symbolic)."""
-    report = report_for(result)
+    report = _report(result)
     if view.format == "table" or view.symbolic:
         with progress.phase("deriving with SymPy"):
             report.derivation = derivation_of(result, view.table_digits, full=view.symbolic)
@@ -114,7 +114,7 @@ def write_line(result: Result, view: View, out: TextIO) -> None:
         return
     from .machine import write_csv, write_json
 
-    (write_json if view.format == "json" else write_csv)(report_for(result), view, out)
+    (write_json if view.format == "json" else write_csv)(_report(result), view, out)
 
 
 def as_text(result: Result, width: int | None = None) -> str:
@@ -142,7 +142,7 @@ def figure(result: Result, title: str | None = None) -> Any:
 
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title: {title!r} is not text")
-    report = report_for(result)
+    report = _report(result)
     if report.chart is None:
         raise InputError(f"plot: {type(result).__name__} has no chart")
     if "ipykernel" in sys.modules:  # in Jupyter: the inline backend shows a returned Figure as a PNG
@@ -162,7 +162,7 @@ def data(result: Result, digits: int | None = None, exact: bool = False, symboli
     if digits is not None and (type(digits) is not int or not 1 <= digits <= MAX_DIGITS):
         raise InputError(f"digits: {digits!r} is not accepted; expected a whole number from 1 to {MAX_DIGITS}")
     view = View("json", exact=exact, digits=digits, symbolic=symbolic)
-    report = report_for(result)
+    report = _report(result)
     if symbolic:
         report.derivation = derivation_of(result, view.table_digits, full=True)
         if report.derivation is None:

@@ -16,8 +16,7 @@ from typing import Any, TextIO
 
 from ..core.results import Earned
 from .report import Equation, Report
-from .text import Share, StoredCell
-from .text import table_text as cell_text
+from .text import Share, StoredCell, cell_text
 from .view import View
 
 MIN_TABLE_WIDTH = 50

@@ -64,7 +64,7 @@ def _earned_text(value: Earned, digits: int) -> str:
     return f"{value.value:.{min(digits, value.digits)}g}".replace("e+", "e").replace("e-0", "e-")
 
 
-def table_text(value: Any, digits: int = TABLE_DIGITS, exact: bool = False) -> tuple[str, bool]:
+def cell_text(value: Any, digits: int = TABLE_DIGITS, exact: bool = False) -> tuple[str, bool]:
     """(text, rounded) for a table cell."""
     if isinstance(value, (Fraction, Decimal)):
         shown = show(value, exact=exact, digits=digits, fraction=TABLE_FRACTION)
@@ -81,9 +81,9 @@ def table_text(value: Any, digits: int = TABLE_DIGITS, exact: bool = False) -> t
             return text, False
         return "≈" + show(Fraction(value), digits=digits).text, True
     if isinstance(value, tuple):
-        return "[" + ", ".join(table_text(v, digits, exact)[0] for v in value) + "]", False
+        return "[" + ", ".join(cell_text(v, digits, exact)[0] for v in value) + "]", False
     if isinstance(value, StoredCell):
-        text, rounded = table_text(value.value, digits, exact)
+        text, rounded = cell_text(value.value, digits, exact)
         mark = " LOST" if value.lost else " (subnormal)" if value.status == "subnormal" else ""
         return text + mark, rounded
     return ("" if value is None else str(value)), False

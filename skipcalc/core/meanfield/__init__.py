@@ -11,7 +11,7 @@ comes from (Poole et al. 2016; Schoenholz et al. 2017; Yang and Schoenholz 2017)
 
 from .activations import NAMES, Activation, activation
 from .critical import critical_line
-from .model import Network
+from .model import MeanFieldNetwork
 from .theory import Theory, theory_and_networks
 
-__all__ = ["NAMES", "Activation", "Network", "Theory", "activation", "critical_line", "theory_and_networks"]
+__all__ = ["NAMES", "Activation", "MeanFieldNetwork", "Theory", "activation", "critical_line", "theory_and_networks"]

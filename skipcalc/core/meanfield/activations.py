@@ -22,7 +22,7 @@ MAX_Q = Fraction(10**30)  # a length beyond this: q grows without bound (reporte
 WORK = 4_000_000  # node evaluations one call may make (about five seconds)
 
 
-def precision(dps: int) -> AbstractContextManager[Any]:
+def working_precision(dps: int) -> AbstractContextManager[Any]:
     """gmpy2's working precision for ``dps`` decimal digits."""
     return gmpy2.context(gmpy2.get_context(), precision=int(dps * 3.33) + 16)  # type: ignore[no-any-return]
 

@@ -14,7 +14,7 @@ from gmpy2 import mpfr
 
 from ..errors import InputError, arg
 from ..kernels import approx
-from .activations import _mp, big, precision
+from .activations import _mp, big, working_precision
 from .quadrature import Unsettled, _level
 
 GUARD = 10
@@ -28,7 +28,7 @@ def computed(compute: Callable[[int, int], list[Any]], dps: int) -> list[Any]:
     level = _level(dps)
     for _ in range(4):
         try:
-            with precision(dps):
+            with working_precision(dps):
                 return compute(level, dps)
         except Unsettled:
             level += 1
@@ -106,7 +106,7 @@ def _depth_scale(chi: Any, error: Decimal, digits: int) -> Any:
     relative error / |ln χ| (ξ near χ = 1 keeps only the digits it earns)."""
     if chi is None or chi >= 1 or chi <= 0:
         return None
-    with precision(max(digits + 20, int(_mp(chi).precision * 0.30103) if not isinstance(chi, Fraction) else 0)):
+    with working_precision(max(digits + 20, int(_mp(chi).precision * 0.30103) if not isinstance(chi, Fraction) else 0)):
         near = _closeness(chi)
         xi = 1 / near
         own = error if not isinstance(chi, Fraction) else Decimal(10) ** -(digits + 15)

@@ -10,7 +10,7 @@ import gmpy2
 from gmpy2 import mpfr
 
 from ..errors import InputError, arg
-from .activations import WORK, Activation, _mp, precision
+from .activations import WORK, Activation, _mp, working_precision
 from .certify import GUARD, certain, computed, error_bound
 from .enclosure import confirm
 from .quadrature import Closed, Expectations, Unsettled, _level, expectations, fresh_budget
@@ -82,7 +82,7 @@ def _small_critical(act: Activation, b: Any, dps: int, gap: Callable[[Any, Any],
             )
         for level in range(_level(digits), _level(digits) + 4):
             try:
-                with precision(digits):
+                with working_precision(digits):
                     return run(expectations(act, level, digits))
             except Unsettled:
                 continue
@@ -99,7 +99,7 @@ def _small_critical(act: Activation, b: Any, dps: int, gap: Callable[[Any, Any],
     def fall(k: int) -> Any:  # E[φ²]/E[φ′²] - q at 10^k (negative)
         return settled(digits_at(k), lambda e: +(gap(mpfr(10) ** k, e) - b))
 
-    with precision(dps + 30):
+    with working_precision(dps + 30):
         h3, h5 = fall(-3), fall(-5)
         if h3 >= 0 or h5 >= 0:
             raise InputError(

@@ -454,14 +454,14 @@ def confirm(act: Any, variances: list[Any]) -> None:
         return
     import gmpy2
 
-    from .activations import precision
+    from .activations import working_precision
     from .quadrature import Unsettled, _level, expectations
 
     dps = 30
     for q in dict.fromkeys(float(v) for v in variances if v is not None):
         if not (0 < q < INF):
             continue
-        with precision(dps):
+        with working_precision(dps):
             try:
                 e2, d2, _ = expectations(act, _level(dps), dps).at(gmpy2.mpfr(q))
             except Unsettled:

@@ -16,7 +16,7 @@ from .quadrature import expectations
 
 
 @dataclass(frozen=True)
-class Network:
+class MeanFieldNetwork:
     """One network's mean-field pass: the variance q_k of x_k (k = 0..L), each layer's factor
     (the mean squared local derivative a² + b²χ(q_{k-1}), k = 1..L), and the mean squared
     gradient at each x_k relative to the output's (k = 0..L)."""
@@ -140,7 +140,7 @@ class Model:
             return None, "every q is a fixed point (q_k = q_0)", slope, slope
         return None, "q grows without bound (no finite fixed point)", slope, slope
 
-    def post_act(self, block: Block, q0: Fraction, layers: int) -> Network:
+    def post_act(self, block: Block, q0: Fraction, layers: int) -> MeanFieldNetwork:
         """The block most code writes, x_k = a x_{k-1} + b φ(W x_{k-1} + b_k): its state is not
         Gaussian, so each unit's mean m and second moment Q are carried: u ~ N(0, σ_w² Q + σ_b²),
         m_k = a m + b E[φ(u)], Q_k = a² Q + 2ab m E[φ(u)] + b² E[φ(u)²], factor a² + b² σ_w² E[φ′(u)²]
@@ -175,9 +175,11 @@ class Model:
         wrt = [mpfr(1)]
         for f in reversed(factors):
             wrt.append(wrt[-1] * f)
-        return Network(block, tuple(qs), tuple(factors), tuple(reversed(wrt)), (), tuple(updates), tuple(cosines))
+        return MeanFieldNetwork(
+            block, tuple(qs), tuple(factors), tuple(reversed(wrt)), (), tuple(updates), tuple(cosines)
+        )
 
-    def network(self, block: Block, q0: Fraction, layers: int, norm: str = "none") -> Network:
+    def network(self, block: Block, q0: Fraction, layers: int, norm: str = "none") -> MeanFieldNetwork:
         """The pass through ``layers`` blocks from q_0. ``norm``: none; pre (x + F(LN(x)): the
         branch sees unit variance, q_k = a² q + b² (σ_w² E[φ(z)²] + σ_b²), factor a² + b² χ(1)/q);
         post (LN(a x + b F(x)): S = a² Q + b² (σ_w² E[φ(√Q z)²] + σ_b²), then Q = 1, factor
@@ -229,4 +231,6 @@ class Model:
         wrt = [one]
         for f in reversed(factors):
             wrt.append(wrt[-1] * f)
-        return Network(block, tuple(qs), tuple(factors), tuple(reversed(wrt)), (), tuple(updates), tuple(cosines))
+        return MeanFieldNetwork(
+            block, tuple(qs), tuple(factors), tuple(reversed(wrt)), (), tuple(updates), tuple(cosines)
+        )

@@ -15,7 +15,7 @@ import gmpy2
 from gmpy2 import mpfr
 
 from ..errors import InputError, arg
-from .activations import Activation, big, precision
+from .activations import Activation, big, working_precision
 
 
 @lru_cache(maxsize=8)
@@ -25,7 +25,7 @@ def _nodes(level: int, dps: int) -> tuple[tuple[Any, ...], tuple[Any, ...], tupl
     the Gaussian's width is resolved. From x = 10^-(dps+10) (the part below is smaller than
     that) to x = e^16 (the Gaussian of width 1 to 2 is long gone). The nodes of even index are
     the next coarser level's (``even``), whose weights are twice these."""
-    with precision(dps):
+    with working_precision(dps):
         h = mpfr(2) ** -level
         half_pi = gmpy2.const_pi() / 2
         low = math.asinh((dps + 10) * math.log(10) / (math.pi / 2))
@@ -83,7 +83,7 @@ class Expectations:
         self.act, self.level, self.dps, self.need = act, level, dps, need
         self.finer: Expectations | None = None
         self.used: dict[int, Expectations] = {}
-        with precision(dps):
+        with working_precision(dps):
             xs, ws, even = _nodes(level, dps + 10)
             limit = (dps + 12) * 2.303 * 8 + 100  # x² beyond this: the Gaussian is below 10^-(dps+12)
             kept = [(x, w, e) for x, w, e in zip(xs, ws, even, strict=True) if x * x <= limit]

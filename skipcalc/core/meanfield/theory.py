@@ -31,11 +31,11 @@ from typing import Any
 from gmpy2 import mpfr
 
 from ..errors import InputError, arg
-from .activations import WORK, Activation, _mp, precision
+from .activations import WORK, Activation, _mp, working_precision
 from .certify import GUARD, _depth_scale, _more_digits, _phase, _root, agreed_digits, certain, computed, error_bound
 from .correlation import PAIR_DIGITS, PAIR_DPS, PAIR_LEVEL, TooCostly, correlation
 from .enclosure import confirm
-from .model import Model, Network, Setting
+from .model import MeanFieldNetwork, Model, Setting
 from .quadrature import fresh_budget
 
 
@@ -56,7 +56,7 @@ class Theory:
     c_reason: str | None = None  # why c* and χ_c were not computed
 
 
-def theory_and_networks(setting: Setting, digits: int) -> tuple[Theory, list[Network]]:
+def theory_and_networks(setting: Setting, digits: int) -> tuple[Theory, list[MeanFieldNetwork]]:
     """The fixed-point quantities and each block's pass, certified to ``digits``: computed at
     ``digits`` plus guard digits (more where χ₁ or χ_q is so close to 1 that the phase or ξ needs
     them), each value then held with its error bound and rounded once, when shown."""
@@ -97,9 +97,9 @@ def theory_and_networks(setting: Setting, digits: int) -> tuple[Theory, list[Net
     confirm(act, [input_var, q_star, 1 if norm != "none" else None])
     if q_star == 0 and act.slope0 is not None:  # every unit at 0: χ₁ = χ_q = σ_w² φ′(0)², exactly
         chi1 = chi_q = weight_var * act.slope0**2
-    with precision(dps):
+    with working_precision(dps):
         networks = [
-            Network(
+            MeanFieldNetwork(
                 n.block,
                 q=tuple(certain(v, error, digits) for v in n.q),
                 factors=tuple(certain(v, error, digits) for v in n.factors),
@@ -178,7 +178,7 @@ def _correlation_fixed_point(
             ),
         )
     budget = [PAIR_WORK]
-    with precision(PAIR_DPS):
+    with working_precision(PAIR_DPS):
         runs: list[tuple[Any, Any]] = []
         for level in (PAIR_LEVEL, PAIR_LEVEL + 1):  # the finer grid starts from the coarser's c*
             model = Model(act, weight_var, bias_var, level, PAIR_DPS)

@@ -82,10 +82,10 @@ def _line(result: Result) -> str:
             parts.append(f"{net.name} {text}")
         return f"{n} Jacobian layer{'s' if n != 1 else ''}, {d}x{d}: " + ", ".join(parts)
     if isinstance(result, RandomJacobianResult):
-        from ..text import table_text
+        from ..text import cell_text
 
         tops = [
-            f"{net.name} sigma_max {table_text(v)[0]}" for net, v in zip(result.networks, result.headline, strict=True)
+            f"{net.name} sigma_max {cell_text(v)[0]}" for net, v in zip(result.networks, result.headline, strict=True)
         ]
         return f"{result.layers} random {result.dim}x{result.dim} layers: " + ", ".join(tops)
     if isinstance(result, PrecisionResult):
