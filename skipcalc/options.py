@@ -44,7 +44,7 @@ DIGITS = Whole(1, limits.MAX_DIGITS)
 
 
 def _float_formats() -> tuple[str, ...]:
-    from .core.formats import NAMES
+    from .core.float_formats import NAMES
 
     return (*NAMES, "all")
 

@@ -7,7 +7,7 @@ import pytest
 
 from skipcalc import chain
 from skipcalc.core.depth import depth_sweep, first_depth
-from skipcalc.core.formats import BY_NAME, FORMATS
+from skipcalc.core.float_formats import BY_NAME, FORMATS
 
 
 def _scan(base, scale, threshold, relation, limit=20_000):

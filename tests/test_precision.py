@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from skipcalc.core.blocks import parse_block
-from skipcalc.core.formats import BY_NAME, FORMATS, round_into
+from skipcalc.core.float_formats import BY_NAME, FORMATS, round_into
 from skipcalc.core.precision import backward_pass, extremes, gradscaler, rounder, store, stored_window
 from skipcalc.core.results import Window
 

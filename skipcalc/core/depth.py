@@ -14,7 +14,7 @@ from .blocks import CLASSIC, PLAIN, RESIDUAL, Block
 from .chains import backward_at
 from .errors import InputError, arg
 from .exact import Number
-from .formats import FORMATS
+from .float_formats import FORMATS
 from .limits import MAX_ROWS
 from .results import Depth, DepthMapResult, DepthResult, DepthRow, FormatLimits
 

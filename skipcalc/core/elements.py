@@ -24,7 +24,7 @@ from fractions import Fraction
 from typing import Any
 
 from .errors import InputError
-from .formats import BY_NAME, FloatFormat, floor_log2
+from .float_formats import BY_NAME, FloatFormat, floor_log2
 from .precision import GRADSCALER_INIT, GRADSCALER_MOST
 from .results import Elements, ElementsResult, LayerElements, Magnitudes, ScaleWindow
 

@@ -38,7 +38,7 @@ from itertools import accumulate, compress, count, repeat
 from operator import eq, is_, mul, ne, not_
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .formats import BY_NAME, FORMATS, FloatFormat, floor_log2, round_into
+from .float_formats import BY_NAME, FORMATS, FloatFormat, floor_log2, round_into
 from .results import GradScaler, InFormat, Window
 
 if TYPE_CHECKING:

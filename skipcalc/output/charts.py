@@ -140,7 +140,7 @@ def format_levels(names: Sequence[str], subnormal: bool = False) -> tuple[tuple[
     """The float formats' limits a chart draws where its lines pass them: each format's smallest
     normal number and its largest (and its smallest subnormal, with ``subnormal``)."""
     from ..core.exact import log10_abs
-    from ..core.formats import BY_NAME
+    from ..core.float_formats import BY_NAME
 
     out = []
     for name in names:

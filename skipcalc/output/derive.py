@@ -23,7 +23,7 @@ from ..core.errors import InputError
 from ..core.exact import Number, fraction_of, show
 from ..core.formula import parse_layer, sympy_latex, sympy_text
 from ..core.results import ChainResult, FormulaResult, LossResult, Network, PathsResult, UpdateResult
-from .report import Derivation, Equation
+from .report_types import Derivation, Equation
 
 EVERY_PRODUCT_UP_TO = 4
 """Up to this many layers the expansion writes every product; beyond, one group per length."""

@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 from ..core import kernels
 from ..core.exact import SIGNIFICANT, show
 from ..core.results import Earned, Result
-from .report import LazyRows
+from .report_types import LazyRows
 from .text import Share, StoredCell, plain_text
 from .view import View
 
 if TYPE_CHECKING:
-    from .report import Report
+    from .report_types import Report
 
 
 def json_object(report: Report, view: View) -> dict[str, Any]:

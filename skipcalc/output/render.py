@@ -15,7 +15,7 @@ from ..core.results import ChainResult, FormulaResult, LossResult, Result, Updat
 from . import progress
 
 if TYPE_CHECKING:
-    from .report import Derivation, Report
+    from .report_types import Derivation, Report
 from .view import View
 
 

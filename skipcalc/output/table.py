@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import Any, TextIO
 
 from ..core.results import Earned
-from .report import Equation, Report
+from .report_types import Equation, Report
 from .text import Share, StoredCell, cell_text
 from .view import View
 

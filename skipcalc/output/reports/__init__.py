@@ -28,7 +28,7 @@ from ...core.results import (
     Result,
     UpdateResult,
 )
-from ..report import Derivation, Equation, Report
+from ..report_types import Derivation, Equation, Report
 from ..text import short
 from .chains import chain_report, formula_report, jacobian_report, random_report
 from .depth import depth_map_report, depth_report

@@ -16,7 +16,7 @@ from ...core.results import (
     Network,
     RandomJacobianResult,
 )
-from ..report import Report, columnar, headline_fields
+from ..report_types import Report, columnar, headline_fields
 from ..text import short
 from . import dtypes
 

@@ -14,7 +14,7 @@ from ...core.results import (
     DepthResult,
     FormatLimits,
 )
-from ..report import LazyRows, Report
+from ..report_types import LazyRows, Report
 from ..text import chart_number, short
 
 

@@ -15,7 +15,7 @@ from ...core import kernels
 from ...core.exact import show
 from ...core.precision import largest_relative_error, relative_errors
 from ...core.results import InFormat, Network, PrecisionResult, Window
-from ..report import Equation, LazyRows, Report
+from ..report_types import Equation, LazyRows, Report
 from ..text import StoredCell, short
 
 
@@ -364,7 +364,7 @@ def limits_chart(
     """Per layer (1 .. n), each line of |values| against each format's smallest subnormal,
     smallest normal and largest finite value, drawn across (log scale): where a gradient sits
     between them says whether the format stores it normal, subnormal, as 0 or as inf."""
-    from ...core.formats import BY_NAME
+    from ...core.float_formats import BY_NAME
     from ..charts import LineChart, Series, log10_series
 
     xs = list(range(1, n + 1))

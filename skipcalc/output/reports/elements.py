@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.results import ElementsResult, ScaleWindow
-from ..report import Report
+from ..report_types import Report
 from .probe import gradscaler, percent, three
 
 

@@ -9,7 +9,7 @@ from ...core.exact import to_float
 from ...core.results import (
     InitResult,
 )
-from ..report import LazyRows, Report
+from ..report_types import LazyRows, Report
 
 
 def init_report(result: InitResult) -> Report:

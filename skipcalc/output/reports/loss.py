@@ -10,7 +10,7 @@ from ...core.results import (
     LossResult,
     UpdateResult,
 )
-from ..report import Report, headline_fields
+from ..report_types import Report, headline_fields
 
 
 def loss_report(result: LossResult) -> Report:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from ...core.results import MeanFieldResult
-from ..report import Report, headline_fields
+from ..report_types import Report, headline_fields
 from ..text import short
 
 

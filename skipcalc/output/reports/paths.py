@@ -8,7 +8,7 @@ from ...core.exact import Number
 from ...core.results import (
     PathsResult,
 )
-from ..report import Report
+from ..report_types import Report
 from ..text import Share, percent_text
 
 

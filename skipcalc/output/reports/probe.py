@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...core.results import BlockProbe, Elements, Estimate, ProbeResult, ScaleWindow
-from ..report import Report
+from ..report_types import Report
 
 SHOWN = 3  # significant digits of a measured value in a table
 

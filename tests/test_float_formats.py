@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skipcalc.core.formats import BY_NAME, FORMATS, floor_log2, round_into
+from skipcalc.core.float_formats import BY_NAME, FORMATS, floor_log2, round_into
 from skipcalc.core.precision import extremes, store, stored_window
 
 # Limits as torch.finfo gives them (smallest_normal, max) and smallest subnormals, by hand.
