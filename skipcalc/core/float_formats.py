@@ -14,7 +14,7 @@ Sources: IEEE 754-2019 (binary64, binary32, binary16); bfloat16: Kalamkar et al.
 of BFLOAT16 for Deep Learning Training" (float32's exponent, 8 significand bits); FP8:
 Micikevicius et al. 2022, "FP8 Formats for Deep Learning", and the OCP 8-bit Floating Point
 Specification (OFP8) 1.0, 2023 (E4M3: no infinities, largest 448; E5M2: IEEE-like, largest
-57344). Each limit below agrees with torch.finfo (tests/test_formats.py).
+57344). Each limit below agrees with torch.finfo (tests/test_float_formats.py).
 """
 
 from __future__ import annotations
