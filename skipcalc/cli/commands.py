@@ -294,9 +294,8 @@ def chain_batch(call: Call) -> None:
         found: Sequence[Any] | None = None
         if kernel is not None and own is None and "#" not in line:
             times = repeat(words)
-            if times is not None and isinstance(writer, Rows):  # the value line's texts, as csv writes them
-                answer = kernel(line, times)
-                found = answer.rstrip("\n").split("\t") if answer is not None else None
+            if times is not None and isinstance(writer, Rows):  # the texts a value line writes, as csv writes them
+                found = kernel.texts(line, times)
             elif times is not None:
                 found = kernel.gradients(line, times)
         if found is None:

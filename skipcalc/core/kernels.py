@@ -124,10 +124,13 @@ class ValueLines:
 
     def __call__(self, line: str, repeat: int = 1) -> str | None:
         """The value line of ``line``'s derivatives (repeated ``repeat`` times: --layers)."""
+        found = self.texts(line, repeat)
+        return None if found is None else "\t".join(found) + "\n"
+
+    def texts(self, line: str, repeat: int = 1) -> list[str] | None:
+        """Each network's gradient as the one writer writes it (a csv row's cells)."""
         found = self.pairs(line, repeat)
-        if found is None:
-            return None
-        return "\t".join(self.text(n, d) for n, d in found) + "\n"
+        return None if found is None else [self.text(n, d) for n, d in found]
 
     def gradients(self, line: str, repeat: int = 1) -> list[Fraction] | None:
         """Each network's gradient as a Fraction (None: a line the general way takes)."""
