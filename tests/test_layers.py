@@ -221,3 +221,20 @@ def test_every_non_ascii_character_skipcalc_writes_has_an_ascii_fallback():
         if not ch.isascii()
     }
     assert found and not {ch: name for ch, name in found.items() if ch not in ASCII}
+
+
+def test_the_core_names_arguments_never_flags():
+    """A core refusal marks the argument it names (core.errors.arg): the command line writes it as
+    its flag, Python as its argument. No string the core builds holds an API option's flag."""
+    import re
+
+    from skipcalc import options
+
+    commands = [*options.COMMANDS.values(), *options.INIT_COMMANDS.values()]
+    flags = {opt.name for c in commands for opt in c.options if opt.api}
+    for name in CORE:
+        tree = ast.parse(_modules()[name].read_text())
+        docs = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}  # docstrings and comments-as-strings
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
+                assert not set(re.findall(r"--[a-z][a-z0-9-]*", node.value)) & flags, (name, node.value)
