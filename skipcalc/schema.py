@@ -560,13 +560,13 @@ class Values:
         def __getattr__(self, dest: str) -> Any: ...  # the generated fields
 
 
-_TYPES: dict[int, type[Values]] = {}
+_TYPES: dict[Command, type[Values]] = {}
 
 
 def values_type(command: Command) -> type[Values]:
     """The frozen dataclass of ``command``'s read values (``chain``: ChainValues), generated
     from its declaration once."""
-    found = _TYPES.get(id(command))
+    found = _TYPES.get(command)
     if found is None:
         from dataclasses import make_dataclass
 
@@ -578,7 +578,7 @@ def values_type(command: Command) -> type[Values]:
         name = "".join(part.capitalize() for part in command.words.replace("-", " ").split()) + "Values"
         found = make_dataclass(name, fields, bases=(Values,), frozen=True, eq=False)
         found.__module__ = __name__
-        _TYPES[id(command)] = found
+        _TYPES[command] = found
     return found
 
 
