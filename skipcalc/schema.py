@@ -388,8 +388,9 @@ def mode_of(command: Command, given: Mapping[str, Any], arguments: bool = False)
     if triggered:
         mode = triggered[0]
         if arguments and command.arguments is not None and command.arguments.metavar == "D":
-            trigger = _option(command, mode.trigger).named()
-            what = "stdin, one chain per line" if mode.name == "batch" else trigger
+            opt = _option(command, mode.trigger)
+            trigger = opt.named()
+            what = "stdin, one chain per line" if mode.name == "batch" else opt.named(not opt.takes_value or None)
             raise InputError(f"{trigger}: the layers come from {what}; give no numeric derivatives as arguments")
         return mode
     return next(m for m in command.modes if not m.trigger)

@@ -333,7 +333,7 @@ def _deepnorm(values: schema.Values) -> InitResult:
     from .core.errors import InputError, arg
 
     raise InputError(
-        f"{arg('layers')}: give {arg('layers', 'N')} (one stack) or {arg('encoder_layers', ' fN')} "
+        f"{arg('layers')}: give {arg('layers', 'N')} (one stack) or {arg('encoder_layers', 'N')} "
         f"{arg('decoder_layers', 'M')}"
     )
 

@@ -638,3 +638,51 @@ def test_the_read_call_is_a_frozen_dataclass_generated_from_the_declaration():
     declared = {opt.dest for opt in options.MEANFIELD.options if opt.api}
     fields = {f.name for f in dataclasses.fields(schema.values_type(options.MEANFIELD))}
     assert fields == declared | {"command", "mode", "given", "per_layer", "written"}
+
+
+@pytest.mark.parametrize(
+    "args, said",
+    [
+        (["init", "deepnorm"], "--layers: give --layers N (one stack) or --encoder-layers N --decoder-layers M"),
+        (
+            ["meanfield", "--act", "tanh", "--init", "pytorch"],
+            "--width: the pytorch scheme's bias variance is 1/(3 fan_in); give --width N, the fan_in",
+        ),
+        (
+            ["meanfield", "--act", "tanh", "--init", "he", "--width", "8"],
+            "--width: the he scheme does not depend on the width; give it with --init pytorch only",
+        ),
+        (
+            ["chain", "0.1", "--random-jacobians"],
+            "--random-jacobians: the layers come from --random-jacobians; give no numeric derivatives as arguments",
+        ),
+        (
+            ["backprop", "0.1"],
+            "--target/--pred: backprop needs dL/dx_n: give --target T with --pred P, or --loss-grad G",
+        ),
+        (
+            ["precision", "--csv", CSV],
+            "--column: give the CSV column that holds the gradients, e.g. --column grad_norm",
+        ),
+    ],
+)
+def test_refusals_name_flags_with_their_values(args, said):
+    """Whole refusal lines: each argument a message names is written as its flag, with the value
+    the message shows after it."""
+    ran = skipcalc(*args)
+    assert (ran.code, ran.out, ran.err) == (2, "", f"skipcalc: error: {said}\n")
+
+
+def test_python_refusals_name_arguments_with_their_values():
+    from skipcalc import chain, init, meanfield
+
+    cases = [
+        (lambda: init.deepnorm(), "layers: give layers=N (one stack) or encoder_layers=N decoder_layers=M"),
+        (lambda: meanfield("tanh", init="pytorch"), "width: the pytorch scheme's bias variance is 1/(3 fan_in); give"),
+        (lambda: chain([0.1], random_jacobians=True), "random_jacobians: the layers come from random_jacobians=True;"),
+        (lambda: chain([0.1], dim=3), "dim: applies only with random_jacobians=True (this is chain with numeric"),
+    ]
+    for call, said in cases:
+        with pytest.raises(InputError) as raised:
+            call()
+        assert str(raised.value).startswith(said), str(raised.value)

@@ -306,13 +306,13 @@ def variances(scheme: str, width: int | None) -> tuple[Fraction, Fraction]:
         if width is None:
             raise InputError(
                 f"{arg('width')}: the pytorch scheme's bias variance is 1/(3 fan_in); give "
-                f"{arg('width', ' fN')}, the fan_in"
+                f"{arg('width', 'N')}, the fan_in"
             )
         return Fraction(1, 3), Fraction(1, 3 * width)
     if width is not None:
         raise InputError(
             f"{arg('width')}: the {scheme} scheme does not depend on the width; give it with "
-            f"{arg('init', ' fpytorch')} only"
+            f"{arg('init', 'pytorch')} only"
         )
     return {
         "he": (Fraction(2), Fraction(0)),
