@@ -424,15 +424,6 @@ def depth_command(call: Call) -> None:
     emit(call, result)
 
 
-PRESET_OPTIONS = {
-    "mlp": ("layers", "width", "act", "block", "init", "samples"),
-    "transformer": ("layers", "width", "heads", "norm", "tokens", "samples"),
-    "gpt2": ("size", "tokens", "samples"),
-    "resnet18": ("zero_init_residual", "image_size", "samples"),
-    "resnet50": ("zero_init_residual", "image_size", "samples"),
-}
-
-
 def probe_command(call: Call) -> None:
     """Build the preset (or run the user's file), probe it, render."""
     values = call.parsed.values
@@ -456,11 +447,14 @@ def probe_command(call: Call) -> None:
             "PRESET: give a preset (mlp, transformer, gpt2, resnet18, resnet50) or --model FILE.py:FUNCTION"
         )
     preset = command.arguments.kind.read(arguments[0], "PRESET") if arguments else None  # type: ignore[union-attr]
-    allowed = PRESET_OPTIONS.get(preset or "", ())
-    preset_dests = {dest for dests in PRESET_OPTIONS.values() for dest in dests}
+    from ..probing.presets import PRESETS, settings_of
+
+    settings_by_preset = {name: settings_of(name) for name in PRESETS}
+    allowed = settings_by_preset.get(preset or "", ())
+    preset_dests = {dest for dests in settings_by_preset.values() for dest in dests}
     for dest in values:
         if dest in preset_dests and dest not in allowed:
-            owners = [name for name, dests in PRESET_OPTIONS.items() if dest in dests]
+            owners = [name for name, dests in settings_by_preset.items() if dest in dests]
             where = "the " + " and ".join(owners) + " preset" + ("s" if len(owners) > 1 else "")
             raise InputError(f"{command.by_dest(dest).name}: applies only to {where}")
     settings = {dest: read(dest) for dest in allowed if dest in values}

@@ -45,20 +45,25 @@ class Built:
     meanfield: tuple[str, Fraction, Fraction, Fraction, str] | None = None  # act, σ_w², σ_b², q_0, block
 
 
-def preset(name: str, **options: Any) -> Built:
-    """The preset ``name`` (mlp, transformer, gpt2, resnet18, resnet50) with its options."""
-    import inspect
-
-    builders: dict[str, Any] = {
-        "mlp": mlp,
-        "transformer": transformer,
-        "gpt2": gpt2,
-        "resnet18": resnet,
-        "resnet50": resnet,
-    }
+def _builder(name: str) -> Any:
+    builders = {"mlp": mlp, "transformer": transformer, "gpt2": gpt2, "resnet18": resnet, "resnet50": resnet}
     if name not in builders:
         raise InputError(f"preset: {name!r} is not accepted; expected one of {', '.join(PRESETS)}")
-    accepted = [p for p in inspect.signature(builders[name]).parameters if p != "depth"]
+    return builders[name]
+
+
+def settings_of(name: str) -> tuple[str, ...]:
+    """The settings the preset ``name`` takes (its builder's parameters; ``seed`` besides): the
+    one list the command line's preset options are checked against too."""
+    import inspect
+
+    return tuple(p for p in inspect.signature(_builder(name)).parameters if p not in ("depth", "seed"))
+
+
+def preset(name: str, **options: Any) -> Built:
+    """The preset ``name`` (mlp, transformer, gpt2, resnet18, resnet50) with its options."""
+    builder = _builder(name)
+    accepted = [*settings_of(name), "seed"]
     for key, value in options.items():
         if key not in accepted:
             raise InputError(f"{key}: not an option of the {name} preset; it takes {', '.join(accepted)}")
@@ -68,7 +73,7 @@ def preset(name: str, **options: Any) -> Built:
                 raise InputError(f"{key}: {value!r} is not accepted; expected a whole number from {low} to {high:,}")
     if name.startswith("resnet"):
         options["depth"] = int(name[6:])
-    built: Built = builders[name](**options)
+    built: Built = builder(**options)
     return built
 
 
