@@ -14,23 +14,10 @@ from . import options, schema
 from .core.errors import InputError, arg
 
 if TYPE_CHECKING:
+    from .core import results
     from .core.blocks import Block
-    from .core.results import (
-        ChainResult,
-        DepthMapResult,
-        DepthResult,
-        FormulaResult,
-        InitResult,
-        JacobianResult,
-        LossResult,
-        MeanFieldResult,
-        PathsResult,
-        PrecisionResult,
-        RandomJacobianResult,
-        UpdateResult,
-    )
 
-    Networks = Union[ChainResult, FormulaResult, JacobianResult, RandomJacobianResult]
+    Networks = Union[results.ChainResult, results.FormulaResult, results.JacobianResult, results.RandomJacobianResult]
 
 
 def compute(values: schema.Values) -> Any:
@@ -165,19 +152,19 @@ def _numbers(local: Any, command: schema.Command, name: str = "D") -> list[Fract
     return to_numbers(local, name)
 
 
-def _loss(values: schema.Values) -> LossResult:
+def _loss(values: schema.Values) -> results.LossResult:
     from .core.losses import loss as compute
 
     return compute(values.kind, values.target, values.pred, values.delta)
 
 
-def _update(values: schema.Values) -> UpdateResult:
+def _update(values: schema.Values) -> results.UpdateResult:
     from .core.update import update as compute
 
     return compute(values.weight, values.lr, values.grad, values.input)
 
 
-def _depth(values: schema.Values) -> DepthResult | DepthMapResult:
+def _depth(values: schema.Values) -> results.DepthResult | results.DepthMapResult:
     from .core.depth import depth_map, depth_sweep
 
     listed = values.depths or list(range(1, (values.layers or values.max) + 1))  # layers= is max=
@@ -197,7 +184,7 @@ def _depth(values: schema.Values) -> DepthResult | DepthMapResult:
     )
 
 
-def _paths(values: schema.Values) -> PathsResult:
+def _paths(values: schema.Values) -> results.PathsResult:
     from .core.blocks import RESIDUAL
     from .core.paths import path_split, uniform_path_split
 
@@ -211,7 +198,7 @@ def _paths(values: schema.Values) -> PathsResult:
     return path_split(_numbers(values.local, options.PATHS), values.mass, chosen)
 
 
-def _precision(values: schema.Values) -> PrecisionResult:
+def _precision(values: schema.Values) -> results.PrecisionResult:
     gradients = values.gradients
     if _by_element(gradients):
         from .core.elements import element_verdict
@@ -273,7 +260,7 @@ def _by_element(gradients: Any) -> bool:
     return False
 
 
-def _meanfield(values: schema.Values) -> MeanFieldResult:
+def _meanfield(values: schema.Values) -> results.MeanFieldResult:
     """The options' combinations meanfield refuses, then the core's result (core.meanfield.result)."""
     from .core.meanfield import activation
     from .core.meanfield.result import Simulation, critical_result, setting_result
@@ -323,7 +310,7 @@ def _meanfield(values: schema.Values) -> MeanFieldResult:
 # init SCHEME
 
 
-def _deepnorm(values: schema.Values) -> InitResult:
+def _deepnorm(values: schema.Values) -> results.InitResult:
     from .core import init
 
     if values.layers is not None:
@@ -338,13 +325,13 @@ def _deepnorm(values: schema.Values) -> InitResult:
     )
 
 
-def _fixup(values: schema.Values) -> InitResult:
+def _fixup(values: schema.Values) -> results.InitResult:
     from .core import init
 
     return init.fixup(values.branches, values.branch_depth)
 
 
-def _gain(values: schema.Values) -> InitResult:
+def _gain(values: schema.Values) -> results.InitResult:
     from .core import init
 
     argument = values.command.arguments
@@ -355,7 +342,7 @@ def _gain(values: schema.Values) -> InitResult:
     return init.gain(name, values.param, values.fan_in, values.fan_out)
 
 
-def _stochastic_depth(values: schema.Values) -> InitResult:
+def _stochastic_depth(values: schema.Values) -> results.InitResult:
     from .core import init
 
     return init.stochastic_depth(values.layers, values.last)
