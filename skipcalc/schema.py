@@ -396,12 +396,12 @@ def mode_of(command: Command, given: Mapping[str, Any], arguments: bool = False)
     return next(m for m in command.modes if not m.trigger)
 
 
-def check(command: Command, given: Mapping[str, Any], mode: Mode, fmt: str | None, api: bool | None) -> None:
-    """Every option given applies here, or is refused by name with where it applies. ``api``
-    True checks the API's options, False the command line's own, None both; ``fmt`` None skips
-    the output formats (the API has none)."""
+def check(command: Command, given: Mapping[str, Any], mode: Mode, fmt: str | None) -> None:
+    """Every option given (by dest: the API's, and the command line's own when it reads) applies
+    here, or is refused by name with where it applies; ``fmt`` None skips the output formats
+    (the API has none)."""
     for opt in command.options:
-        if opt.dest not in given or (api is not None and bool(opt.api) != api):
+        if opt.dest not in given:
             continue
         if given[opt.dest] is False and opt.off:
             continue  # --no-plot asks for less: accepted wherever it is given, and does nothing more
@@ -595,14 +595,13 @@ def read(
     command: Command,
     keywords: Mapping[str, Any],
     *,
-    mode: Mode | None = None,
     output: Mapping[str, Any] | None = None,
     fmt: str | None = None,
 ) -> Values:
     """A call's arguments, checked once and read: ``keywords`` by API name, every one the
     command declares (None or False: not given; the positional argument under its keyword).
     The command line also hands its own options (``output``, by dest) and its output format,
-    checked in the same pass; ``mode`` overrides the triggers' choice (a --batch line)."""
+    checked in the same pass."""
     declared = {opt.api for opt in command.options if opt.api}
     argument = command.arguments.keyword if command.arguments is not None else ""
     missing = declared - set(keywords)
@@ -622,8 +621,8 @@ def read(
             raise InputError(f"{opt.named()}: an empty list; give at least one, or leave it out")
         given[opt.dest] = value
     positional = keywords.get(argument) if argument else None
-    mode = mode or mode_of(command, given, positional is not None)
-    check(command, given, mode, fmt, api=None if output is not None else True)
+    mode = mode_of(command, given, positional is not None)
+    check(command, given, mode, fmt)
     fields: dict[str, Any] = {}
     for opt in command.options:
         if not opt.api:

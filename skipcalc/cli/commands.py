@@ -36,7 +36,9 @@ class Call:
         self.command = command
         fmt = parsed.values.get("format", "table")
         self.format: str = command.by_dest("format").kind.read(fmt, "--format")
-        keywords = {opt.api: parsed.values.get(opt.dest) for opt in command.options if opt.api}
+        self.keywords = {opt.api: parsed.values.get(opt.dest) for opt in command.options if opt.api}
+        """The API's keyword arguments: the texts of its options (None: not given)."""
+        keywords = dict(self.keywords)
         if command.arguments is not None and command.arguments.keyword:
             keywords[command.arguments.keyword] = list(parsed.arguments) or None
         self.values = schema.read(command, keywords, output=parsed.values, fmt=self.format)
@@ -57,15 +59,6 @@ class Call:
 
     def flag(self, dest: str) -> bool:
         return bool(self.parsed.values.get(dest))
-
-    @property
-    def keywords(self) -> dict[str, Any]:
-        """The API's keyword arguments: the texts of the API options given."""
-        return {
-            opt.api: self.parsed.values[opt.dest]
-            for opt in self.command.options
-            if opt.api and opt.dest in self.parsed.values
-        }
 
     @property
     def per_layer(self) -> bool:
