@@ -31,14 +31,6 @@ def three(x: float | None) -> str:
     return text
 
 
-def _with_interval(e: Estimate | None) -> str:
-    if e is None:
-        return ""
-    if e.low == e.high == e.estimate:
-        return three(e.estimate)
-    return f"{three(e.estimate)} ({three(e.low)}-{three(e.high)})"
-
-
 def _plus_minus(e: Estimate | None) -> str:
     """An estimate and its 95 % interval's half-width as a percentage of it: 1.54 ±3%."""
     if e is None:
